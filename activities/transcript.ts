@@ -1,0 +1,96 @@
+import type { Connection } from 'mongoose';
+import { conversationModels } from '../models/conversation.model';
+import type { Channel, ConversationStatus } from '../models/conversation.schema';
+
+/** One transcript message as the workflow hands it to `saveTurn`. */
+export interface SavedMessage {
+  id: string;
+  seq: number;
+  role: 'visitor' | 'bot';
+  text: string;
+  inReplyTo?: string | null;
+  createdAt: string;
+}
+
+export interface SaveTurnInput {
+  /** Enough to (re)create the conversation record if the API's insert is missing. No PII. */
+  conversation: {
+    id: string;
+    accountId: string;
+    botId: string;
+    botVersion: number;
+    channel: Channel;
+    externalUserId: string;
+    workflowId: string;
+  };
+  messages: SavedMessage[];
+  messageCount: number;
+  status: ConversationStatus;
+  closeReason?: string;
+  at: string;
+}
+
+const DUPLICATE_KEY = 11000;
+
+function isDuplicateOnly(error: unknown): boolean {
+  const e = error as { code?: number; writeErrors?: { code?: number }[] };
+  if (e.code === DUPLICATE_KEY && !e.writeErrors) return true;
+  return Array.isArray(e.writeErrors) && e.writeErrors.length > 0 && e.writeErrors.every((w) => w.code === DUPLICATE_KEY);
+}
+
+export function createTranscriptActivities(db: Connection) {
+  const { Conversation, Message } = conversationModels(db);
+
+  return {
+    /**
+     * Writes one turn: the visitor message and the bot's replies, then the conversation's counters.
+     * Runs at least once, so both writes are idempotent: message ids and (conversation, seq) are unique,
+     * and the conversation update sets absolute values.
+     */
+    async saveTurn(input: SaveTurnInput): Promise<void> {
+      const { conversation: c, messages } = input;
+      const at = new Date(input.at);
+      if (messages.length > 0) {
+        const docs = messages.map((m) => ({
+          _id: m.id,
+          accountId: c.accountId,
+          conversationId: c.id,
+          seq: m.seq,
+          role: m.role,
+          type: 'text' as const,
+          text: m.text,
+          inReplyTo: m.inReplyTo ?? null,
+          createdAt: new Date(m.createdAt),
+        }));
+        try {
+          await Message.insertMany(docs, { ordered: false, lean: true });
+        } catch (error) {
+          // A retry after a write that reached the server: the copies already stored are the same turn.
+          if (!isDuplicateOnly(error)) throw error;
+        }
+      }
+      const set: Record<string, unknown> = { status: input.status, messageCount: input.messageCount, updatedAt: at };
+      if (messages.length > 0) set.lastMessageAt = at;
+      if (input.status === 'closed') {
+        set.closedAt = at;
+        set.closeReason = input.closeReason ?? 'closed';
+      }
+      await Conversation.updateOne(
+        { _id: c.id },
+        {
+          $set: set,
+          $setOnInsert: {
+            accountId: c.accountId,
+            botId: c.botId,
+            botVersion: c.botVersion,
+            channel: c.channel,
+            externalUserId: c.externalUserId,
+            workflowId: c.workflowId,
+            createdAt: at,
+          },
+        },
+        { upsert: true },
+      );
+    },
+  };
+}

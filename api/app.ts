@@ -1,0 +1,31 @@
+import express, { type Express } from 'express';
+import { createAuthenticator } from './auth';
+import type { ApiDeps } from './deps';
+import { errorHandler, notFoundRoute } from './errors';
+import { accountRouter, signupRouter } from './routes/accounts';
+import { botsRouter } from './routes/bots';
+import { conversationsRouter } from './routes/conversations';
+
+/** Builds the Express app. The API is a thin Temporal client: it never calls a tenant API or an LLM. */
+export function createApp(deps: ApiDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.set('query parser', 'simple'); // flat strings only: `?status[$ne]=x` stays a harmless unknown key
+  app.use(express.json({ limit: '64kb', strict: true }));
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.use(signupRouter(deps));
+
+  const auth = createAuthenticator(deps.ApiKey);
+  app.use('/v1', auth.middleware);
+  app.use(accountRouter(deps, auth));
+  app.use(botsRouter(deps));
+  app.use(conversationsRouter(deps));
+
+  app.use(notFoundRoute);
+  app.use(errorHandler(deps.log));
+  return app;
+}

@@ -1,0 +1,27 @@
+import type { Client } from '@temporalio/client';
+import type { Connection } from 'mongoose';
+import { accountModels } from '../models/account.model';
+import { botModels } from '../models/bot.model';
+import { conversationModels } from '../models/conversation.model';
+import type { ApiConfig } from './config';
+
+/** What the routers need: models bound to one connection, the Temporal client, settings. */
+export function createDeps(options: { db: Connection; temporal: Client; config: ApiConfig; log?: Logger }) {
+  return {
+    ...accountModels(options.db),
+    ...botModels(options.db),
+    ...conversationModels(options.db),
+    temporal: options.temporal,
+    config: options.config,
+    log: options.log ?? defaultLogger,
+  };
+}
+export type ApiDeps = ReturnType<typeof createDeps>;
+
+export type Logger = (message: string, error?: unknown) => void;
+
+const defaultLogger: Logger = (message, error) => {
+  // Errors are logged by message and name only: request bodies (and anything secret) never reach logs.
+  const detail = error instanceof Error ? ` ${error.name}: ${error.message}` : '';
+  console.error(`[api] ${message}${detail}`);
+};

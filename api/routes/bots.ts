@@ -1,0 +1,123 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import type { BotDoc, BotVersionDoc } from '../../models/bot.model';
+import { BotSnapshot, CreateBotBody, UpdateBotBody } from '../../models/bot.schema';
+import { callerOf } from '../auth';
+import type { ApiDeps } from '../deps';
+import { AppError } from '../errors';
+import { newId } from '../ids';
+import { page, PageQuery } from '../pagination';
+import { parse } from '../validate';
+
+export const botView = (b: BotDoc) => ({
+  id: b._id,
+  name: b.name,
+  greeting: b.greeting,
+  fallbackMessage: b.fallbackMessage,
+  inactivityTimeoutSeconds: b.inactivityTimeoutSeconds,
+  timezone: b.timezone,
+  publishedVersion: b.publishedVersion || null,
+  createdAt: b.createdAt.toISOString(),
+  updatedAt: b.updatedAt.toISOString(),
+});
+
+const versionView = (v: BotVersionDoc) => ({ version: v.version, botId: v.botId, snapshot: v.snapshot, createdAt: v.createdAt.toISOString() });
+
+const ListQuery = z.strictObject(PageQuery);
+const IdParams = z.object({ id: z.string().min(1).max(64) });
+
+export function botsRouter(deps: ApiDeps): Router {
+  const router = Router();
+  const { Bot, BotVersion } = deps;
+
+  const findBot = async (accountId: string, id: string): Promise<BotDoc> => {
+    const bot = await Bot.findOne({ _id: id, accountId }).lean();
+    if (!bot) throw AppError.notFound('bot');
+    return bot;
+  };
+
+  router.post('/v1/bots', async (req, res) => {
+    const body = parse(CreateBotBody, req.body);
+    const now = new Date();
+    const bot: BotDoc = { _id: newId('bot'), accountId: callerOf(res).accountId, ...body, publishedVersion: 0, createdAt: now, updatedAt: now };
+    await Bot.create(bot);
+    res.status(201).json({ bot: botView(bot) });
+  });
+
+  router.get('/v1/bots', async (req, res) => {
+    const query = parse(ListQuery, req.query, 'query');
+    const filter: Record<string, unknown> = { accountId: callerOf(res).accountId };
+    if (query.after) filter._id = { $gt: query.after };
+    const bots = await Bot.find(filter).sort({ _id: 1 }).limit(query.limit + 1).lean();
+    res.json(page(bots.map(botView), query.limit));
+  });
+
+  router.get('/v1/bots/:id', async (req, res) => {
+    const { id } = parse(IdParams, req.params, 'params');
+    res.json({ bot: botView(await findBot(callerOf(res).accountId, id)) });
+  });
+
+  router.patch('/v1/bots/:id', async (req, res) => {
+    const { id } = parse(IdParams, req.params, 'params');
+    const body = parse(UpdateBotBody, req.body);
+    const bot = await Bot.findOneAndUpdate(
+      { _id: id, accountId: callerOf(res).accountId },
+      { $set: { ...body, updatedAt: new Date() } },
+      { new: true },
+    ).lean();
+    if (!bot) throw AppError.notFound('bot');
+    res.json({ bot: botView(bot) });
+  });
+
+  router.delete('/v1/bots/:id', async (req, res) => {
+    const { id } = parse(IdParams, req.params, 'params');
+    const accountId = callerOf(res).accountId;
+    const deleted = await Bot.deleteOne({ _id: id, accountId });
+    if (deleted.deletedCount === 0) throw AppError.notFound('bot');
+    // Running conversations keep their own snapshot; only new conversations need the versions.
+    await BotVersion.deleteMany({ botId: id, accountId });
+    res.status(204).end();
+  });
+
+  /** Freezes the bot's current settings as the next immutable version; new conversations run it. */
+  router.post('/v1/bots/:id/publish', async (req, res) => {
+    const { id } = parse(IdParams, req.params, 'params');
+    const accountId = callerOf(res).accountId;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const bot = await findBot(accountId, id);
+      const latest = await BotVersion.findOne({ botId: id }, { version: 1 }).sort({ version: -1 }).lean();
+      const version = (latest?.version ?? 0) + 1;
+      const snapshot = BotSnapshot.parse({
+        botId: bot._id,
+        version,
+        name: bot.name,
+        greeting: bot.greeting,
+        fallbackMessage: bot.fallbackMessage,
+        inactivityTimeoutSeconds: bot.inactivityTimeoutSeconds,
+        timezone: bot.timezone,
+      });
+      const doc: BotVersionDoc = { _id: `${id}.v${version}`, accountId, botId: id, version, snapshot, createdAt: new Date() };
+      try {
+        await BotVersion.create(doc);
+      } catch (error) {
+        // A concurrent publish took this number: read again and take the next one.
+        if ((error as { code?: number }).code === 11000) continue;
+        throw error;
+      }
+      await Bot.updateOne({ _id: id, publishedVersion: { $lt: version } }, { $set: { publishedVersion: version } });
+      res.status(201).json({ version: versionView(doc) });
+      return;
+    }
+    throw new AppError(409, 'publish_conflict', 'the bot is being published concurrently; try again');
+  });
+
+  router.get('/v1/bots/:id/versions', async (req, res) => {
+    const { id } = parse(IdParams, req.params, 'params');
+    const accountId = callerOf(res).accountId;
+    await findBot(accountId, id);
+    const versions = await BotVersion.find({ botId: id, accountId }).sort({ version: -1 }).limit(100).lean();
+    res.json({ data: versions.map(versionView) });
+  });
+
+  return router;
+}

@@ -1,0 +1,24 @@
+import type { RequestHandler } from 'express';
+import { conversationWorkflowId, closeSignal } from '../../../workflows/definitions';
+import { callerOf } from '../../auth';
+import type { ApiDeps } from '../../deps';
+import { AppError } from '../../errors';
+import { conversationUpdateError } from '../../temporal-errors';
+import { parse } from '../../validate';
+import { ConversationParams } from './send-message';
+
+/** `POST /v1/conversations/:id/close`: turns in flight finish, then the workflow records the closing. */
+export function closeConversation(deps: ApiDeps): RequestHandler {
+  return async (req, res) => {
+    const { id } = parse(ConversationParams, req.params, 'params');
+    const conversation = await deps.Conversation.findOne({ _id: id, accountId: callerOf(res).accountId }, { status: 1 }).lean();
+    if (!conversation) throw AppError.notFound('conversation');
+    if (conversation.status === 'closed') throw new AppError(409, 'conversation_closed', 'the conversation is already closed');
+    try {
+      await deps.temporal.workflow.getHandle(conversationWorkflowId(id)).signal(closeSignal, { reason: 'closed_by_api' });
+    } catch (error) {
+      throw conversationUpdateError(error) ?? error;
+    }
+    res.status(202).json({ conversation: { id, status: 'closing' } });
+  };
+}

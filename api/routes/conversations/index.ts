@@ -1,0 +1,18 @@
+import { Router } from 'express';
+import type { ApiDeps } from '../../deps';
+import { closeConversation } from './close';
+import { getConversation, listConversations, listMessages } from './read';
+import { sendMessage } from './send-message';
+import { startConversation } from './start';
+
+/** The API channel: start a conversation, send visitor messages, read transcripts. */
+export function conversationsRouter(deps: ApiDeps): Router {
+  const router = Router();
+  router.post('/v1/conversations', startConversation(deps));
+  router.get('/v1/conversations', listConversations(deps));
+  router.get('/v1/conversations/:id', getConversation(deps));
+  router.post('/v1/conversations/:id/messages', sendMessage(deps));
+  router.get('/v1/conversations/:id/messages', listMessages(deps));
+  router.post('/v1/conversations/:id/close', closeConversation(deps));
+  return router;
+}

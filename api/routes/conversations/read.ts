@@ -1,0 +1,67 @@
+import type { RequestHandler } from 'express';
+import { z } from 'zod';
+import { CONVERSATION_STATUSES } from '../../../models/conversation.schema';
+import { callerOf } from '../../auth';
+import type { ApiDeps } from '../../deps';
+import { AppError } from '../../errors';
+import { page, PageQuery } from '../../pagination';
+import { parse } from '../../validate';
+import { ConversationParams } from './send-message';
+import { conversationView, messageView } from './views';
+
+// Everything here reads MongoDB only, so transcripts stay readable with no worker running.
+
+/** `GET /v1/conversations/:id` */
+export function getConversation(deps: ApiDeps): RequestHandler {
+  return async (req, res) => {
+    const { id } = parse(ConversationParams, req.params, 'params');
+    const conversation = await deps.Conversation.findOne({ _id: id, accountId: callerOf(res).accountId }).lean();
+    if (!conversation) throw AppError.notFound('conversation');
+    res.json({ conversation: conversationView(conversation) });
+  };
+}
+
+const TranscriptQuery = z.strictObject({
+  limit: PageQuery.limit,
+  after: z.string().regex(/^msg_[a-f0-9]{32}$/, 'must be a message id').optional(),
+});
+
+/** `GET /v1/conversations/:id/messages?after=<messageId>&limit=` — oldest first. */
+export function listMessages(deps: ApiDeps): RequestHandler {
+  return async (req, res) => {
+    const { id } = parse(ConversationParams, req.params, 'params');
+    const query = parse(TranscriptQuery, req.query, 'query');
+    const accountId = callerOf(res).accountId;
+    if (!(await deps.Conversation.exists({ _id: id, accountId }))) throw AppError.notFound('conversation');
+    let afterSeq = -1;
+    if (query.after) {
+      const cursor = await deps.Message.findOne({ _id: query.after, conversationId: id }, { seq: 1 }).lean();
+      if (!cursor) throw new AppError(400, 'invalid_cursor', 'after must be the id of a message in this conversation', { after: query.after });
+      afterSeq = cursor.seq;
+    }
+    const messages = await deps.Message.find({ conversationId: id, seq: { $gt: afterSeq } })
+      .sort({ seq: 1 })
+      .limit(query.limit + 1)
+      .lean();
+    res.json(page(messages.map(messageView), query.limit));
+  };
+}
+
+const ListQuery = z.strictObject({
+  ...PageQuery,
+  botId: z.string().min(1).max(64).optional(),
+  status: z.enum(CONVERSATION_STATUSES).optional(),
+});
+
+/** `GET /v1/conversations?botId=&status=&after=&limit=` — newest first. */
+export function listConversations(deps: ApiDeps): RequestHandler {
+  return async (req, res) => {
+    const query = parse(ListQuery, req.query, 'query');
+    const filter: Record<string, unknown> = { accountId: callerOf(res).accountId };
+    if (query.botId) filter.botId = query.botId;
+    if (query.status) filter.status = query.status;
+    if (query.after) filter._id = { $lt: query.after };
+    const conversations = await deps.Conversation.find(filter).sort({ _id: -1 }).limit(query.limit + 1).lean();
+    res.json(page(conversations.map(conversationView), query.limit));
+  };
+}

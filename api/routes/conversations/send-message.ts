@@ -1,0 +1,63 @@
+import type { RequestHandler } from 'express';
+import { z } from 'zod';
+import { SendMessageBody, type TurnResult } from '../../../models/conversation.schema';
+import { conversationWorkflowId, visitorMessageUpdate } from '../../../workflows/definitions';
+import { callerOf } from '../../auth';
+import type { ApiDeps } from '../../deps';
+import { AppError } from '../../errors';
+import { randomClientMessageId, visitorMessageId } from '../../ids';
+import { conversationUpdateError, isWaitExpired } from '../../temporal-errors';
+import { parse } from '../../validate';
+import { messageView } from './views';
+
+export const ConversationParams = z.object({ id: z.string().regex(/^conv_[a-z0-9]{1,40}$/, 'must be a conversation id') });
+
+/**
+ * `POST /v1/conversations/:id/messages`: delivers the message as a Temporal Update and answers with
+ * the bot's replies. The Update id is derived from `clientMessageId`, so a retry is answered once.
+ */
+export function sendMessage(deps: ApiDeps): RequestHandler {
+  const { Conversation, Message, temporal, config } = deps;
+  return async (req, res) => {
+    const { id } = parse(ConversationParams, req.params, 'params');
+    const body = parse(SendMessageBody, req.body);
+    const { accountId } = callerOf(res);
+    const conversation = await Conversation.findOne({ _id: id, accountId }, { status: 1 }).lean();
+    if (!conversation) throw AppError.notFound('conversation');
+    const messageId = visitorMessageId(id, body.clientMessageId ?? randomClientMessageId());
+
+    // A retry of a message already answered (even on a closed conversation) gets the stored answer.
+    if (body.clientMessageId) {
+      const stored = await storedTurn(id, messageId);
+      if (stored) {
+        res.status(200).json(stored);
+        return;
+      }
+    }
+    if (conversation.status !== 'active') throw new AppError(409, 'conversation_closed', 'the conversation is closed; start a new one');
+
+    let turn: TurnResult;
+    try {
+      turn = await temporal.withDeadline(Date.now() + config.REPLY_WAIT_MS, () =>
+        temporal.workflow.getHandle(conversationWorkflowId(id)).executeUpdate(visitorMessageUpdate, {
+          args: [{ messageId, text: body.message.text }],
+          updateId: messageId,
+        }),
+      );
+    } catch (error) {
+      if (isWaitExpired(error)) {
+        res.status(202).json({ messageId, status: 'pending', replies: [] });
+        return;
+      }
+      throw conversationUpdateError(error) ?? error;
+    }
+    res.status(200).json({ messageId: turn.messageId, replies: turn.replies });
+  };
+
+  async function storedTurn(conversationId: string, messageId: string): Promise<TurnResult | undefined> {
+    const visitor = await Message.findOne({ _id: messageId, conversationId }, { _id: 1 }).lean();
+    if (!visitor) return undefined;
+    const replies = await Message.find({ conversationId, inReplyTo: messageId }).sort({ seq: 1 }).lean();
+    return { messageId, replies: replies.map((r) => ({ ...messageView(r), role: 'bot' as const })) };
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * Two projects: `unit` (pure code, no servers) and `integration` (the real stack: a Temporal dev server
+ * and FerretDB started once by test/global-setup.ts, tenant APIs on 127.0.0.1).
+ * @type {import('jest').Config}
+ */
+const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } }] };
+
+module.exports = {
+  projects: [
+    {
+      displayName: 'unit',
+      testEnvironment: 'node',
+      transform,
+      testMatch: ['<rootDir>/{core,api,models,activities,workflows,scripts}/**/*.test.ts'],
+    },
+    {
+      displayName: 'integration',
+      testEnvironment: 'node',
+      transform,
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/global-setup.ts',
+      globalTeardown: '<rootDir>/test/global-teardown.ts',
+      testTimeout: 120_000,
+    },
+  ],
+};

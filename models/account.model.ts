@@ -1,0 +1,52 @@
+import { Schema, type Connection, type Model } from 'mongoose';
+
+export interface AccountDoc {
+  _id: string;
+  name: string;
+  email: string;
+  passwordHash: string;
+  createdAt: Date;
+}
+
+const schema = new Schema<AccountDoc>(
+  {
+    _id: { type: String, required: true },
+    name: { type: String, required: true },
+    email: { type: String, required: true, unique: true },
+    passwordHash: { type: String, required: true },
+    createdAt: { type: Date, required: true },
+  },
+  { versionKey: false },
+);
+
+export interface ApiKeyDoc {
+  _id: string;
+  accountId: string;
+  name: string;
+  /** First characters of the key, to recognise it in a list. */
+  prefix: string;
+  /** SHA-256 of the whole key; the key itself is never stored. */
+  hash: string;
+  createdAt: Date;
+  revokedAt?: Date | null;
+}
+
+const apiKeySchema = new Schema<ApiKeyDoc>(
+  {
+    _id: { type: String, required: true },
+    accountId: { type: String, required: true, index: true },
+    name: { type: String, required: true },
+    prefix: { type: String, required: true },
+    hash: { type: String, required: true, unique: true },
+    createdAt: { type: Date, required: true },
+    revokedAt: { type: Date, default: null },
+  },
+  { versionKey: false },
+);
+
+export function accountModels(db: Connection): { Account: Model<AccountDoc>; ApiKey: Model<ApiKeyDoc> } {
+  return {
+    Account: db.models.Account ?? db.model<AccountDoc>('Account', schema, 'accounts'),
+    ApiKey: db.models.ApiKey ?? db.model<ApiKeyDoc>('ApiKey', apiKeySchema, 'api_keys'),
+  };
+}

@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { LIMITS } from './limits';
+
+function isTimeZone(value: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const botFields = {
+  name: z.string().trim().min(1).max(200),
+  greeting: z.string().trim().min(1).max(LIMITS.messageText),
+  fallbackMessage: z.string().trim().min(1).max(LIMITS.messageText),
+  inactivityTimeoutSeconds: z.number().int().min(LIMITS.inactivityTimeoutMin).max(LIMITS.inactivityTimeoutMax),
+  timezone: z.string().max(64).refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris'),
+};
+
+/** `POST /v1/bots` body. */
+export const CreateBotBody = z.strictObject({
+  name: botFields.name,
+  greeting: botFields.greeting.default('Hi! How can I help you today?'),
+  fallbackMessage: botFields.fallbackMessage.default("Sorry, I didn't understand that. Could you rephrase?"),
+  inactivityTimeoutSeconds: botFields.inactivityTimeoutSeconds.default(30 * 60),
+  timezone: botFields.timezone.default('UTC'),
+});
+export type CreateBotBody = z.infer<typeof CreateBotBody>;
+
+/** `PATCH /v1/bots/:id` body: any subset of the bot's settings, at least one. */
+export const UpdateBotBody = z
+  .strictObject({
+    name: botFields.name,
+    greeting: botFields.greeting,
+    fallbackMessage: botFields.fallbackMessage,
+    inactivityTimeoutSeconds: botFields.inactivityTimeoutSeconds,
+    timezone: botFields.timezone,
+  })
+  .partial()
+  .refine((body) => Object.keys(body).length > 0, 'give at least one field to change');
+export type UpdateBotBody = z.infer<typeof UpdateBotBody>;
+
+/**
+ * The immutable, secret-free snapshot of a bot that a published version holds and that a conversation
+ * workflow receives as input. Editing the bot never changes a snapshot.
+ */
+export const BotSnapshot = z.object({
+  botId: z.string(),
+  version: z.number().int().min(1),
+  name: z.string(),
+  greeting: z.string(),
+  fallbackMessage: z.string(),
+  inactivityTimeoutSeconds: z.number().int(),
+  timezone: z.string(),
+});
+export type BotSnapshot = z.infer<typeof BotSnapshot>;

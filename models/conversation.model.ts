@@ -1,0 +1,84 @@
+import { Schema, type Connection, type Model } from 'mongoose';
+import type { Channel, Contact, ConversationStatus, Variables } from './conversation.schema';
+
+export interface ConversationDoc {
+  _id: string;
+  accountId: string;
+  botId: string;
+  botVersion: number;
+  channel: Channel;
+  externalUserId: string;
+  contact?: Contact;
+  variables?: Variables;
+  status: ConversationStatus;
+  workflowId: string;
+  messageCount: number;
+  createdAt: Date;
+  updatedAt: Date;
+  lastMessageAt?: Date;
+  closedAt?: Date | null;
+  closeReason?: string;
+}
+
+const conversationSchema = new Schema<ConversationDoc>(
+  {
+    _id: { type: String, required: true },
+    accountId: { type: String, required: true },
+    botId: { type: String, required: true },
+    botVersion: { type: Number, required: true },
+    channel: { type: String, required: true },
+    externalUserId: { type: String, required: true },
+    contact: { type: Schema.Types.Mixed },
+    variables: { type: Schema.Types.Mixed },
+    status: { type: String, required: true },
+    workflowId: { type: String, required: true },
+    messageCount: { type: Number, required: true, default: 0 },
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+    lastMessageAt: { type: Date },
+    closedAt: { type: Date, default: null },
+    closeReason: { type: String },
+  },
+  { versionKey: false, minimize: false },
+);
+// Listing: an account's conversations, newest first (ids are time-ordered), optionally by bot and status.
+conversationSchema.index({ accountId: 1, _id: -1 });
+conversationSchema.index({ accountId: 1, botId: 1, _id: -1 });
+
+export interface MessageDoc {
+  _id: string;
+  accountId: string;
+  conversationId: string;
+  /** Position in the transcript, assigned by the conversation workflow. */
+  seq: number;
+  role: 'visitor' | 'bot';
+  type: 'text';
+  text: string;
+  /** For bot replies: the visitor message they answer (absent for an unprompted greeting). */
+  inReplyTo?: string | null;
+  createdAt: Date;
+}
+
+const messageSchema = new Schema<MessageDoc>(
+  {
+    _id: { type: String, required: true },
+    accountId: { type: String, required: true },
+    conversationId: { type: String, required: true },
+    seq: { type: Number, required: true },
+    role: { type: String, required: true },
+    type: { type: String, required: true },
+    text: { type: String, required: true },
+    inReplyTo: { type: String, default: null },
+    createdAt: { type: Date, required: true },
+  },
+  { versionKey: false },
+);
+// One message per transcript position: a retried write can never add a second copy.
+messageSchema.index({ conversationId: 1, seq: 1 }, { unique: true });
+
+export function conversationModels(db: Connection): { Conversation: Model<ConversationDoc>; Message: Model<MessageDoc> } {
+  return {
+    Conversation: db.models.Conversation ?? db.model<ConversationDoc>('Conversation', conversationSchema, 'conversations'),
+    Message: db.models.Message ?? db.model<MessageDoc>('Message', messageSchema, 'messages'),
+  };
+}

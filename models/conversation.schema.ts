@@ -1,0 +1,123 @@
+import { z } from 'zod';
+import { LIMITS } from './limits';
+import type { BotSnapshot } from './bot.schema';
+
+export const CONVERSATION_STATUSES = ['active', 'closed'] as const;
+export type ConversationStatus = (typeof CONVERSATION_STATUSES)[number];
+
+export const CHANNELS = ['api'] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+/** A visitor message as the API channel accepts it. */
+export const TextMessage = z.strictObject({
+  type: z.literal('text'),
+  text: z
+    .string()
+    .max(LIMITS.messageText, `must be at most ${LIMITS.messageText} characters`)
+    .refine((text) => text.trim().length > 0, 'must not be empty'),
+});
+
+export const ClientMessageId = z
+  .string()
+  .min(1)
+  .max(LIMITS.clientMessageId)
+  .regex(/^[A-Za-z0-9._:-]+$/, 'may hold letters, digits and . _ : - only');
+
+export const Contact = z.strictObject({
+  name: z.string().trim().min(1).max(200).optional(),
+  email: z.email().max(320).optional(),
+  phone: z
+    .string()
+    .max(40)
+    .regex(/^\+?[0-9 ().-]{3,40}$/, 'must be a phone number')
+    .optional(),
+});
+export type Contact = z.infer<typeof Contact>;
+
+export const Variables = z
+  .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'variable names are letters, digits and _'), z.union([z.string().max(LIMITS.variableValue), z.number(), z.boolean(), z.null()]))
+  .refine((vars) => Object.keys(vars).length <= LIMITS.variables, `at most ${LIMITS.variables} variables`);
+export type Variables = z.infer<typeof Variables>;
+
+/** `POST /v1/conversations` body. */
+export const StartConversationBody = z.strictObject({
+  botId: z.string().min(1).max(64),
+  externalUserId: z.string().trim().min(1).max(200),
+  contact: Contact.optional(),
+  variables: Variables.optional(),
+  message: TextMessage.optional(),
+  clientMessageId: ClientMessageId.optional(),
+});
+export type StartConversationBody = z.infer<typeof StartConversationBody>;
+
+/** `POST /v1/conversations/:id/messages` body. */
+export const SendMessageBody = z.strictObject({
+  message: TextMessage,
+  clientMessageId: ClientMessageId.optional(),
+});
+export type SendMessageBody = z.infer<typeof SendMessageBody>;
+
+/** One message of a transcript as the API returns it. */
+export interface MessageView {
+  id: string;
+  role: 'visitor' | 'bot';
+  type: 'text';
+  text: string;
+  createdAt: string;
+}
+
+/** A bot reply produced by the workflow. */
+export interface Reply {
+  id: string;
+  role: 'bot';
+  type: 'text';
+  text: string;
+  createdAt: string;
+}
+
+/** Argument of the `visitorMessage` update. `text` absent means "open the conversation" (no message yet). */
+export interface VisitorMessageArgs {
+  messageId: string;
+  text?: string;
+}
+
+/** Result of the `visitorMessage` update: the bot's replies to that message (with the greeting on the first turn). */
+export interface TurnResult {
+  messageId: string;
+  replies: Reply[];
+}
+
+/** State a conversation carries across continue-as-new. */
+export interface CarriedState {
+  status: ConversationStatus;
+  /** Number of transcript messages written so far; the next one gets `seq = messageCount`. */
+  messageCount: number;
+  greeted: boolean;
+  /** Recent turns by message id, so a retried message is answered from memory, never twice. */
+  recentTurns: TurnResult[];
+  lastActivityAt: string;
+}
+
+/** Input of `conversationWorkflow`. Never holds secrets. */
+export interface ConversationInput {
+  conversationId: string;
+  accountId: string;
+  channel: Channel;
+  externalUserId: string;
+  contact?: Contact;
+  variables?: Variables;
+  bot: BotSnapshot;
+  /** Continue-as-new once history passes this many events, or when Temporal suggests it. */
+  continueAsNewAfterEvents?: number;
+  /** Present on runs after the first. */
+  carried?: CarriedState;
+}
+
+/** Result of `getState` query. */
+export interface ConversationState {
+  conversationId: string;
+  status: ConversationStatus;
+  botVersion: number;
+  messageCount: number;
+  lastActivityAt: string;
+}

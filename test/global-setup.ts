@@ -1,0 +1,50 @@
+/**
+ * Starts what the integration tests run against, once per `jest` run: a Temporal dev server (in memory,
+ * Parley's search attributes registered) and FerretDB on free ports, and bundles the workflow code once
+ * so each test's worker starts in milliseconds. Set TEST_TEMPORAL_ADDRESS / TEST_MONGODB_URI to use
+ * servers you run yourself.
+ */
+import { bundleWorkflowCode } from '@temporalio/worker';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort, startFerretDb, startTemporal, type ManagedServer } from '../scripts/lib/infra';
+
+declare global {
+  // eslint-disable-next-line no-var
+  var __PARLEY_SERVERS__: ManagedServer[] | undefined;
+}
+
+export default async function globalSetup(): Promise<void> {
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-test-'));
+  const servers: ManagedServer[] = [];
+  globalThis.__PARLEY_SERVERS__ = servers;
+  process.env.PARLEY_TEST_DIR = workDir;
+
+  const started = Date.now();
+  const [mongoUri, temporalAddress] = await Promise.all([
+    process.env.TEST_MONGODB_URI ??
+      (async () => {
+        const ferret = await startFerretDb({ port: await freePort(), dataDir: path.join(workDir, 'ferretdb'), logFile: path.join(workDir, 'ferretdb.log') });
+        servers.push(ferret);
+        return `mongodb://127.0.0.1:${ferret.port}`;
+      })(),
+    process.env.TEST_TEMPORAL_ADDRESS ??
+      (async () => {
+        const temporal = await startTemporal({ port: await freePort(), logFile: path.join(workDir, 'temporal.log') });
+        servers.push(temporal);
+        return temporal.address;
+      })(),
+  ]);
+  process.env.PARLEY_TEST_MONGODB_URI = mongoUri;
+  process.env.PARLEY_TEST_TEMPORAL_ADDRESS = temporalAddress;
+
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../workflows'),
+    logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never,
+  });
+  const bundlePath = path.join(workDir, 'workflow-bundle.js');
+  fs.writeFileSync(bundlePath, bundle.code);
+  process.env.PARLEY_TEST_WORKFLOW_BUNDLE = bundlePath;
+  process.stderr.write(`\n[test] servers up and workflows bundled in ${Date.now() - started} ms (${workDir})\n`);
+}

@@ -1,0 +1,205 @@
+/**
+ * The real stack for one test file: the API listening on 127.0.0.1, a worker, a database of its own,
+ * all against the servers test/global-setup.ts started. Each file gets its own task queue and database,
+ * so files run in parallel without seeing each other.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import type { Connection as MongoConnection } from 'mongoose';
+import { createApp } from '../api/app';
+import { loadApiConfig, type ApiConfig } from '../api/config';
+import { createDeps, type ApiDeps } from '../api/deps';
+import { connectDatabase, syncIndexes } from '../models/db';
+import { createWorker } from '../worker/create-worker';
+
+const ROOT = path.resolve(__dirname, '..');
+
+export interface StackOptions {
+  /** Overrides of the API's environment (REPLY_WAIT_MS, CONTINUE_AS_NEW_AFTER_EVENTS, ...). */
+  api?: Record<string, string>;
+  /** Start without an in-process worker (a test that runs its own, e.g. as a child process). */
+  withoutWorker?: boolean;
+  /** Use this Temporal server instead of the shared one. */
+  temporalAddress?: string;
+}
+
+export interface Stack {
+  baseUrl: string;
+  taskQueue: string;
+  mongoUri: string;
+  temporalAddress: string;
+  db: MongoConnection;
+  temporal: Client;
+  deps: ApiDeps;
+  startWorker(): Promise<void>;
+  stopWorker(): Promise<void>;
+  /** Runs `worker/main.ts` as its own process, as production does. */
+  spawnWorkerProcess(): Promise<ChildProcess>;
+  stop(): Promise<void>;
+}
+
+export function testEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the integration tests through jest (test/global-setup.ts)`);
+  return value;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const suffix = randomBytes(4).toString('hex');
+  const taskQueue = `parley-test-${suffix}`;
+  const mongoUri = `${testEnv('PARLEY_TEST_MONGODB_URI')}/parley_test_${suffix}`;
+  const temporalAddress = options.temporalAddress ?? testEnv('PARLEY_TEST_TEMPORAL_ADDRESS');
+  const bundlePath = testEnv('PARLEY_TEST_WORKFLOW_BUNDLE');
+
+  const db = await connectDatabase(mongoUri);
+  const connection = await Connection.connect({ address: temporalAddress });
+  const temporal = new Client({ connection });
+  const config: ApiConfig = loadApiConfig({
+    TEMPORAL_ADDRESS: temporalAddress,
+    MONGODB_URI: mongoUri,
+    TASK_QUEUE: taskQueue,
+    ...options.api,
+  });
+  const errors: unknown[] = [];
+  const deps = createDeps({ db, temporal, config, log: (message, error) => errors.push({ message, error }) });
+  await syncIndexes(db);
+
+  const server = createApp(deps).listen(0, '127.0.0.1');
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  let worker: { worker: Worker; running: Promise<void>; connection: NativeConnection } | undefined;
+  const children = new Set<ChildProcess>();
+
+  const startWorker = async (): Promise<void> => {
+    if (worker) return;
+    const nativeConnection = await NativeConnection.connect({ address: temporalAddress });
+    const w = await createWorker({ connection: nativeConnection, db, taskQueue, workflowBundlePath: bundlePath });
+    worker = { worker: w, running: w.run(), connection: nativeConnection };
+  };
+  const stopWorker = async (): Promise<void> => {
+    if (!worker) return;
+    const { worker: w, running, connection: c } = worker;
+    worker = undefined;
+    w.shutdown();
+    await running;
+    await c.close();
+  };
+
+  const spawnWorkerProcess = async (): Promise<ChildProcess> => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'worker', 'main.ts')], {
+      cwd: ROOT,
+      env: { ...process.env, TEMPORAL_ADDRESS: temporalAddress, MONGODB_URI: mongoUri, TASK_QUEUE: taskQueue, WORKFLOW_BUNDLE_PATH: bundlePath },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.add(child);
+    child.once('exit', () => children.delete(child));
+    let output = '';
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout?.on('data', (chunk: Buffer) => {
+        if (chunk.toString().includes('polling task queue')) resolve();
+      });
+      child.once('exit', (code) => reject(new Error(`worker process exited with ${code}: ${output}`)));
+    });
+    return child;
+  };
+
+  if (!options.withoutWorker) await startWorker();
+
+  return {
+    baseUrl,
+    taskQueue,
+    mongoUri,
+    temporalAddress,
+    db,
+    temporal,
+    deps,
+    startWorker,
+    stopWorker,
+    spawnWorkerProcess,
+    async stop() {
+      for (const child of children) child.kill('SIGKILL');
+      await stopWorker();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await connection.close();
+      await db.dropDatabase().catch(() => undefined);
+      await db.close();
+      if (errors.length > 0) console.error('[test] API logged errors:', errors);
+    },
+  };
+}
+
+export interface HttpResult<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+/** A small HTTP client for the API under test. */
+export function http(baseUrl: string, key?: string) {
+  const call = async <T = any>(method: string, url: string, body?: unknown, raw?: string): Promise<HttpResult<T>> => {
+    const headers: Record<string, string> = {};
+    if (key) headers.authorization = `Bearer ${key}`;
+    if (body !== undefined || raw !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(`${baseUrl}${url}`, { method, headers, body: raw ?? (body === undefined ? undefined : JSON.stringify(body)) });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // leave as text
+    }
+    return { status: res.status, body: parsed as T, headers: res.headers };
+  };
+  return {
+    get: <T = any>(url: string) => call<T>('GET', url),
+    post: <T = any>(url: string, body?: unknown) => call<T>('POST', url, body),
+    patch: <T = any>(url: string, body?: unknown) => call<T>('PATCH', url, body),
+    delete: <T = any>(url: string) => call<T>('DELETE', url),
+    raw: <T = any>(method: string, url: string, raw: string) => call<T>(method, url, undefined, raw),
+  };
+}
+
+export type Http = ReturnType<typeof http>;
+
+/** Signs up a fresh account and returns a client authenticated with its first API key. */
+export async function signUp(baseUrl: string, name = 'Test Co'): Promise<{ api: Http; key: string; accountId: string }> {
+  const email = `owner+${randomBytes(5).toString('hex')}@example.com`;
+  const res = await http(baseUrl).post('/v1/accounts', { name, email, password: 'correct horse battery' });
+  if (res.status !== 201) throw new Error(`sign-up failed: ${res.status} ${JSON.stringify(res.body)}`);
+  const key = res.body.apiKey.key as string;
+  return { api: http(baseUrl, key), key, accountId: res.body.account.id as string };
+}
+
+/** Creates a bot with the given settings and publishes it. */
+export async function publishedBot(api: Http, settings: Record<string, unknown> = {}): Promise<string> {
+  const created = await api.post('/v1/bots', {
+    name: 'Support bot',
+    greeting: 'Hello! I am the test bot.',
+    fallbackMessage: 'Sorry, I cannot help with that yet.',
+    ...settings,
+  });
+  if (created.status !== 201) throw new Error(`bot create failed: ${JSON.stringify(created.body)}`);
+  const published = await api.post(`/v1/bots/${created.body.bot.id}/publish`);
+  if (published.status !== 201) throw new Error(`publish failed: ${JSON.stringify(published.body)}`);
+  return created.body.bot.id as string;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `check` until it returns a truthy value or the time is up. */
+export async function eventually<T>(check: () => Promise<T | undefined | false>, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}

@@ -1,0 +1,23 @@
+import { z } from 'zod';
+
+const WorkerEnv = z.object({
+  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TASK_QUEUE: z.string().min(1).default('parley-conversations'),
+  MONGODB_URI: z.string().min(1).default('mongodb://127.0.0.1:27017/parley'),
+  /** A prebuilt workflow bundle (from `bundleWorkflowCode`); without it the worker bundles at start. */
+  WORKFLOW_BUNDLE_PATH: z.string().optional(),
+  MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().positive().default(200),
+  MAX_CACHED_WORKFLOWS: z.coerce.number().int().positive().default(2000),
+});
+export type WorkerConfig = z.infer<typeof WorkerEnv>;
+
+/** Parses the worker's environment once; fails fast naming what is wrong. */
+export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
+  const parsed = WorkerEnv.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`invalid worker environment: ${problems}`);
+  }
+  return parsed.data;
+}

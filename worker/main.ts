@@ -1,0 +1,30 @@
+/** Worker process entry: connect to Temporal and MongoDB, run until SIGINT/SIGTERM. */
+import { NativeConnection } from '@temporalio/worker';
+import { connectDatabase } from '../models/db';
+import { loadWorkerConfig } from './config';
+import { createWorker } from './create-worker';
+
+async function main(): Promise<void> {
+  const config = loadWorkerConfig();
+  const db = await connectDatabase(config.MONGODB_URI);
+  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const worker = await createWorker({
+    connection,
+    db,
+    taskQueue: config.TASK_QUEUE,
+    namespace: config.TEMPORAL_NAMESPACE,
+    workflowBundlePath: config.WORKFLOW_BUNDLE_PATH,
+    maxConcurrentWorkflowTaskExecutions: config.MAX_CONCURRENT_WORKFLOW_TASKS,
+    maxCachedWorkflows: config.MAX_CACHED_WORKFLOWS,
+  });
+  console.log(`[worker] polling task queue ${config.TASK_QUEUE} on ${config.TEMPORAL_ADDRESS}`);
+  // Worker.run() returns after SIGINT/SIGTERM once in-flight tasks are done (the SDK installs the handlers).
+  await worker.run();
+  await connection.close();
+  await db.close();
+}
+
+main().catch((error: unknown) => {
+  console.error('[worker] fatal:', error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,30 @@
+/**
+ * Names and message definitions of Parley's workflows. The API imports this file (never the workflow
+ * bodies) to start, update, signal and query them.
+ */
+import { defineSearchAttributeKey } from '@temporalio/common';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { ConversationState, TurnResult, VisitorMessageArgs } from '../models/conversation.schema';
+
+export const CONVERSATION_TASK_QUEUE = 'parley-conversations';
+
+export const conversationWorkflowId = (conversationId: string): string => `conversation-${conversationId}`;
+
+/**
+ * A visitor message. An Update rather than a signal so the HTTP call that sent it gets the bot's replies
+ * back synchronously, and its id (derived from the client's message id) makes a retried POST answer once.
+ */
+export const visitorMessageUpdate = defineUpdate<TurnResult, [VisitorMessageArgs]>('visitorMessage');
+
+/** Ends the conversation (operator or API); pending turns finish first. */
+export const closeSignal = defineSignal<[{ reason: string }]>('close');
+
+export const getStateQuery = defineQuery<ConversationState>('state');
+
+/** Search attributes that make conversations findable in the Web UI. Keywords only; never PII. */
+export const SA = {
+  accountId: defineSearchAttributeKey('ParleyAccountId', 'KEYWORD'),
+  botId: defineSearchAttributeKey('ParleyBotId', 'KEYWORD'),
+  status: defineSearchAttributeKey('ParleyStatus', 'KEYWORD'),
+  channel: defineSearchAttributeKey('ParleyChannel', 'KEYWORD'),
+} as const;

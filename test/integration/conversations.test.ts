@@ -1,4 +1,4 @@
-import { http, publishedBot, signUp, startStack, type Http, type Stack } from './harness';
+import { http, publishedBot, signUp, startStack, type Http, type Stack } from '../harness';
 
 let stack: Stack;
 let api: Http;

@@ -52,6 +52,9 @@ export function errorHandler(log: (message: string, error: unknown) => void): Er
         appError = new AppError(400, 'invalid_json', 'the request body is not valid JSON');
       } else if (parserError.type === 'entity.too.large') {
         appError = new AppError(413, 'payload_too_large', 'the request body is too large');
+      } else if (error instanceof URIError) {
+        // The router could not percent-decode a path parameter, as in `/v1/bots/%E0%A4%A`.
+        appError = new AppError(400, 'invalid_path', 'the request path is not valid percent-encoding');
       } else if (typeof parserError.status === 'number' && parserError.status >= 400 && parserError.status < 500 && parserError.expose) {
         appError = new AppError(parserError.status, 'bad_request', 'the request could not be read');
       } else {

@@ -11,7 +11,6 @@ import path from 'node:path';
 import { freePort, startFerretDb, startTemporal, type ManagedServer } from '../scripts/lib/infra';
 
 declare global {
-  // eslint-disable-next-line no-var
   var __PARLEY_SERVERS__: ManagedServer[] | undefined;
 }
 

@@ -1,0 +1,50 @@
+/**
+ * `npm test`: type-check, lint, then every jest test (unit, then integration against a real Temporal
+ * dev server and FerretDB, which jest's global setup starts and, on first use, installs into .tools/).
+ * Extra arguments go to jest, e.g. `npm test -- test/integration/conversations.test.ts`.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ensureFerretDb, ensureTemporalCli, InfraError, ROOT } from './lib/infra';
+
+function step(name: string, command: string, args: string[]): void {
+  process.stdout.write(`\n== ${name}\n`);
+  const started = Date.now();
+  const result = spawnSync(command, args, { cwd: ROOT, stdio: 'inherit' });
+  if (result.status !== 0) {
+    process.stdout.write(`\n${name} failed (exit ${result.status ?? result.signal})\n`);
+    process.exit(result.status ?? 1);
+  }
+  process.stdout.write(`== ${name}: ok in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+}
+
+const bin = (name: string): string => path.join(ROOT, 'node_modules', '.bin', name);
+const jestArgs = process.argv.slice(2);
+
+if (jestArgs.length === 0) {
+  step('typecheck', bin('tsc'), ['--noEmit']);
+  step('lint', bin('eslint'), ['.', '--max-warnings=0']);
+}
+
+process.stdout.write('\n== servers for the integration tests\n');
+try {
+  process.stdout.write(`temporal: ${ensureTemporalCli()}\nferretdb: ${ensureFerretDb()}\n`);
+} catch (error) {
+  if (error instanceof InfraError) {
+    process.stderr.write(`\ncannot run the integration tests: ${error.message}\n`);
+    process.exit(1);
+  }
+  throw error;
+}
+
+const report = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'parley-jest-')), 'results.json');
+process.stdout.write('\n== jest\n');
+const jest = spawnSync(bin('jest'), ['--json', `--outputFile=${report}`, ...jestArgs], { cwd: ROOT, stdio: 'inherit' });
+if (fs.existsSync(report)) {
+  const results = JSON.parse(fs.readFileSync(report, 'utf8')) as { numPassedTests: number; numFailedTests: number; numPendingTests: number };
+  // One plain closing line that any CI reader understands.
+  process.stdout.write(`\nTests: ${results.numPassedTests} passed, ${results.numFailedTests} failed, ${results.numPendingTests} skipped\n`);
+}
+process.exit(jest.status ?? 1);

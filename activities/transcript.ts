@@ -1,5 +1,5 @@
-import type { Connection } from 'mongoose';
-import { conversationModels } from '../models/conversation.model';
+import type { Connection, mongo } from 'mongoose';
+import { conversationModels, type ConversationDoc, type MessageDoc } from '../models/conversation.model';
 import type { Channel, ConversationStatus } from '../models/conversation.schema';
 
 /** One transcript message as the workflow hands it to `saveTurn`. */
@@ -39,7 +39,11 @@ function isDuplicateOnly(error: unknown): boolean {
 }
 
 export function createTranscriptActivities(db: Connection) {
-  const { Conversation, Message } = conversationModels(db);
+  const models = conversationModels(db);
+  // The driver's collections directly: the workflow built these documents, mongoose casting adds nothing
+  // but CPU on the hottest path of a turn.
+  const messages = models.Message.collection as unknown as mongo.Collection<MessageDoc>;
+  const conversations = models.Conversation.collection as unknown as mongo.Collection<ConversationDoc>;
 
   return {
     /**
@@ -48,10 +52,11 @@ export function createTranscriptActivities(db: Connection) {
      * and the conversation update sets absolute values.
      */
     async saveTurn(input: SaveTurnInput): Promise<void> {
-      const { conversation: c, messages } = input;
+      const { conversation: c } = input;
       const at = new Date(input.at);
-      if (messages.length > 0) {
-        const docs = messages.map((m) => ({
+      const writes: Promise<unknown>[] = [];
+      if (input.messages.length > 0) {
+        const docs: MessageDoc[] = input.messages.map((m) => ({
           _id: m.id,
           accountId: c.accountId,
           conversationId: c.id,
@@ -62,35 +67,39 @@ export function createTranscriptActivities(db: Connection) {
           inReplyTo: m.inReplyTo ?? null,
           createdAt: new Date(m.createdAt),
         }));
-        try {
-          await Message.insertMany(docs, { ordered: false, lean: true });
-        } catch (error) {
-          // A retry after a write that reached the server: the copies already stored are the same turn.
-          if (!isDuplicateOnly(error)) throw error;
-        }
+        writes.push(
+          messages.insertMany(docs, { ordered: false }).catch((error: unknown) => {
+            // A retry after a write that reached the server: the copies already stored are the same turn.
+            if (!isDuplicateOnly(error)) throw error;
+          }),
+        );
       }
       const set: Record<string, unknown> = { status: input.status, messageCount: input.messageCount, updatedAt: at };
-      if (messages.length > 0) set.lastMessageAt = at;
+      if (input.messages.length > 0) set.lastMessageAt = at;
       if (input.status === 'closed') {
         set.closedAt = at;
         set.closeReason = input.closeReason ?? 'closed';
       }
-      await Conversation.updateOne(
-        { _id: c.id },
-        {
-          $set: set,
-          $setOnInsert: {
-            accountId: c.accountId,
-            botId: c.botId,
-            botVersion: c.botVersion,
-            channel: c.channel,
-            externalUserId: c.externalUserId,
-            workflowId: c.workflowId,
-            createdAt: at,
+      // Independent and each idempotent, so the two writes go out together (one round trip of latency).
+      writes.push(
+        conversations.updateOne(
+          { _id: c.id },
+          {
+            $set: set,
+            $setOnInsert: {
+              accountId: c.accountId,
+              botId: c.botId,
+              botVersion: c.botVersion,
+              channel: c.channel,
+              externalUserId: c.externalUserId,
+              workflowId: c.workflowId,
+              createdAt: at,
+            },
           },
-        },
-        { upsert: true },
+          { upsert: true },
+        ),
       );
+      await Promise.all(writes);
     },
   };
 }

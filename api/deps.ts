@@ -4,6 +4,7 @@ import { accountModels } from '../models/account.model';
 import { botModels } from '../models/bot.model';
 import { conversationModels } from '../models/conversation.model';
 import type { ApiConfig } from './config';
+import { OwnershipCache } from './ownership-cache';
 
 /** What the routers need: models bound to one connection, the Temporal client, settings. */
 export function createDeps(options: { db: Connection; temporal: Client; config: ApiConfig; log?: Logger }) {
@@ -12,6 +13,7 @@ export function createDeps(options: { db: Connection; temporal: Client; config: 
     ...botModels(options.db),
     ...conversationModels(options.db),
     temporal: options.temporal,
+    conversationOwners: new OwnershipCache(),
     config: options.config,
     log: options.log ?? defaultLogger,
   };

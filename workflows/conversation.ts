@@ -59,9 +59,11 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
   const recent = new Map(state.recentTurns.map((turn) => [turn.messageId, turn]));
   let closeReason: string | undefined;
   let turnsInFlight = 0;
-  let activityTick = 0;
-  // Turns run strictly one after another, in the order their Updates were accepted.
-  let turnChain: Promise<unknown> = Promise.resolve();
+  let lastActivityMs = Date.now();
+  // Turns run strictly one after another, in the order their Updates were accepted. `running` is the
+  // tail of that queue. (Every promise in workflow code costs a stack capture in the SDK's sandbox, so
+  // the hot path creates as few as it can.)
+  let running: Promise<TurnResult> | undefined;
 
   const remember = (turn: TurnResult): void => {
     recent.set(turn.messageId, turn);
@@ -110,6 +112,7 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
     state.messageCount = seq;
     state.greeted = true;
     state.lastActivityAt = at;
+    lastActivityMs = Date.now();
     const result: TurnResult = { messageId: args.messageId, replies };
     remember(result);
     return result;
@@ -118,17 +121,18 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
   setHandler(
     visitorMessageUpdate,
     async (args) => {
+      // Temporal deduplicates Update ids within a run; this answers retries that reach a later run.
       const known = recent.get(args.messageId);
       if (known) return known;
       turnsInFlight++;
-      activityTick++;
-      const turn = turnChain.then(() => recent.get(args.messageId) ?? takeTurn(args));
-      turnChain = turn.catch(() => undefined);
+      const previous = running;
+      const turn = previous ? previous.then(() => takeTurn(args), () => takeTurn(args)) : takeTurn(args);
+      running = turn;
       try {
         return await turn;
       } finally {
         turnsInFlight--;
-        activityTick++;
+        if (running === turn) running = undefined;
       }
     },
     {
@@ -170,18 +174,22 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
     return info.continueAsNewSuggested || (limit !== undefined && info.historyLength >= limit);
   };
 
+  // The idle timer is not restarted on every turn (that would add timer events to history per message):
+  // it fires at the earliest possible closing time and, if a turn happened since, sleeps the remainder.
   const idleMs = bot.inactivityTimeoutSeconds * 1000;
   for (;;) {
-    const tick = activityTick;
-    const woke = await condition(
-      () => activityTick !== tick || closeReason !== undefined || (turnsInFlight === 0 && shouldContinueAsNew()),
-      idleMs,
-    );
-    if (closeReason !== undefined) break;
-    if (!woke && turnsInFlight === 0) {
-      closeReason = 'inactivity';
-      break;
+    const remaining = lastActivityMs + idleMs - Date.now();
+    if (remaining <= 0) {
+      if (turnsInFlight === 0) {
+        closeReason ??= 'inactivity';
+        break;
+      }
+      // A turn is still running (say, a slow write): idle time starts again when it ends.
+      await condition(() => turnsInFlight === 0 || closeReason !== undefined);
+      continue;
     }
+    await condition(() => closeReason !== undefined || (turnsInFlight === 0 && shouldContinueAsNew()), remaining);
+    if (closeReason !== undefined) break;
     if (turnsInFlight === 0 && shouldContinueAsNew()) {
       // Accepted Updates finish on this run; their results travel in `recentTurns` so a retry on the
       // next run is answered from memory rather than twice.

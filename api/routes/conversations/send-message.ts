@@ -17,13 +17,19 @@ export const ConversationParams = z.object({ id: z.string().regex(/^conv_[a-z0-9
  * the bot's replies. The Update id is derived from `clientMessageId`, so a retry is answered once.
  */
 export function sendMessage(deps: ApiDeps): RequestHandler {
-  const { Conversation, Message, temporal, config } = deps;
+  const { Conversation, Message, temporal, config, conversationOwners } = deps;
   return async (req, res) => {
     const { id } = parse(ConversationParams, req.params, 'params');
     const body = parse(SendMessageBody, req.body);
     const { accountId } = callerOf(res);
-    const conversation = await Conversation.findOne({ _id: id, accountId }, { status: 1 }).lean();
-    if (!conversation) throw AppError.notFound('conversation');
+    // Known owner: skip the read (a closed conversation is then refused by its workflow, also as 409).
+    let status: string | undefined;
+    if (conversationOwners.get(id) !== accountId) {
+      const conversation = await Conversation.findOne({ _id: id, accountId }, { status: 1 }).lean();
+      if (!conversation) throw AppError.notFound('conversation');
+      conversationOwners.set(id, accountId);
+      status = conversation.status;
+    }
     const messageId = visitorMessageId(id, body.clientMessageId ?? randomClientMessageId());
 
     // A retry of a message already answered (even on a closed conversation) gets the stored answer.
@@ -34,7 +40,7 @@ export function sendMessage(deps: ApiDeps): RequestHandler {
         return;
       }
     }
-    if (conversation.status !== 'active') throw new AppError(409, 'conversation_closed', 'the conversation is closed; start a new one');
+    if (status === 'closed') throw new AppError(409, 'conversation_closed', 'the conversation is closed; start a new one');
 
     let turn: TurnResult;
     try {

@@ -19,7 +19,7 @@ import { conversationView } from './views';
  * answer to a first message) come back in this response.
  */
 export function startConversation(deps: ApiDeps): RequestHandler {
-  const { Bot, BotVersion, Conversation, temporal, config } = deps;
+  const { Bot, BotVersion, Conversation, temporal, config, conversationOwners } = deps;
   return async (req, res) => {
     const body = parse(StartConversationBody, req.body);
     const { accountId } = callerOf(res);
@@ -49,6 +49,7 @@ export function startConversation(deps: ApiDeps): RequestHandler {
       updatedAt: now,
     };
     await Conversation.create(doc);
+    conversationOwners.set(conversationId, accountId);
 
     const input: ConversationInput = {
       conversationId,

@@ -1,0 +1,244 @@
+/**
+ * `npm run bench`: Parley's turn latency (POST a visitor message -> the bot's replies, through the HTTP
+ * API, the Temporal Update and the transcript write) beside the engine floor (a bare Temporal Update on
+ * an empty workflow) measured on the same server in the same run, at each concurrency.
+ *
+ * Phases alternate (floor, turns, floor, turns, ...) over several rounds so that machine noise lands on
+ * both sides alike. Everything runs on this machine: a Temporal dev server and FerretDB started here (or
+ * BENCH_TEMPORAL_ADDRESS / BENCH_MONGODB_URI), the worker, the floor worker and the API as their own
+ * processes, and the load generator in this one.
+ *
+ * Settings (environment): BENCH_CONCURRENCY="1,20", BENCH_SECONDS=5 (per phase), BENCH_ROUNDS=2.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { floorWorkflow, pingUpdate, stopSignal } from './bench/floor-workflow';
+import { freePort, ROOT, startFerretDb, startTemporal, type ManagedServer } from './lib/infra';
+
+const concurrencies = (process.env.BENCH_CONCURRENCY ?? '1,20').split(',').map(Number);
+const phaseSeconds = Number(process.env.BENCH_SECONDS ?? 5);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
+
+interface Sample {
+  latenciesMs: number[];
+  ops: number;
+  seconds: number;
+  /** CPU milliseconds each process spent during the phase. */
+  cpuMs: Record<string, number>;
+}
+
+/** Processes whose CPU time is accounted per phase (Linux /proc), to show where a turn's time goes. */
+const watched = new Map<string, number>();
+
+function cpuTimes(): Record<string, number> {
+  const times: Record<string, number> = {};
+  for (const [name, pid] of watched) {
+    try {
+      const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      // utime and stime are fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
+      times[name] = (Number(fields[11]) + Number(fields[12])) * 10;
+    } catch {
+      // not Linux, or the process is gone: no accounting for it
+    }
+  }
+  return times;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index]!;
+}
+
+function summarize(samples: Sample[]) {
+  const all = samples.flatMap((s) => s.latenciesMs).sort((a, b) => a - b);
+  const ops = samples.reduce((n, s) => n + s.ops, 0);
+  const seconds = samples.reduce((n, s) => n + s.seconds, 0);
+  const cpuMsPerOp: Record<string, number> = {};
+  for (const s of samples) for (const [k, v] of Object.entries(s.cpuMs)) cpuMsPerOp[k] = (cpuMsPerOp[k] ?? 0) + v / ops;
+  return { n: all.length, p50: percentile(all, 50), p95: percentile(all, 95), p99: percentile(all, 99), perSecond: ops / seconds, cpuMsPerOp };
+}
+
+/** Runs `op` in `concurrency` loops for `seconds`, after a short warm-up that is not recorded. */
+async function load(concurrency: number, seconds: number, op: (loop: number) => Promise<void>): Promise<Sample> {
+  const warmupUntil = Date.now() + 500;
+  while (Date.now() < warmupUntil) await Promise.all(Array.from({ length: concurrency }, (_, i) => op(i)));
+  const latenciesMs: number[] = [];
+  const cpuBefore = cpuTimes();
+  const started = performance.now();
+  const end = started + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, i) => {
+      while (performance.now() < end) {
+        const t0 = performance.now();
+        await op(i);
+        latenciesMs.push(performance.now() - t0);
+      }
+    }),
+  );
+  const cpuAfter = cpuTimes();
+  const cpuMs = Object.fromEntries(Object.keys(cpuAfter).map((k) => [k, cpuAfter[k]! - (cpuBefore[k] ?? 0)]));
+  return { latenciesMs, ops: latenciesMs.length, seconds: (performance.now() - started) / 1000, cpuMs };
+}
+
+function startProcess(name: string, script: string, env: Record<string, string>, ready: string): Promise<ChildProcess> {
+  // BENCH_PROFILE=1 writes a V8 CPU profile of each process to .data/bench/profiles (open in Chrome DevTools).
+  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.join(ROOT, '.data', 'bench', 'profiles', name.replace(/\W/g, '-'))}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', script], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes(ready)) resolve(child);
+    });
+    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}: ${stderr.slice(-2000)}`)));
+  });
+}
+
+async function json(res: Response): Promise<any> {
+  const body = await res.json();
+  if (!res.ok) throw new Error(`${res.status}: ${JSON.stringify(body)}`);
+  return body;
+}
+
+async function main(): Promise<void> {
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-bench-'));
+  const servers: ManagedServer[] = [];
+  const children: ChildProcess[] = [];
+  const cleanup = async (): Promise<void> => {
+    await Promise.all(
+      children.map((child) => (child.exitCode === null ? new Promise((resolve) => {
+        child.once('exit', resolve);
+        child.kill('SIGTERM');
+      }) : undefined)),
+    );
+    await Promise.all(servers.map((s) => s.stop()));
+  };
+  process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
+
+  try {
+    const temporalAddress =
+      process.env.BENCH_TEMPORAL_ADDRESS ??
+      (await (async () => {
+        const server = await startTemporal({ port: await freePort(), dbFile: path.join(workDir, 'temporal.db'), logFile: path.join(workDir, 'temporal.log') });
+        servers.push(server);
+        return server.address;
+      })());
+    const mongoUri =
+      process.env.BENCH_MONGODB_URI ??
+      (await (async () => {
+        const server = await startFerretDb({ port: await freePort(), dataDir: path.join(workDir, 'ferretdb'), logFile: path.join(workDir, 'ferretdb.log') });
+        servers.push(server);
+        return `${server.address}_bench_${Date.now()}`;
+      })());
+
+    const apiPort = await freePort();
+    const common = { TEMPORAL_ADDRESS: temporalAddress, MONGODB_URI: mongoUri, TASK_QUEUE: 'bench-parley' };
+    log(`servers up (Temporal ${temporalAddress}); starting worker, floor worker and API processes ...`);
+    children.push(
+      ...(await Promise.all([
+        startProcess('worker', 'worker/main.ts', common, 'polling task queue'),
+        startProcess('floor worker', 'scripts/bench/floor-worker.ts', { TEMPORAL_ADDRESS: temporalAddress, TASK_QUEUE: 'bench-floor' }, 'polling task queue'),
+        startProcess('api', 'api/main.ts', { ...common, PORT: String(apiPort), HOST: '127.0.0.1' }, 'listening on'),
+      ])),
+    );
+    for (const [name, child] of [['worker', children[0]], ['floor-worker', children[1]], ['api', children[2]]] as const) watched.set(name, child!.pid!);
+    for (const server of servers) watched.set(server.address.startsWith('mongodb') ? 'ferretdb' : 'temporal', server.process.pid!);
+    watched.set('load generator', process.pid);
+    const base = `http://127.0.0.1:${apiPort}`;
+    const client = new Client({ connection: await Connection.connect({ address: temporalAddress }) });
+
+    // A tenant with a published bot, and one conversation per concurrent caller.
+    const signup = await json(await fetch(`${base}/v1/accounts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Bench', email: `bench-${Date.now()}@example.com`, password: 'bench-password-123' }) }));
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${signup.apiKey.key}` };
+    const bot = await json(await fetch(`${base}/v1/bots`, { method: 'POST', headers, body: JSON.stringify({ name: 'Bench bot' }) }));
+    await json(await fetch(`${base}/v1/bots/${bot.bot.id}/publish`, { method: 'POST', headers }));
+
+    const maxConcurrency = Math.max(...concurrencies);
+    const startLatencies: number[] = [];
+    const conversationIds: string[] = [];
+    for (let i = 0; i < maxConcurrency; i++) {
+      const t0 = performance.now();
+      const started = await json(await fetch(`${base}/v1/conversations`, { method: 'POST', headers, body: JSON.stringify({ botId: bot.bot.id, externalUserId: `bench-${i}`, message: { type: 'text', text: 'hello' } }) }));
+      startLatencies.push(performance.now() - t0);
+      conversationIds.push(started.conversation.id);
+    }
+    const floorHandles = await Promise.all(
+      Array.from({ length: maxConcurrency }, (_, i) => client.workflow.start(floorWorkflow, { taskQueue: 'bench-floor', workflowId: `bench-floor-${Date.now()}-${i}` })),
+    );
+
+    let counter = 0;
+    const floorOp = async (loop: number): Promise<void> => {
+      await floorHandles[loop]!.executeUpdate(pingUpdate, { args: ['ping'] });
+    };
+    const turnOp = async (loop: number): Promise<void> => {
+      const res = await fetch(`${base}/v1/conversations/${conversationIds[loop]}/messages`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ message: { type: 'text', text: `message ${counter++}` } }),
+      });
+      if (res.status !== 200) throw new Error(`turn answered ${res.status}: ${await res.text()}`);
+      await res.arrayBuffer();
+    };
+
+    const results = new Map<number, { floor: Sample[]; turn: Sample[] }>();
+    for (const c of concurrencies) results.set(c, { floor: [], turn: [] });
+    for (let round = 1; round <= rounds; round++) {
+      for (const c of concurrencies) {
+        log(`round ${round}/${rounds}, ${c} concurrent: floor ...`);
+        results.get(c)!.floor.push(await load(c, phaseSeconds, floorOp));
+        log(`round ${round}/${rounds}, ${c} concurrent: turns ...`);
+        results.get(c)!.turn.push(await load(c, phaseSeconds, turnOp));
+      }
+    }
+    await Promise.all(floorHandles.map((h) => h.signal(stopSignal)));
+
+    const fmt = (n: number): string => n.toFixed(1).padStart(8);
+    const lines = [
+      '',
+      `Parley bench: ${rounds} rounds x ${phaseSeconds} s per phase, ${os.cpus().length} CPUs, node ${process.version}`,
+      `conversation start with a first message (update-with-start), sequential: p50 ${percentile([...startLatencies].sort((a, b) => a - b), 50).toFixed(1)} ms over ${startLatencies.length}`,
+      '',
+      'concurrency  what                      n      p50 ms   p95 ms   p99 ms    ops/s   p50 ratio',
+    ];
+    const report: Record<string, unknown> = { rounds, phaseSeconds, cpus: os.cpus().length, node: process.version, results: {} };
+    for (const c of concurrencies) {
+      const floor = summarize(results.get(c)!.floor);
+      const turn = summarize(results.get(c)!.turn);
+      const ratio = turn.p50 / floor.p50;
+      lines.push(`${String(c).padStart(11)}  engine floor (bare Update) ${String(floor.n).padStart(6)} ${fmt(floor.p50)} ${fmt(floor.p95)} ${fmt(floor.p99)} ${fmt(floor.perSecond)}`);
+      lines.push(`${String(c).padStart(11)}  Parley turn (HTTP API)     ${String(turn.n).padStart(6)} ${fmt(turn.p50)} ${fmt(turn.p95)} ${fmt(turn.p99)} ${fmt(turn.perSecond)}   ${ratio.toFixed(2)}x`);
+      (report.results as Record<string, unknown>)[c] = { floor, turn, p50Ratio: ratio };
+    }
+    lines.push('', 'CPU milliseconds per operation, by process (where the time goes):');
+    for (const c of concurrencies) {
+      for (const kind of ['floor', 'turn'] as const) {
+        const { cpuMsPerOp } = summarize(results.get(c)![kind]);
+        const parts = Object.entries(cpuMsPerOp).filter(([, v]) => v >= 0.05).map(([k, v]) => `${k} ${v.toFixed(2)}`);
+        const total = Object.values(cpuMsPerOp).reduce((a, b) => a + b, 0);
+        lines.push(`${String(c).padStart(11)}  ${kind.padEnd(6)} total ${total.toFixed(2)}: ${parts.join(', ')}`);
+      }
+    }
+    lines.push('', 'Stage goal: Parley turn p50 <= 2x the engine floor p50 at 20 concurrent conversations.');
+    console.log(lines.join('\n'));
+    const out = path.join(ROOT, '.data', 'bench');
+    fs.mkdirSync(out, { recursive: true });
+    fs.writeFileSync(path.join(out, 'latest.json'), JSON.stringify(report, null, 2));
+    log(`figures also written to .data/bench/latest.json`);
+  } finally {
+    await cleanup();
+  }
+  process.exit(0);
+}
+
+function log(message: string): void {
+  process.stderr.write(`[bench] ${message}\n`);
+}
+
+main().catch((error: unknown) => {
+  console.error('[bench] failed:', error);
+  process.exit(1);
+});

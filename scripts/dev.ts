@@ -1,0 +1,409 @@
+/**
+ * `npm run dev`: the whole Parley stack on one machine, with one command.
+ *
+ * 1. Temporal: $TEMPORAL_ADDRESS if set, else a server already on 127.0.0.1:7233, else the Temporal CLI's
+ *    dev server (Web UI on :8233, state in .data/temporal/temporal.db), installed into .tools/ if needed.
+ * 2. MongoDB: $MONGODB_URI if set, else a server already on 127.0.0.1:27017, else FerretDB (data in
+ *    .data/ferretdb), built into .tools/ if needed.
+ * 3. The worker and the API as child processes, their output prefixed with [worker] / [api].
+ * 4. A demo account, API key and published bot, seeded through the HTTP API (.data/demo.json).
+ * 5. A banner with every address, the demo key and ready-to-paste curl commands.
+ *
+ * Ctrl-C (or SIGTERM) stops everything this script started, and nothing else. If any process it started
+ * dies, the rest are stopped and the script exits non-zero.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import readline from 'node:readline';
+import { DATA_DIR, InfraError, ROOT, SEARCH_ATTRIBUTES, startFerretDb, startTemporal, waitForTemporal } from './lib/infra';
+import { seedDemo, SeedError } from './lib/seed';
+
+const TEMPORAL_PORT = 7233;
+const TEMPORAL_UI_PORT = 8233;
+const MONGODB_PORT = 27017;
+const DEMO_FILE = path.join(DATA_DIR, 'demo.json');
+const LOG_DIR = path.join(DATA_DIR, 'logs');
+
+/** A failure whose message says all the user needs: printed without a stack trace. */
+class DevError extends Error {}
+
+const say = (message: string): void => {
+  process.stdout.write(`[parley] ${message}\n`);
+};
+const rel = (file: string): string => path.relative(process.cwd(), file) || '.';
+
+// ---------------------------------------------------------------------------------------------------
+// What this script started, in start order; stopped in reverse (API, worker, FerretDB, Temporal).
+
+interface Started {
+  name: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+const started: Started[] = [];
+let stopping = false;
+let shuttingDown: Promise<void> | undefined;
+
+const alive = (child: ChildProcess): boolean => child.exitCode === null && child.signalCode === null;
+
+/** Watches a started process: if it dies while dev runs, everything else is stopped. */
+function watchForCrash(entry: Started): void {
+  const report = (code: number | null, signal: NodeJS.Signals | null): void => {
+    if (stopping) return;
+    // A Ctrl-C in the terminal reaches every process of the group at once: give our own SIGINT handler a
+    // moment to run, so a server stopping because of that Ctrl-C is not reported as a crash.
+    setTimeout(() => {
+      if (stopping) return;
+      const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+      say(`error: ${entry.name} ${how} unexpectedly; stopping everything else`);
+      void shutdown(1);
+    }, 300);
+  };
+  if (!alive(entry.process)) report(entry.process.exitCode, entry.process.signalCode);
+  else entry.process.once('exit', report);
+}
+
+/** Records a started server and watches it; stops it at once if a stop was requested while it started. */
+async function adopt(entry: Started): Promise<void> {
+  started.push(entry);
+  watchForCrash(entry);
+  if (stopping) await entry.stop();
+}
+
+function shutdown(code: number): Promise<void> {
+  shuttingDown ??= (async () => {
+    stopping = true;
+    for (const entry of [...started].reverse()) {
+      if (!alive(entry.process)) continue;
+      say(`stopping ${entry.name} ...`);
+      try {
+        await entry.stop();
+      } catch (error) {
+        say(`could not stop ${entry.name}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    say(code === 0 ? 'stopped everything dev started' : 'stopped');
+    process.exit(code);
+  })();
+  return shuttingDown;
+}
+
+// A Ctrl-C in a terminal reaches npm, tsx and this process at once, and tsx relays it once more: a second
+// signal within this window is that same Ctrl-C, not a request to force.
+const DUPLICATE_SIGNAL_MS = 2000;
+let firstSignalAt: number | undefined;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (firstSignalAt === undefined) {
+      firstSignalAt = Date.now();
+      process.stdout.write('\n');
+      say(`${signal}: stopping everything dev started (press Ctrl-C again to force) ...`);
+      void shutdown(0);
+      return;
+    }
+    if (Date.now() - firstSignalAt < DUPLICATE_SIGNAL_MS) return;
+    say('forcing: killing what is left');
+    for (const entry of started) if (alive(entry.process)) entry.process.kill('SIGKILL');
+    process.exit(130);
+  });
+}
+
+// Last resort if this script itself crashes: never leave children behind.
+process.on('exit', () => {
+  for (const entry of started) if (alive(entry.process)) entry.process.kill('SIGTERM');
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Probes
+
+function listening(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    socket.setTimeout(1000, () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** Registers Parley's search attributes on a Temporal server dev did not start (its own start-dev does it). */
+async function ensureSearchAttributes(address: string, namespace: string): Promise<void> {
+  const { Connection } = await import('@temporalio/client');
+  const connection = await Connection.connect({ address, connectTimeout: 5000 });
+  try {
+    const existing = await connection.operatorService.listSearchAttributes({ namespace });
+    const known = new Set([...Object.keys(existing.customAttributes ?? {}), ...Object.keys(existing.systemAttributes ?? {})]);
+    const missing = SEARCH_ATTRIBUTES.filter((name) => !known.has(name));
+    if (missing.length === 0) return;
+    say(`registering search attributes ${missing.join(', ')} on ${address} (namespace ${namespace})`);
+    // 2 = INDEXED_VALUE_TYPE_KEYWORD: every Parley search attribute is a keyword.
+    await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: Object.fromEntries(missing.map((name) => [name, 2])) });
+  } catch (error) {
+    say(
+      `warning: could not check or register the search attributes ${SEARCH_ATTRIBUTES.join(', ')} on ${address}: ` +
+        `${error instanceof Error ? error.message : String(error)}. Conversations cannot start until they exist ` +
+        `(temporal operator search-attribute create --name <name> --type Keyword).`,
+    );
+  } finally {
+    await connection.close();
+  }
+}
+
+/** Hides the password of a connection string. */
+const maskUri = (uri: string): string => uri.replace(/\/\/([^:/@]+):([^@]+)@/, '//$1:***@');
+
+// ---------------------------------------------------------------------------------------------------
+// The two servers
+
+interface TemporalChoice {
+  address: string;
+  /** How the banner describes the Web UI. */
+  ui: string;
+  how: string;
+}
+
+async function temporal(namespace: string): Promise<TemporalChoice> {
+  const fromEnv = process.env.TEMPORAL_ADDRESS;
+  if (fromEnv) {
+    say(`using the Temporal server at ${fromEnv} (TEMPORAL_ADDRESS) ...`);
+    try {
+      await waitForTemporal(fromEnv, undefined, 15_000);
+    } catch (error) {
+      throw new DevError(
+        `TEMPORAL_ADDRESS=${fromEnv} is not reachable (${error instanceof Error ? error.message : String(error)}).\n` +
+          'Start that server, fix the address, or unset TEMPORAL_ADDRESS to let `npm run dev` start a local one.',
+      );
+    }
+    await ensureSearchAttributes(fromEnv, namespace);
+    return { address: fromEnv, ui: 'not started by dev (external server from TEMPORAL_ADDRESS)', how: 'external (TEMPORAL_ADDRESS)' };
+  }
+
+  const local = `127.0.0.1:${TEMPORAL_PORT}`;
+  if (await listening(TEMPORAL_PORT)) {
+    say(`something already listens on ${local}: reusing it as the Temporal server (dev will not stop it) ...`);
+    try {
+      await waitForTemporal(local, undefined, 10_000);
+    } catch {
+      throw new DevError(
+        `127.0.0.1:${TEMPORAL_PORT} is in use but does not answer as a Temporal server.\n` +
+          `Stop whatever listens there, or set TEMPORAL_ADDRESS to your Temporal server.`,
+      );
+    }
+    await ensureSearchAttributes(local, namespace);
+    const ui = (await listening(TEMPORAL_UI_PORT))
+      ? `not started by dev (something serves http://localhost:${TEMPORAL_UI_PORT}, probably the reused server's UI)`
+      : 'not started by dev (reused server)';
+    return { address: local, ui, how: 'reused (already running, not started by dev)' };
+  }
+
+  if (await listening(TEMPORAL_UI_PORT)) {
+    throw new DevError(
+      `port ${TEMPORAL_UI_PORT} (the Temporal Web UI) is already in use, but nothing serves Temporal on ${TEMPORAL_PORT}.\n` +
+        `Stop whatever listens on ${TEMPORAL_UI_PORT}, or set TEMPORAL_ADDRESS to a Temporal server you run.`,
+    );
+  }
+  const dbFile = path.join(DATA_DIR, 'temporal', 'temporal.db');
+  const logFile = path.join(LOG_DIR, 'temporal.log');
+  say(`starting the Temporal dev server on ${local} (Web UI http://localhost:${TEMPORAL_UI_PORT}, state ${rel(dbFile)}, log ${rel(logFile)}) ...`);
+  const t0 = Date.now();
+  let server;
+  try {
+    server = await startTemporal({ port: TEMPORAL_PORT, uiPort: TEMPORAL_UI_PORT, dbFile, logFile });
+  } catch (error) {
+    if (error instanceof InfraError) throw new InfraError(`${error.message}\n(see ${rel(logFile)})`);
+    throw error;
+  }
+  await adopt({ name: 'Temporal dev server', process: server.process, stop: server.stop });
+  say(`Temporal is ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  return { address: server.address, ui: `http://localhost:${TEMPORAL_UI_PORT}`, how: `started by dev (state in ${rel(dbFile)})` };
+}
+
+async function mongodb(): Promise<{ uri: string; how: string }> {
+  const fromEnv = process.env.MONGODB_URI;
+  if (fromEnv) {
+    say(`using the MongoDB at ${maskUri(fromEnv)} (MONGODB_URI)`);
+    return { uri: fromEnv, how: 'external (MONGODB_URI)' };
+  }
+  const uri = `mongodb://127.0.0.1:${MONGODB_PORT}/parley`;
+  if (await listening(MONGODB_PORT)) {
+    say(`something already listens on 127.0.0.1:${MONGODB_PORT}: reusing it as MongoDB (dev will not stop it)`);
+    return { uri, how: 'reused (already running, not started by dev)' };
+  }
+  const dataDir = path.join(DATA_DIR, 'ferretdb');
+  const logFile = path.join(LOG_DIR, 'ferretdb.log');
+  say(`starting FerretDB (MongoDB-compatible, SQLite) on 127.0.0.1:${MONGODB_PORT} (data ${rel(dataDir)}, log ${rel(logFile)}) ...`);
+  let server;
+  try {
+    server = await startFerretDb({ port: MONGODB_PORT, dataDir, logFile });
+  } catch (error) {
+    if (error instanceof InfraError) throw new InfraError(`${error.message}\n(see ${rel(logFile)})`);
+    throw error;
+  }
+  await adopt({ name: 'FerretDB', process: server.process, stop: server.stop });
+  say('FerretDB is ready');
+  return { uri: server.address, how: `FerretDB started by dev (data in ${rel(dataDir)})` };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The worker and the API
+
+/** Copies a child's output lines to ours with a `[name]` prefix (not doubled when the line has one). */
+function relay(name: string, stream: NodeJS.ReadableStream, out: NodeJS.WriteStream, onLine: (line: string) => void): void {
+  const prefix = `[${name}]`;
+  readline.createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => {
+    out.write(line.startsWith(prefix) ? `${line}\n` : `${prefix} ${line}\n`);
+    onLine(line);
+  });
+}
+
+const STOP_GRACE_MS = 10_000;
+
+function stopChild(child: ChildProcess): () => Promise<void> {
+  return async () => {
+    if (!alive(child)) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+    await exited;
+    clearTimeout(timer);
+  };
+}
+
+/** Starts `node --import tsx <script>` and resolves once it prints a line matching `ready`. */
+async function startNodeProcess(name: string, title: string, script: string, env: NodeJS.ProcessEnv, ready: RegExp, timeoutMs: number): Promise<void> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const stderrTail: string[] = [];
+  const stdoutTail: string[] = [];
+  const keep = (tail: string[], line: string): void => {
+    tail.push(line);
+    if (tail.length > 20) tail.shift();
+  };
+  let markReady: () => void = () => undefined;
+  const isReady = new Promise<void>((resolve) => (markReady = resolve));
+  relay(name, child.stdout, process.stdout, (line) => {
+    keep(stdoutTail, line);
+    if (ready.test(line)) markReady();
+  });
+  relay(name, child.stderr, process.stderr, (line) => keep(stderrTail, line));
+
+  const failed = new Promise<never>((_, reject) => {
+    child.once('error', (error) => reject(new DevError(`could not start the ${title}: ${error.message}`)));
+    child.once('exit', (code, signal) => {
+      if (stopping) return;
+      const tail = stderrTail.length > 0 ? stderrTail : stdoutTail;
+      const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+      reject(new DevError(`the ${title} ${how} before it was ready. Its last output:\n  ${tail.join('\n  ') || '(nothing)'}`));
+    });
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DevError(`the ${title} was not ready within ${timeoutMs / 1000} s (no line matching ${ready})`)), timeoutMs);
+  });
+  failed.catch(() => undefined); // after it is ready, an exit is reported by watchForCrash instead
+  // Recorded before it is ready, so a Ctrl-C or a failure meanwhile stops it too.
+  const entry: Started = { name: title, process: child, stop: stopChild(child) };
+  started.push(entry);
+  try {
+    await Promise.race([isReady, failed, timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+  watchForCrash(entry);
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const t0 = Date.now();
+  const port = Number(process.env.PORT ?? 3000);
+  if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new DevError(`PORT=${process.env.PORT} is not a port number`);
+  const namespace = process.env.TEMPORAL_NAMESPACE || 'default';
+  say(`starting the Parley dev stack in ${ROOT}`);
+  if (await listening(port)) {
+    throw new DevError(`port ${port} (the Parley API) is already in use — another \`npm run dev\`? Stop it, or run with PORT=<another port>.`);
+  }
+
+  const tc = await temporal(namespace);
+  if (stopping) return;
+  const db = await mongodb();
+  if (stopping) return;
+
+  const env: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_ADDRESS: tc.address, MONGODB_URI: db.uri, PORT: String(port) };
+  say('starting the worker (bundling the workflow code takes a few seconds) ...');
+  await startNodeProcess('worker', 'worker', 'worker/main.ts', env, /polling task queue/, 180_000);
+  if (stopping) return;
+  say(`starting the API on port ${port} ...`);
+  await startNodeProcess('api', 'API', 'api/main.ts', env, /listening on/, 60_000);
+  if (stopping) return;
+
+  say(`seeding the demo account and bot through the API (credentials in ${rel(DEMO_FILE)}) ...`);
+  const apiUrl = `http://localhost:${port}`;
+  const demo = await seedDemo({ baseUrl: `http://127.0.0.1:${port}`, stateFile: DEMO_FILE, log: (m) => say(`  ${m}`) });
+  if (stopping) return;
+
+  printBanner({ apiUrl, temporal: tc, mongodb: db, demo, seconds: (Date.now() - t0) / 1000 });
+}
+
+function printBanner(info: {
+  apiUrl: string;
+  temporal: TemporalChoice;
+  mongodb: { uri: string; how: string };
+  demo: { apiKey: string; accountId: string; botId: string; email: string; actions: string[] };
+  seconds: number;
+}): void {
+  const { apiUrl, demo } = info;
+  const auth = `-H "Authorization: Bearer ${demo.apiKey}"`;
+  const json = `-H "Content-Type: application/json"`;
+  const start = JSON.stringify({ botId: demo.botId, externalUserId: 'visitor-1', message: { type: 'text', text: 'Hello! Can I book a table for Friday?' } });
+  const followUp = JSON.stringify({ message: { type: 'text', text: 'For two people, at 7pm please.' } });
+  const rule = '='.repeat(100);
+  const lines = [
+    '',
+    rule,
+    ` Parley is running (ready in ${info.seconds.toFixed(1)} s). Ctrl-C stops everything dev started.`,
+    rule,
+    ` API                  ${apiUrl}`,
+    ` Temporal Web UI      ${info.temporal.ui}`,
+    ` Temporal address     ${info.temporal.address}   [${info.temporal.how}]`,
+    ` MongoDB URI          ${maskUri(info.mongodb.uri)}   [${info.mongodb.how}]`,
+    ` Demo account         ${demo.accountId} (${demo.email})`,
+    ` Demo API key         ${demo.apiKey}`,
+    ` Demo bot id          ${demo.botId}`,
+    ` Seed                 ${demo.actions.join('; ')}`,
+    ` Credentials file     ${rel(DEMO_FILE)} (delete .data/ to start from scratch)`,
+    rule,
+    '',
+    '# 1. Start a conversation with a first message (the reply holds conversation.id and the bot replies):',
+    `curl -sS -X POST ${apiUrl}/v1/conversations ${auth} ${json} \\`,
+    `  -d '${start}'`,
+    '',
+    '# 2. Send a follow-up: put the conversation.id from step 1 in CONV first.',
+    'CONV=conv_PASTE_THE_ID_HERE',
+    `curl -sS -X POST ${apiUrl}/v1/conversations/$CONV/messages ${auth} ${json} \\`,
+    `  -d '${followUp}'`,
+    '',
+    '# 3. Read the transcript:',
+    `curl -sS ${apiUrl}/v1/conversations/$CONV/messages ${auth}`,
+    '',
+    rule,
+    '',
+  ];
+  process.stdout.write(lines.join('\n'));
+}
+
+main().catch(async (error: unknown) => {
+  if (error instanceof InfraError || error instanceof DevError || error instanceof SeedError) {
+    say(`error: ${error.message}`);
+  } else {
+    say('unexpected error:');
+    console.error(error);
+  }
+  await shutdown(1);
+});

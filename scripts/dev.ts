@@ -110,6 +110,18 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+// A spawn that fails (say TEMPORAL_CLI or FERRETDB_BIN names a missing file) is an 'error' event with no
+// listener in infra.ts: report it plainly and stop what was started, as for any other failure.
+process.on('uncaughtException', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'ENOENT' && error.syscall?.startsWith('spawn')) {
+    say(`error: cannot run ${error.path ?? 'a program'}: no such file (check TEMPORAL_CLI / FERRETDB_BIN, or unset them)`);
+  } else {
+    say('unexpected error:');
+    console.error(error);
+  }
+  void shutdown(1);
+});
+
 // Last resort if this script itself crashes: never leave children behind.
 process.on('exit', () => {
   for (const entry of started) if (alive(entry.process)) entry.process.kill('SIGTERM');

@@ -155,7 +155,20 @@ function spawnServer(binary: string, args: string[], logFile: string | undefined
     stdio[1] = fd;
     stdio[2] = fd;
   }
-  return spawn(binary, args, { stdio });
+  const child = spawn(binary, args, { stdio });
+  // A binary that cannot be launched reports through 'error'; the readiness wait then sees the exit.
+  child.on('error', (error) => log(`${path.basename(binary)} could not start: ${error.message}`));
+  return child;
+}
+
+/** Waits for a freshly spawned server; if it never becomes ready, stops it before rethrowing. */
+async function readyOrStopped(child: ChildProcess, wait: () => Promise<void>): Promise<void> {
+  try {
+    await wait();
+  } catch (error) {
+    await stopper(child)();
+    throw error;
+  }
 }
 
 export interface TemporalOptions {
@@ -185,8 +198,10 @@ export async function startTemporal(options: TemporalOptions): Promise<ManagedSe
     args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   }
   const child = spawnServer(cli, args, options.logFile);
-  await waitForPort(options.port, 'Temporal dev server', child);
-  await waitForTemporal(`127.0.0.1:${options.port}`, child);
+  await readyOrStopped(child, async () => {
+    await waitForPort(options.port, 'Temporal dev server', child);
+    await waitForTemporal(`127.0.0.1:${options.port}`, child);
+  });
   return { address: `127.0.0.1:${options.port}`, port: options.port, process: child, stop: stopper(child) };
 }
 
@@ -233,7 +248,7 @@ export async function startFerretDb(options: FerretOptions): Promise<ManagedServ
     '--log-level=warn',
   ];
   const child = spawnServer(binary, args, options.logFile);
-  await waitForPort(options.port, 'FerretDB', child);
+  await readyOrStopped(child, () => waitForPort(options.port, 'FerretDB', child));
   return {
     address: `mongodb://127.0.0.1:${options.port}/parley`,
     port: options.port,

@@ -8,6 +8,7 @@ export interface SavedMessage {
   seq: number;
   role: 'visitor' | 'bot';
   text: string;
+  choices?: { label: string; value: string }[];
   inReplyTo?: string | null;
   createdAt: string;
 }
@@ -64,6 +65,7 @@ export function createTranscriptActivities(db: Connection) {
           role: m.role,
           type: 'text' as const,
           text: m.text,
+          ...(m.choices ? { choices: m.choices } : {}),
           inReplyTo: m.inReplyTo ?? null,
           createdAt: new Date(m.createdAt),
         }));

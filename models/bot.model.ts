@@ -1,5 +1,6 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { BotSnapshot } from './bot.schema';
+import type { BotFlows } from './flow.schema';
 
 export interface BotDoc {
   _id: string;
@@ -9,6 +10,8 @@ export interface BotDoc {
   fallbackMessage: string;
   inactivityTimeoutSeconds: number;
   timezone: string;
+  /** Draft guided flows (validated on save); published with the bot. */
+  flows?: BotFlows;
   /** Highest published version, 0 when never published. */
   publishedVersion: number;
   createdAt: Date;
@@ -24,6 +27,7 @@ const botSchema = new Schema<BotDoc>(
     fallbackMessage: { type: String, required: true },
     inactivityTimeoutSeconds: { type: Number, required: true },
     timezone: { type: String, required: true },
+    flows: { type: Schema.Types.Mixed },
     publishedVersion: { type: Number, required: true, default: 0 },
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },

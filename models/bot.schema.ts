@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BotFlows } from './flow.schema';
 import { LIMITS } from './limits';
 
 function isTimeZone(value: string): boolean {
@@ -53,5 +54,7 @@ export const BotSnapshot = z.object({
   fallbackMessage: z.string(),
   inactivityTimeoutSeconds: z.number().int(),
   timezone: z.string(),
+  /** Guided flows as published (absent in versions published before flows existed). */
+  flows: BotFlows.optional(),
 });
 export type BotSnapshot = z.infer<typeof BotSnapshot>;

@@ -54,6 +54,7 @@ export interface MessageDoc {
   role: 'visitor' | 'bot';
   type: 'text';
   text: string;
+  choices?: { label: string; value: string }[];
   /** For bot replies: the visitor message they answer (absent for an unprompted greeting). */
   inReplyTo?: string | null;
   createdAt: Date;
@@ -68,6 +69,7 @@ const messageSchema = new Schema<MessageDoc>(
     role: { type: String, required: true },
     type: { type: String, required: true },
     text: { type: String, required: true },
+    choices: { type: [{ _id: false, label: String, value: String }], default: undefined },
     inReplyTo: { type: String, default: null },
     createdAt: { type: Date, required: true },
   },

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { LIMITS } from './limits';
 import type { BotSnapshot } from './bot.schema';
+import type { FlowState } from './flow.schema';
 
-export const CONVERSATION_STATUSES = ['active', 'closed'] as const;
+/** `handoff`: a human has the conversation and the bot stays silent until released. */
+export const CONVERSATION_STATUSES = ['active', 'handoff', 'closed'] as const;
 export type ConversationStatus = (typeof CONVERSATION_STATUSES)[number];
 
 export const CHANNELS = ['api'] as const;
@@ -57,12 +59,19 @@ export const SendMessageBody = z.strictObject({
 });
 export type SendMessageBody = z.infer<typeof SendMessageBody>;
 
+/** Options a widget can render as buttons; the text lists them too, so it reads well alone. */
+export interface ReplyChoice {
+  label: string;
+  value: string;
+}
+
 /** One message of a transcript as the API returns it. */
 export interface MessageView {
   id: string;
   role: 'visitor' | 'bot';
   type: 'text';
   text: string;
+  choices?: ReplyChoice[];
   createdAt: string;
 }
 
@@ -72,6 +81,7 @@ export interface Reply {
   role: 'bot';
   type: 'text';
   text: string;
+  choices?: ReplyChoice[];
   createdAt: string;
 }
 
@@ -96,6 +106,8 @@ export interface CarriedState {
   /** Recent turns by message id, so a retried message is answered from memory, never twice. */
   recentTurns: TurnResult[];
   lastActivityAt: string;
+  /** Guided-flow position and variables (absent in runs started before flows existed). */
+  flow?: FlowState;
 }
 
 /** Input of `conversationWorkflow`. Never holds secrets. */

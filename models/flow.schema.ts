@@ -172,3 +172,12 @@ export type BotFlows = z.infer<typeof BotFlows>;
 
 /** Variable values a conversation holds. */
 export type VariableValue = string | number | boolean | null;
+
+/** What a conversation remembers of its flows between turns (carried across continue-as-new). */
+export interface FlowState {
+  /** The flow in progress and the block it waits at (an ask or choice awaiting an answer, or an api_call awaiting its result). */
+  active: { flowId: string; blockId: string; attempts: number; waitingFor: 'answer' | 'action' } | null;
+  variables: Record<string, VariableValue>;
+  /** A human has the conversation: the bot stays silent until released. */
+  handoff: boolean;
+}

@@ -373,8 +373,8 @@ function printBanner(info: {
   const { apiUrl, demo } = info;
   const auth = `-H "Authorization: Bearer ${demo.apiKey}"`;
   const json = `-H "Content-Type: application/json"`;
-  const start = JSON.stringify({ botId: demo.botId, externalUserId: 'visitor-1', message: { type: 'text', text: 'Hello! Can I book a table for Friday?' } });
-  const followUp = JSON.stringify({ message: { type: 'text', text: 'For two people, at 7pm please.' } });
+  const start = JSON.stringify({ botId: demo.botId, externalUserId: 'visitor-1', message: { type: 'text', text: "Hi, I'd like to book an appointment" } });
+  const followUp = JSON.stringify({ message: { type: 'text', text: 'Ada Lovelace' } });
   const rule = '='.repeat(100);
   const lines = [
     '',
@@ -396,7 +396,7 @@ function printBanner(info: {
     `curl -sS -X POST ${apiUrl}/v1/conversations ${auth} ${json} \\`,
     `  -d '${start}'`,
     '',
-    '# 2. Send a follow-up: put the conversation.id from step 1 in CONV first.',
+    '# 2. Answer the bot (put the conversation.id from step 1 in CONV first); go on with a day, a time, an email, "yes":',
     'CONV=conv_PASTE_THE_ID_HERE',
     `curl -sS -X POST ${apiUrl}/v1/conversations/$CONV/messages ${auth} ${json} \\`,
     `  -d '${followUp}'`,

@@ -161,6 +161,7 @@ export function http(baseUrl: string, key?: string) {
     get: <T = any>(url: string) => call<T>('GET', url),
     post: <T = any>(url: string, body?: unknown) => call<T>('POST', url, body),
     patch: <T = any>(url: string, body?: unknown) => call<T>('PATCH', url, body),
+    put: <T = any>(url: string, body?: unknown) => call<T>('PUT', url, body),
     delete: <T = any>(url: string) => call<T>('DELETE', url),
     raw: <T = any>(method: string, url: string, raw: string) => call<T>(method, url, undefined, raw),
   };

@@ -28,7 +28,9 @@ import type {
   VisitorMessageArgs,
 } from '../models/conversation.schema';
 import type { SavedMessage } from '../activities/transcript';
-import { closeSignal, getStateQuery, SA, visitorMessageUpdate } from './definitions';
+import { initialFlowState, interpret, type FlowContext, type FlowInput, type FlowStep, type ReplyContent } from '../core/flows/interpreter';
+import type { BotFlows, VariableValue } from '../models/flow.schema';
+import { closeSignal, getStateQuery, releaseUpdate, SA, visitorMessageUpdate } from './definitions';
 
 // Local activities: a transcript write is a few milliseconds, so it runs inside the same workflow task
 // instead of a round trip through the server's activity queue. At-least-once: the writes are idempotent.
@@ -37,6 +39,28 @@ const { saveTurn } = proxyLocalActivities<ConversationActivities>({
   localRetryThreshold: '10s',
   retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '10s' },
 });
+
+const NO_FLOWS: BotFlows = {
+  flows: [],
+  settings: { cancelPhrases: ['cancel', 'stop'], restartPhrases: ['start over', 'restart'], cancelMessage: 'OK, I have cancelled that.' },
+};
+
+/** API-call effects carried out per turn at most (a flow's chain of calls); guards against a runaway flow. */
+const MAX_ACTIONS_PER_TURN = 10;
+
+/**
+ * Flow variables a conversation starts with: its start variables, and the contact's fields under
+ * `name`/`email`/`phone` so that asks for an answer already given are skipped.
+ */
+function startVariables(input: ConversationInput): Record<string, VariableValue> {
+  const { contact } = input;
+  return {
+    ...(contact?.name ? { name: contact.name } : {}),
+    ...(contact?.email ? { email: contact.email } : {}),
+    ...(contact?.phone ? { phone: contact.phone } : {}),
+    ...input.variables,
+  };
+}
 
 /** How many answered turns a run remembers (and carries over) to answer a retried message from memory. */
 const RECENT_TURNS = 200;
@@ -56,6 +80,8 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
     recentTurns: [],
     lastActivityAt: new Date().toISOString(),
   };
+  state.flow ??= initialFlowState(startVariables(input));
+  const flows = bot.flows ?? NO_FLOWS;
   const recent = new Map(state.recentTurns.map((turn) => [turn.messageId, turn]));
   let closeReason: string | undefined;
   let turnsInFlight = 0;
@@ -63,27 +89,82 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
   // Turns run strictly one after another, in the order their Updates were accepted. `running` is the
   // tail of that queue. (Every promise in workflow code costs a stack capture in the SDK's sandbox, so
   // the hot path creates as few as it can.)
-  let running: Promise<TurnResult> | undefined;
+  let running: Promise<unknown> | undefined;
+
+  // Who the transcript writes belong to (no PII: the contact stays out of activity inputs).
+  const conversationRef = {
+    id: input.conversationId,
+    accountId: input.accountId,
+    botId: bot.botId,
+    botVersion: bot.version,
+    channel: input.channel,
+    externalUserId: input.externalUserId,
+    workflowId: workflowInfo().workflowId,
+  };
+
+  /** Runs `work` after every turn accepted before it: one turn at a time, in acceptance order. */
+  const serialize = async <T>(work: () => Promise<T>): Promise<T> => {
+    turnsInFlight++;
+    const previous = running;
+    const job = previous ? previous.then(work, work) : work();
+    running = job;
+    try {
+      return await job;
+    } finally {
+      turnsInFlight--;
+      if (running === job) running = undefined;
+    }
+  };
 
   const remember = (turn: TurnResult): void => {
     recent.set(turn.messageId, turn);
     if (recent.size > RECENT_TURNS) recent.delete(recent.keys().next().value as string);
   };
 
-  const reply = (text: string, createdAt: string): Reply => ({
+  const reply = (content: ReplyContent, createdAt: string): Reply => ({
     id: `msg_${uuid4().replace(/-/g, '')}`,
     role: 'bot',
     type: 'text',
-    text,
+    text: content.text,
+    ...(content.choices ? { choices: content.choices } : {}),
     createdAt,
   });
+
+  /**
+   * Runs the pure flow interpreter on one input and carries out its effects: each API-call effect's
+   * result goes back into the interpreter until the flow waits for the visitor again.
+   */
+  const runFlows = async (first: FlowInput): Promise<FlowStep> => {
+    const context = (): FlowContext => ({
+      flows,
+      botName: bot.name,
+      fallbackMessage: bot.fallbackMessage,
+      contact: input.contact,
+      nowMs: Date.now(),
+      timezone: bot.timezone,
+    });
+    let step = interpret(context(), state.flow!, first);
+    const replies = [...step.replies];
+    const effects = [...step.effects];
+    for (let i = 0; i < MAX_ACTIONS_PER_TURN; i++) {
+      const call = step.effects.find((e) => e.type === 'call_action');
+      if (!call) break;
+      // API actions arrive with connections; until a bot has them, the flow takes its failure branch.
+      step = interpret(context(), step.state, { type: 'action_result', ok: false, error: `Sorry, "${call.action}" is not available right now.` });
+      replies.push(...step.replies);
+      effects.push(...step.effects);
+    }
+    return { replies, state: step.state, effects };
+  };
 
   /** Answers one message (or opens the conversation when `text` is absent) and persists the turn. */
   const takeTurn = async (args: VisitorMessageArgs): Promise<TurnResult> => {
     const at = new Date().toISOString();
     const replies: Reply[] = [];
-    if (!state.greeted) replies.push(reply(bot.greeting, at));
-    if (args.text !== undefined) replies.push(reply(bot.fallbackMessage, at));
+    if (!state.greeted) replies.push(reply({ text: bot.greeting }, at));
+    const step = await runFlows(args.text === undefined ? { type: 'start' } : { type: 'message', text: args.text, opening: !state.greeted });
+    for (const content of step.replies) replies.push(reply(content, at));
+    const status = step.state.handoff ? 'handoff' : 'active';
 
     const messages: SavedMessage[] = [];
     let seq = state.messageCount;
@@ -91,24 +172,19 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
       messages.push({ id: args.messageId, seq: seq++, role: 'visitor', text: args.text, createdAt: at });
     }
     const inReplyTo = args.text !== undefined ? args.messageId : null;
-    for (const r of replies) messages.push({ id: r.id, seq: seq++, role: 'bot', text: r.text, inReplyTo, createdAt: at });
+    for (const r of replies) messages.push({ id: r.id, seq: seq++, role: 'bot', text: r.text, choices: r.choices, inReplyTo, createdAt: at });
 
     await saveTurn({
-      conversation: {
-        id: input.conversationId,
-        accountId: input.accountId,
-        botId: bot.botId,
-        botVersion: bot.version,
-        channel: input.channel,
-        externalUserId: input.externalUserId,
-        workflowId: workflowInfo().workflowId,
-      },
+      conversation: conversationRef,
       messages,
       messageCount: seq,
-      status: 'active',
+      status,
       at,
     });
     // State moves only once the turn is durable, so a failed write never leaves a gap in `seq`.
+    if (status !== state.status) upsertSearchAttributes([{ key: SA.status, value: status }]);
+    state.status = status;
+    state.flow = step.state;
     state.messageCount = seq;
     state.greeted = true;
     state.lastActivityAt = at;
@@ -118,29 +194,24 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
     return result;
   };
 
+  function rejectIfClosed(): void {
+    if (state.status === 'closed' || closeReason !== undefined) {
+      throw ApplicationFailure.nonRetryable('the conversation is closed', 'ConversationClosed');
+    }
+  }
+
   setHandler(
     visitorMessageUpdate,
     async (args) => {
       // Temporal deduplicates Update ids within a run; this answers retries that reach a later run.
       const known = recent.get(args.messageId);
       if (known) return known;
-      turnsInFlight++;
-      const previous = running;
-      const turn = previous ? previous.then(() => takeTurn(args), () => takeTurn(args)) : takeTurn(args);
-      running = turn;
-      try {
-        return await turn;
-      } finally {
-        turnsInFlight--;
-        if (running === turn) running = undefined;
-      }
+      return serialize(() => takeTurn(args));
     },
     {
       // Runs before the Update is accepted: rejected input never enters history.
       validator: (args) => {
-        if (state.status !== 'active' || closeReason !== undefined) {
-          throw ApplicationFailure.nonRetryable('the conversation is closed', 'ConversationClosed');
-        }
+        rejectIfClosed();
         if (typeof args?.messageId !== 'string' || args.messageId.length === 0 || args.messageId.length > 200) {
           throw ApplicationFailure.nonRetryable('messageId is required', 'InvalidMessage');
         }
@@ -154,6 +225,24 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
         }
       },
     },
+  );
+
+  setHandler(
+    releaseUpdate,
+    () =>
+      serialize(async () => {
+        if (state.status === 'handoff') {
+          const at = new Date().toISOString();
+          await saveTurn({ conversation: conversationRef, messages: [], messageCount: state.messageCount, status: 'active', at });
+          state.flow = { ...state.flow!, handoff: false };
+          state.status = 'active';
+          state.lastActivityAt = at;
+          lastActivityMs = Date.now();
+          upsertSearchAttributes([{ key: SA.status, value: 'active' }]);
+        }
+        return { status: state.status };
+      }),
+    { validator: () => rejectIfClosed() },
   );
 
   setHandler(closeSignal, ({ reason }) => {
@@ -206,15 +295,7 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
   state.status = 'closed';
   const at = new Date().toISOString();
   await saveTurn({
-    conversation: {
-      id: input.conversationId,
-      accountId: input.accountId,
-      botId: bot.botId,
-      botVersion: bot.version,
-      channel: input.channel,
-      externalUserId: input.externalUserId,
-      workflowId: workflowInfo().workflowId,
-    },
+    conversation: conversationRef,
     messages: [],
     messageCount: state.messageCount,
     status: 'closed',

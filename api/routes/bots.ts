@@ -2,6 +2,8 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { BotDoc, BotVersionDoc } from '../../models/bot.model';
 import { BotSnapshot, CreateBotBody, UpdateBotBody } from '../../models/bot.schema';
+import { BotFlows } from '../../models/flow.schema';
+import { validateBotFlows } from '../../core/flows/validate';
 import { callerOf } from '../auth';
 import type { ApiDeps } from '../deps';
 import { AppError } from '../errors';
@@ -95,6 +97,7 @@ export function botsRouter(deps: ApiDeps): Router {
         fallbackMessage: bot.fallbackMessage,
         inactivityTimeoutSeconds: bot.inactivityTimeoutSeconds,
         timezone: bot.timezone,
+        flows: bot.flows ?? BotFlows.parse({ flows: [] }),
       });
       const doc: BotVersionDoc = { _id: `${id}.v${version}`, accountId, botId: id, version, snapshot, createdAt: new Date() };
       try {
@@ -109,6 +112,28 @@ export function botsRouter(deps: ApiDeps): Router {
       return;
     }
     throw new AppError(409, 'publish_conflict', 'the bot is being published concurrently; try again');
+  });
+
+  /** The draft's guided flows. Saved as a whole and validated as a graph; publish to put them live. */
+  router.get('/v1/bots/:id/flows', async (req, res) => {
+    const { id } = parse(IdParams, req.params, 'params');
+    const bot = await findBot(callerOf(res).accountId, id);
+    res.json(bot.flows ?? BotFlows.parse({ flows: [] }));
+  });
+
+  router.put('/v1/bots/:id/flows', async (req, res) => {
+    const { id } = parse(IdParams, req.params, 'params');
+    const accountId = callerOf(res).accountId;
+    const flows = parse(BotFlows, req.body);
+    await findBot(accountId, id);
+    const issues = validateBotFlows(flows);
+    if (issues.length > 0) {
+      const first = issues[0]!;
+      throw new AppError(400, 'invalid_flows', first.message, issues);
+    }
+    const bot = await Bot.findOneAndUpdate({ _id: id, accountId }, { $set: { flows, updatedAt: new Date() } }, { new: true }).lean();
+    if (!bot) throw AppError.notFound('bot');
+    res.json(bot.flows);
   });
 
   router.get('/v1/bots/:id/versions', async (req, res) => {

@@ -9,16 +9,11 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { DEMO_BOT, DEMO_FLOWS } from './demo-bot';
 
 export const DEMO_EMAIL = 'demo@parley.dev';
 
-/** The demo bot's settings; editing these and restarting `npm run dev` re-publishes the bot. */
-export const DEMO_BOT = {
-  name: 'Parley demo',
-  greeting: "Hi! I'm Parley's demo bot. Ask me anything — guided booking arrives soon.",
-  fallbackMessage: "Thanks for your message! I can't answer questions yet: guided flows and Smart AI arrive soon.",
-  timezone: 'Europe/London',
-} as const;
+export { DEMO_BOT, DEMO_FLOWS } from './demo-bot';
 
 /** What `.data/demo.json` holds. */
 export interface DemoCredentials {
@@ -136,10 +131,16 @@ export async function seedDemo(options: { baseUrl: string; stateFile: string; lo
   const botId = bot.id;
   writeState(stateFile, { ...state, botId });
 
+  // The guided flows: saved every time (idempotent); the API answers with them as stored.
+  const flows = expect(await call('PUT', `/v1/bots/${botId}/flows`, apiKey, DEMO_FLOWS), [200], 'saving the demo flows');
+
   // 3. Publish unless the latest published version already holds exactly the demo settings.
   const versions = expect(await call('GET', `/v1/bots/${botId}/versions`, apiKey), [200], 'listing the demo bot versions');
   const latest = (versions.data as { version: number; snapshot: Record<string, unknown> }[])[0];
-  const current = latest && (Object.keys(DEMO_BOT) as (keyof typeof DEMO_BOT)[]).every((field) => latest.snapshot[field] === DEMO_BOT[field]);
+  const current =
+    latest &&
+    (Object.keys(DEMO_BOT) as (keyof typeof DEMO_BOT)[]).every((field) => latest.snapshot[field] === DEMO_BOT[field]) &&
+    JSON.stringify(latest.snapshot.flows) === JSON.stringify(flows);
   if (current) {
     actions.push(`bot already published as version ${latest.version}`);
   } else {

@@ -279,6 +279,7 @@ describe('bots', () => {
         fallbackMessage: "Sorry, I didn't understand that. Could you rephrase?",
         inactivityTimeoutSeconds: 1800,
         timezone: 'UTC',
+        flows: { flows: [], settings: expect.objectContaining({ cancelPhrases: ['cancel', 'stop'] }) },
       },
     });
     expect((await api.get(`/v1/bots/${id}`)).body.bot.publishedVersion).toBe(1);

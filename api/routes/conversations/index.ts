@@ -2,6 +2,7 @@ import { Router } from 'express';
 import type { ApiDeps } from '../../deps';
 import { closeConversation } from './close';
 import { getConversation, listConversations, listMessages } from './read';
+import { releaseConversation } from './release';
 import { sendMessage } from './send-message';
 import { startConversation } from './start';
 
@@ -14,5 +15,6 @@ export function conversationsRouter(deps: ApiDeps): Router {
   router.post('/v1/conversations/:id/messages', sendMessage(deps));
   router.get('/v1/conversations/:id/messages', listMessages(deps));
   router.post('/v1/conversations/:id/close', closeConversation(deps));
+  router.post('/v1/conversations/:id/release', releaseConversation(deps));
   return router;
 }

@@ -22,5 +22,6 @@ export const messageView = (m: MessageDoc): MessageView => ({
   role: m.role,
   type: m.type,
   text: m.text,
+  ...(m.choices?.length ? { choices: m.choices } : {}),
   createdAt: m.createdAt.toISOString(),
 });

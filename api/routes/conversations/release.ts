@@ -1,0 +1,26 @@
+import type { RequestHandler } from 'express';
+import { conversationWorkflowId, releaseUpdate } from '../../../workflows/definitions';
+import { callerOf } from '../../auth';
+import type { ApiDeps } from '../../deps';
+import { AppError } from '../../errors';
+import { conversationUpdateError } from '../../temporal-errors';
+import { parse } from '../../validate';
+import { ConversationParams } from './send-message';
+
+/** `POST /v1/conversations/:id/release`: a human hands the conversation back; the bot answers again. */
+export function releaseConversation(deps: ApiDeps): RequestHandler {
+  return async (req, res) => {
+    const { id } = parse(ConversationParams, req.params, 'params');
+    const conversation = await deps.Conversation.findOne({ _id: id, accountId: callerOf(res).accountId }, { status: 1 }).lean();
+    if (!conversation) throw AppError.notFound('conversation');
+    if (conversation.status === 'closed') throw new AppError(409, 'conversation_closed', 'the conversation is closed');
+    try {
+      const result = await deps.temporal.withDeadline(Date.now() + deps.config.REPLY_WAIT_MS, () =>
+        deps.temporal.workflow.getHandle(conversationWorkflowId(id)).executeUpdate(releaseUpdate, { args: [] }),
+      );
+      res.json({ conversation: { id, status: result.status } });
+    } catch (error) {
+      throw conversationUpdateError(error) ?? error;
+    }
+  };
+}

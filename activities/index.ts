@@ -1,15 +1,21 @@
 import type { Connection } from 'mongoose';
+import type { SecretBox } from '../models/secret-box';
+import { createHttpActivities, type HttpOptions } from './http/call-endpoint';
 import { createTranscriptActivities } from './transcript';
 
 /** Everything activities need from the outside world, injected so tests can pass their own. */
 export interface ActivityDeps {
   db: Connection;
+  /** Opens connection credentials (sealed by the API with the same PARLEY_SECRET_KEYS). */
+  secrets: SecretBox;
+  http?: HttpOptions;
 }
 
 /** Builds every activity the worker registers, bound to its dependencies. */
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createTranscriptActivities(deps.db),
+    ...createHttpActivities({ db: deps.db, secrets: deps.secrets, http: deps.http }),
   };
 }
 

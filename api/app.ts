@@ -3,8 +3,11 @@ import { createAuthenticator } from './auth';
 import type { ApiDeps } from './deps';
 import { errorHandler, notFoundRoute } from './errors';
 import { accountRouter, signupRouter } from './routes/accounts';
+import { actionsRouter } from './routes/actions';
 import { botsRouter } from './routes/bots';
+import { connectionsRouter } from './routes/connections';
 import { conversationsRouter } from './routes/conversations';
+import { logsRouter } from './routes/logs';
 
 /** Builds the Express app. The API is a thin Temporal client: it never calls a tenant API or an LLM. */
 export function createApp(deps: ApiDeps): Express {
@@ -24,6 +27,9 @@ export function createApp(deps: ApiDeps): Express {
   app.use(accountRouter(deps, auth));
   app.use(botsRouter(deps));
   app.use(conversationsRouter(deps));
+  app.use(connectionsRouter(deps));
+  app.use(actionsRouter(deps));
+  app.use(logsRouter(deps));
 
   app.use(notFoundRoute);
   app.use(errorHandler(deps.log));

@@ -13,6 +13,11 @@ const ApiEnv = z.object({
   CONTINUE_AS_NEW_AFTER_EVENTS: z.coerce.number().int().positive().optional(),
   /** Accounts one client address may create per hour. */
   ACCOUNT_SIGNUPS_PER_HOUR: z.coerce.number().int().positive().default(20),
+  /**
+   * Keys that encrypt connection credentials at rest: `"<id>:<base64 of 32 bytes>"`, comma-separated,
+   * the first current (models/secret-box.ts). Required, with no default: a default key would be a public one.
+   */
+  PARLEY_SECRET_KEYS: z.string(),
 });
 export type ApiConfig = z.infer<typeof ApiEnv>;
 

@@ -2,7 +2,9 @@ import type { Client } from '@temporalio/client';
 import type { Connection } from 'mongoose';
 import { accountModels } from '../models/account.model';
 import { botModels } from '../models/bot.model';
+import { connectionModels } from '../models/connection.model';
 import { conversationModels } from '../models/conversation.model';
+import { SecretBox } from '../models/secret-box';
 import type { ApiConfig } from './config';
 import { OwnershipCache } from './ownership-cache';
 
@@ -12,9 +14,12 @@ export function createDeps(options: { db: Connection; temporal: Client; config: 
     ...accountModels(options.db),
     ...botModels(options.db),
     ...conversationModels(options.db),
+    ...connectionModels(options.db),
     temporal: options.temporal,
     conversationOwners: new OwnershipCache(),
     config: options.config,
+    /** Seals connection credentials; built at start-up so a malformed PARLEY_SECRET_KEYS fails fast. */
+    secrets: new SecretBox(options.config.PARLEY_SECRET_KEYS),
     log: options.log ?? defaultLogger,
   };
 }

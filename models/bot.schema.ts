@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ActionBody } from './connection.schema';
 import { BotFlows } from './flow.schema';
 import { LIMITS } from './limits';
 
@@ -56,5 +57,7 @@ export const BotSnapshot = z.object({
   timezone: z.string(),
   /** Guided flows as published (absent in versions published before flows existed). */
   flows: BotFlows.optional(),
+  /** The API actions the flows call, as they were when published (definitions only; never credentials). */
+  actions: z.record(z.string(), ActionBody).optional(),
 });
 export type BotSnapshot = z.infer<typeof BotSnapshot>;

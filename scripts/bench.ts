@@ -1,10 +1,13 @@
 /**
  * `npm run bench`: Parley's turn latency (POST a visitor message -> the bot's replies, through the HTTP
  * API, the Temporal Update and the transcript write) beside the engine floor (a bare Temporal Update on
- * an empty workflow) measured on the same server in the same run, at each concurrency.
+ * an empty workflow) measured on the same server in the same run, at each concurrency. Two kinds of
+ * turn: one the bot answers with its fallback (a bot with no flows), and a guided-flow turn, where every
+ * message is a step of a booking flow whose answer is validated and normalized (text, date, time,
+ * email, choice).
  *
- * Phases alternate (floor, turns, floor, turns, ...) over several rounds so that machine noise lands on
- * both sides alike. Everything runs on this machine: a Temporal dev server and FerretDB started here (or
+ * Phases alternate (floor, turns, flow turns, floor, ...) over several rounds so that machine noise
+ * lands on every side alike. Everything runs on this machine: a Temporal dev server and FerretDB started here (or
  * BENCH_TEMPORAL_ADDRESS / BENCH_MONGODB_URI), the worker, the floor worker and the API as their own
  * processes, and the load generator in this one.
  *
@@ -16,11 +19,56 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { floorWorkflow, pingUpdate, stopSignal } from './bench/floor-workflow';
+import { SecretBox } from '../models/secret-box';
 import { freePort, ROOT, startFerretDb, startTemporal, type ManagedServer } from './lib/infra';
 
 const concurrencies = (process.env.BENCH_CONCURRENCY ?? '1,20').split(',').map(Number);
 const phaseSeconds = Number(process.env.BENCH_SECONDS ?? 5);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
+
+/** The measured phases: the engine floor, a turn the bot answers with its fallback, a guided-flow turn. */
+const KINDS = ['floor', 'turn', 'flow'] as const;
+type Kind = (typeof KINDS)[number];
+
+/**
+ * The guided-flow bot's one flow. No ask skips a known variable (skipIfKnown: false), so every pass asks
+ * every question again and each message in FLOW_SCRIPT is an answer the interpreter validates, stores
+ * and follows with the next prompt.
+ */
+const benchFlow = {
+  id: 'booking',
+  name: 'Book an appointment',
+  trigger: { keywords: ['book'] },
+  startBlockId: 'ask_name',
+  blocks: [
+    { id: 'ask_name', type: 'ask', question: 'What is your name?', variable: 'name', answer: { type: 'text', minLength: 2, maxLength: 100 }, skipIfKnown: false, next: 'ask_date' },
+    { id: 'ask_date', type: 'ask', question: 'Which day, {{name}}?', variable: 'date', answer: { type: 'date', allowPast: false }, skipIfKnown: false, next: 'ask_time' },
+    { id: 'ask_time', type: 'ask', question: 'What time?', variable: 'time', answer: { type: 'time' }, skipIfKnown: false, next: 'ask_email' },
+    { id: 'ask_email', type: 'ask', question: 'Your email?', variable: 'email', answer: { type: 'email' }, skipIfKnown: false, next: 'confirm' },
+    {
+      id: 'confirm',
+      type: 'choice',
+      text: 'Book {{date}} at {{time}} for {{name}} ({{email}})?',
+      variable: 'confirmed',
+      options: [
+        { label: 'Yes, book it', value: 'yes', synonyms: ['yes'], next: 'done' },
+        { label: 'No', value: 'no', synonyms: ['no'], next: 'not_booked' },
+      ],
+    },
+    { id: 'done', type: 'end', text: 'Booked {{date}} at {{time}} for {{name}}.' },
+    { id: 'not_booked', type: 'end', text: 'Nothing was booked.' },
+  ],
+};
+
+/** What each caller says, in turn and cycling, and the one reply each message must get. */
+const FLOW_SCRIPT: { say: string; expect: RegExp }[] = [
+  { say: 'book', expect: /^What is your name\?$/ },
+  { say: 'Ada', expect: /^Which day, Ada\?$/ },
+  { say: 'tomorrow', expect: /^What time\?$/ },
+  { say: '2pm', expect: /^Your email\?$/ },
+  { say: 'Ada@Example.com', expect: /^Book \d{4}-\d{2}-\d{2} at 14:00 for Ada \(ada@example\.com\)\?\n1\. Yes, book it\n2\. No$/ },
+  { say: 'yes', expect: /^Booked \d{4}-\d{2}-\d{2} at 14:00 for Ada\.$/ },
+];
 
 interface Sample {
   latenciesMs: number[];
@@ -136,7 +184,7 @@ async function main(): Promise<void> {
       })());
 
     const apiPort = await freePort();
-    const common = { TEMPORAL_ADDRESS: temporalAddress, MONGODB_URI: mongoUri, TASK_QUEUE: 'bench-parley' };
+    const common = { TEMPORAL_ADDRESS: temporalAddress, MONGODB_URI: mongoUri, TASK_QUEUE: 'bench-parley', PARLEY_SECRET_KEYS: SecretBox.generateKey('bench') };
     log(`servers up (Temporal ${temporalAddress}); starting worker, floor worker and API processes ...`);
     children.push(
       ...(await Promise.all([
@@ -166,6 +214,20 @@ async function main(): Promise<void> {
       startLatencies.push(performance.now() - t0);
       conversationIds.push(started.conversation.id);
     }
+
+    // A second bot whose published flow turns every visitor message into a validated flow step. Each
+    // caller walks FLOW_SCRIPT in its own conversation, round and round.
+    const flowBot = await json(await fetch(`${base}/v1/bots`, { method: 'POST', headers, body: JSON.stringify({ name: 'Bench flow bot' }) }));
+    await json(await fetch(`${base}/v1/bots/${flowBot.bot.id}/flows`, { method: 'PUT', headers, body: JSON.stringify({ flows: [benchFlow] }) }));
+    await json(await fetch(`${base}/v1/bots/${flowBot.bot.id}/publish`, { method: 'POST', headers }));
+    const flowConversationIds: string[] = [];
+    for (let i = 0; i < maxConcurrency; i++) {
+      const started = await json(await fetch(`${base}/v1/conversations`, { method: 'POST', headers, body: JSON.stringify({ botId: flowBot.bot.id, externalUserId: `bench-flow-${i}` }) }));
+      flowConversationIds.push(started.conversation.id);
+    }
+    /** Where each caller is in FLOW_SCRIPT. */
+    const flowSteps = new Array<number>(maxConcurrency).fill(0);
+
     const floorHandles = await Promise.all(
       Array.from({ length: maxConcurrency }, (_, i) => client.workflow.start(floorWorkflow, { taskQueue: 'bench-floor', workflowId: `bench-floor-${Date.now()}-${i}` })),
     );
@@ -183,15 +245,33 @@ async function main(): Promise<void> {
       if (res.status !== 200) throw new Error(`turn answered ${res.status}: ${await res.text()}`);
       await res.arrayBuffer();
     };
+    const flowOp = async (loop: number): Promise<void> => {
+      const step = FLOW_SCRIPT[flowSteps[loop]! % FLOW_SCRIPT.length]!;
+      const res = await fetch(`${base}/v1/conversations/${flowConversationIds[loop]}/messages`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ message: { type: 'text', text: step.say } }),
+      });
+      if (res.status !== 200) throw new Error(`flow turn "${step.say}" answered ${res.status}: ${await res.text()}`);
+      const body = (await res.json()) as { replies?: { text?: string }[] };
+      const texts = (body.replies ?? []).map((r) => r.text ?? '');
+      // Exactly the next prompt: an invalid answer would get a reason and the question again.
+      if (texts.length !== 1 || !step.expect.test(texts[0]!)) {
+        throw new Error(`flow turn "${step.say}" (conversation ${flowConversationIds[loop]}) expected one reply matching ${step.expect}, got ${JSON.stringify(texts)}`);
+      }
+      flowSteps[loop]! += 1;
+    };
 
-    const results = new Map<number, { floor: Sample[]; turn: Sample[] }>();
-    for (const c of concurrencies) results.set(c, { floor: [], turn: [] });
+    const results = new Map<number, Record<Kind, Sample[]>>();
+    for (const c of concurrencies) results.set(c, { floor: [], turn: [], flow: [] });
     for (let round = 1; round <= rounds; round++) {
       for (const c of concurrencies) {
         log(`round ${round}/${rounds}, ${c} concurrent: floor ...`);
         results.get(c)!.floor.push(await load(c, phaseSeconds, floorOp));
         log(`round ${round}/${rounds}, ${c} concurrent: turns ...`);
         results.get(c)!.turn.push(await load(c, phaseSeconds, turnOp));
+        log(`round ${round}/${rounds}, ${c} concurrent: guided flow turns ...`);
+        results.get(c)!.flow.push(await load(c, phaseSeconds, flowOp));
       }
     }
     await Promise.all(floorHandles.map((h) => h.signal(stopSignal)));
@@ -208,14 +288,17 @@ async function main(): Promise<void> {
     for (const c of concurrencies) {
       const floor = summarize(results.get(c)!.floor);
       const turn = summarize(results.get(c)!.turn);
+      const flow = summarize(results.get(c)!.flow);
       const ratio = turn.p50 / floor.p50;
+      const flowRatio = flow.p50 / floor.p50;
       lines.push(`${String(c).padStart(11)}  engine floor (bare Update) ${String(floor.n).padStart(6)} ${fmt(floor.p50)} ${fmt(floor.p95)} ${fmt(floor.p99)} ${fmt(floor.perSecond)}`);
       lines.push(`${String(c).padStart(11)}  Parley turn (HTTP API)     ${String(turn.n).padStart(6)} ${fmt(turn.p50)} ${fmt(turn.p95)} ${fmt(turn.p99)} ${fmt(turn.perSecond)}   ${ratio.toFixed(2)}x`);
-      (report.results as Record<string, unknown>)[c] = { floor, turn, p50Ratio: ratio };
+      lines.push(`${String(c).padStart(11)}  Parley guided flow turn    ${String(flow.n).padStart(6)} ${fmt(flow.p50)} ${fmt(flow.p95)} ${fmt(flow.p99)} ${fmt(flow.perSecond)}   ${flowRatio.toFixed(2)}x`);
+      (report.results as Record<string, unknown>)[c] = { floor, turn, flow, p50Ratio: ratio, flowP50Ratio: flowRatio };
     }
     lines.push('', 'CPU milliseconds per operation, by process (where the time goes):');
     for (const c of concurrencies) {
-      for (const kind of ['floor', 'turn'] as const) {
+      for (const kind of KINDS) {
         const { cpuMsPerOp } = summarize(results.get(c)![kind]);
         const parts = Object.entries(cpuMsPerOp).filter(([, v]) => v >= 0.05).map(([k, v]) => `${k} ${v.toFixed(2)}`);
         const total = Object.values(cpuMsPerOp).reduce((a, b) => a + b, 0);

@@ -13,11 +13,13 @@
  * dies, the rest are stopped and the script exits non-zero.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
 import { DATA_DIR, InfraError, ROOT, SEARCH_ATTRIBUTES, startFerretDb, startTemporal, waitForTemporal } from './lib/infra';
 import { seedDemo, SeedError } from './lib/seed';
+import { SecretBox } from '../models/secret-box';
 
 const TEMPORAL_PORT = 7233;
 const TEMPORAL_UI_PORT = 8233;
@@ -347,7 +349,7 @@ async function main(): Promise<void> {
   const db = await mongodb();
   if (stopping) return;
 
-  const env: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_ADDRESS: tc.address, MONGODB_URI: db.uri, PORT: String(port) };
+  const env: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_ADDRESS: tc.address, MONGODB_URI: db.uri, PORT: String(port), PARLEY_SECRET_KEYS: secretKeys() };
   say('starting the worker (bundling the workflow code takes a few seconds) ...');
   await startNodeProcess('worker', 'worker', 'worker/main.ts', env, /polling task queue/, 180_000);
   if (stopping) return;
@@ -419,3 +421,18 @@ main().catch(async (error: unknown) => {
   }
   await shutdown(1);
 });
+
+/**
+ * The key that seals connection credentials: $PARLEY_SECRET_KEYS, else one generated on first run and
+ * kept in .data/secret-keys (owner-only), so credentials saved in one session open in the next.
+ */
+function secretKeys(): string {
+  if (process.env.PARLEY_SECRET_KEYS) return process.env.PARLEY_SECRET_KEYS;
+  const file = path.join(DATA_DIR, 'secret-keys');
+  if (!fs.existsSync(file)) {
+    fs.mkdirSync(DATA_DIR, { recursive: true });
+    fs.writeFileSync(file, `${SecretBox.generateKey('dev1')}\n`, { mode: 0o600 });
+    say(`generated a credentials key in ${rel(file)} (set PARLEY_SECRET_KEYS to use your own)`);
+  }
+  return fs.readFileSync(file, 'utf8').trim();
+}

@@ -14,6 +14,7 @@ import { createApp } from '../api/app';
 import { loadApiConfig, type ApiConfig } from '../api/config';
 import { createDeps, type ApiDeps } from '../api/deps';
 import { connectDatabase, syncIndexes } from '../models/db';
+import { SecretBox } from '../models/secret-box';
 import { createWorker } from '../worker/create-worker';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -35,6 +36,8 @@ export interface Stack {
   db: MongoConnection;
   temporal: Client;
   deps: ApiDeps;
+  /** The PARLEY_SECRET_KEYS the API seals connection credentials with (give a worker the same). */
+  secretKeys: string;
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
   /** Runs `worker/main.ts` as its own process, as production does. */
@@ -58,10 +61,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const db = await connectDatabase(mongoUri);
   const connection = await Connection.connect({ address: temporalAddress });
   const temporal = new Client({ connection });
+  const secretKeys = options.api?.PARLEY_SECRET_KEYS ?? SecretBox.generateKey('test');
   const config: ApiConfig = loadApiConfig({
     TEMPORAL_ADDRESS: temporalAddress,
     MONGODB_URI: mongoUri,
     TASK_QUEUE: taskQueue,
+    PARLEY_SECRET_KEYS: secretKeys,
     ...options.api,
   });
   const errors: unknown[] = [];
@@ -78,7 +83,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const startWorker = async (): Promise<void> => {
     if (worker) return;
     const nativeConnection = await NativeConnection.connect({ address: temporalAddress });
-    const w = await createWorker({ connection: nativeConnection, db, taskQueue, workflowBundlePath: bundlePath });
+    const w = await createWorker({ connection: nativeConnection, db, secrets: new SecretBox(secretKeys), taskQueue, workflowBundlePath: bundlePath });
     worker = { worker: w, running: w.run(), connection: nativeConnection };
   };
   const stopWorker = async (): Promise<void> => {
@@ -93,7 +98,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const spawnWorkerProcess = async (): Promise<ChildProcess> => {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'worker', 'main.ts')], {
       cwd: ROOT,
-      env: { ...process.env, TEMPORAL_ADDRESS: temporalAddress, MONGODB_URI: mongoUri, TASK_QUEUE: taskQueue, WORKFLOW_BUNDLE_PATH: bundlePath },
+      env: { ...process.env, TEMPORAL_ADDRESS: temporalAddress, MONGODB_URI: mongoUri, TASK_QUEUE: taskQueue, WORKFLOW_BUNDLE_PATH: bundlePath, PARLEY_SECRET_KEYS: secretKeys },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     children.add(child);
@@ -119,6 +124,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     db,
     temporal,
     deps,
+    secretKeys,
     startWorker,
     stopWorker,
     spawnWorkerProcess,

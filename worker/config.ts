@@ -5,6 +5,10 @@ const WorkerEnv = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TASK_QUEUE: z.string().min(1).default('parley-conversations'),
   MONGODB_URI: z.string().min(1).default('mongodb://127.0.0.1:27017/parley'),
+  /** Keys that open connection credentials: "<id>:<base64 32 bytes>[,...]", the same as the API's. */
+  PARLEY_SECRET_KEYS: z.string().min(1, 'PARLEY_SECRET_KEYS is required (the same value as the API)'),
+  /** Set to false to refuse private-network addresses for every connection, whatever its setting. */
+  ALLOW_PRIVATE_NETWORK_CONNECTIONS: z.enum(['true', 'false']).default('true'),
   /** A prebuilt workflow bundle (from `bundleWorkflowCode`); without it the worker bundles at start. */
   WORKFLOW_BUNDLE_PATH: z.string().optional(),
   MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().positive().default(200),

@@ -1,10 +1,14 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Connection } from 'mongoose';
 import { createActivities } from '../activities';
+import type { HttpOptions } from '../activities/http/call-endpoint';
+import type { SecretBox } from '../models/secret-box';
 
 export interface CreateWorkerOptions {
   connection: NativeConnection;
   db: Connection;
+  secrets: SecretBox;
+  http?: HttpOptions;
   taskQueue: string;
   namespace?: string;
   /** Path of a prebuilt workflow bundle; when absent the worker bundles `workflows/` itself. */
@@ -23,7 +27,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     namespace: options.namespace ?? 'default',
     taskQueue: options.taskQueue,
     ...workflowSource,
-    activities: createActivities({ db: options.db }),
+    activities: createActivities({ db: options.db, secrets: options.secrets, http: options.http }),
     maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTaskExecutions ?? 200,
     maxCachedWorkflows: options.maxCachedWorkflows ?? 2000,
   });

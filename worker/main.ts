@@ -1,6 +1,7 @@
 /** Worker process entry: connect to Temporal and MongoDB, run until SIGINT/SIGTERM. */
 import { NativeConnection } from '@temporalio/worker';
 import { connectDatabase } from '../models/db';
+import { SecretBox } from '../models/secret-box';
 import { loadWorkerConfig } from './config';
 import { createWorker } from './create-worker';
 
@@ -11,6 +12,8 @@ async function main(): Promise<void> {
   const worker = await createWorker({
     connection,
     db,
+    secrets: new SecretBox(config.PARLEY_SECRET_KEYS),
+    http: { allowPrivateNetworks: config.ALLOW_PRIVATE_NETWORK_CONNECTIONS === 'true' },
     taskQueue: config.TASK_QUEUE,
     namespace: config.TEMPORAL_NAMESPACE,
     workflowBundlePath: config.WORKFLOW_BUNDLE_PATH,

@@ -10,6 +10,7 @@ import {
   ApplicationFailure,
   condition,
   continueAsNew,
+  executeChild,
   proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
@@ -30,6 +31,7 @@ import type {
 import type { SavedMessage } from '../activities/transcript';
 import { initialFlowState, interpret, type FlowContext, type FlowInput, type FlowStep, type ReplyContent } from '../core/flows/interpreter';
 import type { BotFlows, VariableValue } from '../models/flow.schema';
+import { apiChainWorkflow } from './api-chain';
 import { closeSignal, getStateQuery, releaseUpdate, SA, visitorMessageUpdate } from './definitions';
 
 // Local activities: a transcript write is a few milliseconds, so it runs inside the same workflow task
@@ -149,12 +151,30 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
     for (let i = 0; i < MAX_ACTIONS_PER_TURN; i++) {
       const call = step.effects.find((e) => e.type === 'call_action');
       if (!call) break;
-      // API actions arrive with connections; until a bot has them, the flow takes its failure branch.
-      step = interpret(context(), step.state, { type: 'action_result', ok: false, error: `Sorry, "${call.action}" is not available right now.` });
+      step = interpret(context(), step.state, await runAction(call.action, call.blockId, call.inputs, i));
       replies.push(...step.replies);
       effects.push(...step.effects);
     }
     return { replies, state: step.state, effects };
+  };
+
+  /**
+   * Runs an API action as a child workflow (its own run in the Web UI). The child's id derives from this
+   * conversation, the transcript position and the block, so a replayed or retried turn finds the same run.
+   */
+  const runAction = async (actionId: string, blockId: string, inputs: Record<string, VariableValue>, index: number): Promise<FlowInput> => {
+    const action = bot.actions?.[actionId];
+    if (!action) return { type: 'action_result', ok: false, error: `Sorry, "${actionId}" is not available right now.` };
+    const result = await executeChild(apiChainWorkflow, {
+      workflowId: `${workflowInfo().workflowId}-action-${state.messageCount}-${blockId}-${index}`,
+      args: [{ accountId: input.accountId, action, inputs, conversationId: input.conversationId }],
+      typedSearchAttributes: [
+        { key: SA.accountId, value: input.accountId },
+        { key: SA.botId, value: bot.botId },
+        { key: SA.channel, value: input.channel },
+      ],
+    });
+    return result.ok ? { type: 'action_result', ok: true, outputs: result.outputs } : { type: 'action_result', ok: false, error: result.error };
   };
 
   /** Answers one message (or opens the conversation when `text` is absent) and persists the turn. */

@@ -1,2 +1,4 @@
 // The workflow bundle's entry point: every workflow the worker registers.
+export { apiChainWorkflow } from './api-chain';
 export { conversationWorkflow } from './conversation';
+export { connectionTestWorkflow, endpointTestWorkflow } from './tests';

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { BotDoc, BotVersionDoc } from '../../models/bot.model';
 import { BotSnapshot, CreateBotBody, UpdateBotBody } from '../../models/bot.schema';
+import { ActionBody } from '../../models/connection.schema';
 import { BotFlows } from '../../models/flow.schema';
 import { validateBotFlows } from '../../core/flows/validate';
 import { callerOf } from '../auth';
@@ -30,7 +31,21 @@ const IdParams = z.object({ id: z.string().min(1).max(64) });
 
 export function botsRouter(deps: ApiDeps): Router {
   const router = Router();
-  const { Bot, BotVersion } = deps;
+  const { Bot, BotVersion, Action } = deps;
+
+  /**
+   * The definitions of the actions the flows call, frozen into the version: editing an action later does
+   * not change running conversations. An action that does not exist yet is left out (the flow then takes
+   * its failure branch), so a bot can be published before its connections are set up.
+   */
+  const actionsOf = async (accountId: string, flows: BotFlows | undefined) => {
+    const ids = new Set((flows?.flows ?? []).flatMap((f) => f.blocks.flatMap((b) => (b.type === 'api_call' ? [b.action] : []))));
+    if (ids.size === 0) return {};
+    const docs = await Action.find({ accountId, actionId: { $in: [...ids] } }).lean();
+    return Object.fromEntries(
+      docs.map((a) => [a.actionId, ActionBody.parse({ id: a.actionId, name: a.name, description: a.description, steps: a.steps, ...(a.outputStep ? { outputStep: a.outputStep } : {}) })]),
+    );
+  };
 
   const findBot = async (accountId: string, id: string): Promise<BotDoc> => {
     const bot = await Bot.findOne({ _id: id, accountId }).lean();
@@ -98,6 +113,7 @@ export function botsRouter(deps: ApiDeps): Router {
         inactivityTimeoutSeconds: bot.inactivityTimeoutSeconds,
         timezone: bot.timezone,
         flows: bot.flows ?? BotFlows.parse({ flows: [] }),
+        actions: await actionsOf(accountId, bot.flows),
       });
       const doc: BotVersionDoc = { _id: `${id}.v${version}`, accountId, botId: id, version, snapshot, createdAt: new Date() };
       try {

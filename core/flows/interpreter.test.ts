@@ -97,6 +97,12 @@ describe('interpret', () => {
       expect(steps[1]!.effects).toContainEqual({ type: 'flow_ended', flowId: 'f', outcome: 'failed' });
     });
 
+    it('asks anyway when the known answer does not pass the check, and normalizes one that does', () => {
+      expect(texts(talk(ask(), ['go'], initialFlowState({ age: 'very old' }))[0])).toEqual(['Age?']);
+      const [step] = talk(ask(), ['go'], initialFlowState({ age: '42' }));
+      expect(step!.state.variables).toMatchObject({ age: 42, age_display: expect.any(String) });
+    });
+
     it('skips a question whose answer is already known', () => {
       expect(texts(talk(ask(), ['go'], initialFlowState({ age: 30 }))[0])).toEqual(['You are 30']);
       expect(texts(talk(ask({ skipIfKnown: false }), ['go'], initialFlowState({ age: 30 }))[0])).toEqual(['Age?']);

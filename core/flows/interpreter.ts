@@ -240,7 +240,16 @@ class Run {
         return { next: block.next };
       case 'ask': {
         const known = this.state.variables[block.variable];
-        if (block.skipIfKnown && known !== undefined && known !== null && known !== '') return { next: block.next };
+        if (block.skipIfKnown && known !== undefined && known !== null && known !== '') {
+          // A known answer (the contact's email, a start variable) is skipped only if it passes the same
+          // check an answer would, and is stored normalized like one.
+          const parsed = parseAnswer({ spec: block.answer, text: String(known), nowMs: this.ctx.nowMs, timezone: this.ctx.timezone });
+          if (parsed.ok) {
+            this.state.variables[block.variable] = parsed.value;
+            this.state.variables[`${block.variable}_display`] = parsed.display;
+            return { next: block.next };
+          }
+        }
         this.waitFor(flow, block, 'answer');
         this.prompt(block);
         return 'wait';

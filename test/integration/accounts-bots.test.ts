@@ -280,6 +280,7 @@ describe('bots', () => {
         inactivityTimeoutSeconds: 1800,
         timezone: 'UTC',
         flows: { flows: [], settings: expect.objectContaining({ cancelPhrases: ['cancel', 'stop'] }) },
+        actions: {},
       },
     });
     expect((await api.get(`/v1/bots/${id}`)).body.bot.publishedVersion).toBe(1);

@@ -352,7 +352,11 @@ if (!hasDockerCompose) {
 
 describe('docker-compose binary', () => {
   (hasDockerCompose ? it : it.skip)('accepts the file: docker-compose -f docker-compose.yml config -q exits 0', () => {
-    const result = spawnSync('docker-compose', ['-f', COMPOSE_FILE, 'config', '-q'], { cwd: ROOT, encoding: 'utf8' });
+    const result = spawnSync('docker-compose', ['-f', COMPOSE_FILE, 'config', '-q'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, PARLEY_SECRET_KEYS: 'k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=' },
+    });
     // stderr is shown in the diff when the status is wrong; warnings alone do not fail the check
     expect({ status: result.status, stderr: result.stderr.trim() }).toEqual({ status: 0, stderr: expect.any(String) });
   });

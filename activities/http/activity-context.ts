@@ -1,0 +1,34 @@
+/**
+ * What an HTTP activity reads from its Temporal context, with plain defaults when called outside one
+ * (tests, scripts): the attempt number and workflow id for call logs, the cancellation signal, heartbeats.
+ */
+import { asyncLocalStorage } from '@temporalio/activity';
+
+/** The current activity's attempt and workflow id (attempt 1 and none outside an activity). */
+export function attemptInfo(): { attempt: number; workflowId?: string } {
+  const info = asyncLocalStorage.getStore()?.info;
+  if (!info) return { attempt: 1 };
+  return { attempt: info.attempt, ...(info.workflowExecution?.workflowId ? { workflowId: info.workflowExecution.workflowId } : {}) };
+}
+
+/** Aborted by the worker when the activity is cancelled (delivered with a heartbeat response). */
+export function activitySignal(): AbortSignal | undefined {
+  return asyncLocalStorage.getStore()?.cancellationSignal;
+}
+
+/**
+ * Heartbeats while `work` is in flight, so a workflow can set a short heartbeatTimeout and notice a dead
+ * worker within seconds instead of waiting out the call's full start-to-close timeout. The SDK throttles
+ * what it sends to the server, so a tick every second costs nothing.
+ */
+export async function withHeartbeat<T>(work: Promise<T>, everyMs = 1000): Promise<T> {
+  const context = asyncLocalStorage.getStore();
+  if (!context) return work;
+  context.heartbeat();
+  const timer = setInterval(() => context.heartbeat(), everyMs);
+  try {
+    return await work;
+  } finally {
+    clearInterval(timer);
+  }
+}

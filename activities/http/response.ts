@@ -1,0 +1,67 @@
+/**
+ * Reading a tenant API's answer: JSON parsing, the response fields a conversation may keep, Retry-After,
+ * and visitor-safe wording for failed statuses (no URLs, bodies or tenant error text).
+ */
+import { readPath } from '../../core/http/jsonPath';
+import type { Masker } from '../../core/http/mask';
+import type { VariableValue } from '../../models/flow.schema';
+
+/** Longest text a response field may hold; longer values (or longer JSON of objects/arrays) are dropped. */
+export const MAX_FIELD_CHARS = 2000;
+/** Longest Retry-After honoured: a conversation cannot wait longer than this for one call. */
+export const MAX_RETRY_AFTER_MS = 10 * 60_000;
+
+export function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
+  if (text.trim() === '') return { ok: false };
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch {
+    return { ok: false };
+  }
+}
+
+/**
+ * The endpoint's response fields from `body`, as flow variables: strings, numbers and booleans as they
+ * are; objects and arrays as their JSON text; null when the path is missing or the value is longer than
+ * MAX_FIELD_CHARS. Strings are masked, so an API echoing a credential cannot put it in workflow history.
+ */
+export function pickFields(body: unknown, fields: { name: string; path: string }[], mask: Masker): Record<string, VariableValue> {
+  const out: Record<string, VariableValue> = {};
+  for (const field of fields) {
+    const value = readPath(body, field.path);
+    let kept: VariableValue = null;
+    if (typeof value === 'number') kept = Number.isFinite(value) ? value : null;
+    else if (typeof value === 'boolean') kept = value;
+    else if (typeof value === 'string') kept = value;
+    else if (value !== null && typeof value === 'object') kept = JSON.stringify(value);
+    if (typeof kept === 'string') kept = kept.length > MAX_FIELD_CHARS ? null : mask(kept);
+    Object.defineProperty(out, field.name, { value: kept, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
+/** Retry-After (seconds, or an HTTP date) in milliseconds, capped; undefined when absent or unreadable. */
+export function retryAfterMs(header: string | undefined, now = Date.now()): number | undefined {
+  if (!header) return undefined;
+  const text = header.trim();
+  let ms: number;
+  if (/^\d+$/.test(text)) ms = Number(text) * 1000;
+  else {
+    if (!/^[A-Za-z]/.test(text)) return undefined; // HTTP dates start with the day's name
+    const at = Date.parse(text);
+    if (Number.isNaN(at)) return undefined;
+    ms = at - now;
+  }
+  return Math.min(Math.max(ms, 0), MAX_RETRY_AFTER_MS);
+}
+
+/** Says what went wrong without anything from the tenant's response. */
+export function failureMessage(status: number): string {
+  if (status === 401 || status === 403) return 'The service refused the request (not authorized).';
+  if (status === 404) return 'The service could not find what was asked for.';
+  if (status === 409) return 'The service reported a conflict with the current state.';
+  if (status === 400 || status === 422) return 'The service did not accept the details given.';
+  if (status >= 300 && status < 400) return 'The service tried to redirect the request; redirects are not followed.';
+  if (status >= 500) return 'The service had a problem answering.';
+  return `The service answered with an error (HTTP ${status}).`;
+}

@@ -1,0 +1,60 @@
+/**
+ * Credentials at rest: AES-256-GCM with a key from the environment. Each sealed value records the id of
+ * the key that sealed it, so keys can rotate: add the new key, make it current, and old values still
+ * open with theirs.
+ *
+ * PARLEY_SECRET_KEYS = "k2:<base64 32 bytes>,k1:<base64 32 bytes>"  (the first is current)
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+
+export interface SealedSecret {
+  keyId: string;
+  iv: string;
+  tag: string;
+  data: string;
+}
+
+export class SecretBox {
+  private readonly keys: Map<string, Buffer>;
+  private readonly currentId: string;
+
+  constructor(spec: string) {
+    const entries = spec
+      .split(',')
+      .map((part) => part.trim())
+      .filter(Boolean)
+      .map((part) => {
+        const [id, material] = part.split(':');
+        const key = Buffer.from(material ?? '', 'base64');
+        if (!id || key.length !== 32) throw new Error('PARLEY_SECRET_KEYS entries are "<id>:<base64 of 32 random bytes>"');
+        return [id, key] as const;
+      });
+    if (entries.length === 0) throw new Error('PARLEY_SECRET_KEYS holds no key');
+    this.keys = new Map(entries);
+    this.currentId = entries[0]![0];
+  }
+
+  /** Seals a JSON value with the current key; the associated data binds it to its owner (account/resource). */
+  seal(value: unknown, owner: string): SealedSecret {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.keys.get(this.currentId)!, iv);
+    cipher.setAAD(Buffer.from(owner));
+    const data = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
+    return { keyId: this.currentId, iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64'), data: data.toString('base64') };
+  }
+
+  open<T>(sealed: SealedSecret, owner: string): T {
+    const key = this.keys.get(sealed.keyId);
+    if (!key) throw new Error(`no key "${sealed.keyId}" in PARLEY_SECRET_KEYS to open this secret`);
+    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(sealed.iv, 'base64'));
+    decipher.setAAD(Buffer.from(owner));
+    decipher.setAuthTag(Buffer.from(sealed.tag, 'base64'));
+    const plain = Buffer.concat([decipher.update(Buffer.from(sealed.data, 'base64')), decipher.final()]);
+    return JSON.parse(plain.toString('utf8')) as T;
+  }
+
+  /** A new key spec entry, for set-up scripts and tests. */
+  static generateKey(id = `k${Date.now().toString(36)}`): string {
+    return `${id}:${randomBytes(32).toString('base64')}`;
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * One run of an API action: its steps in order, one activity per step, each step's inputs taken from the
+ * action's inputs, constants or an earlier step's kept fields (log in -> token -> protected call). When a
+ * step fails, the compensations of the steps before it run in reverse order (a saga), then the action
+ * reports a visitor-safe failure.
+ *
+ * Runs as a child of the conversation, with an id derived from the conversation and the step, so it is
+ * its own run in the Web UI. The Idempotency-Key of each call derives from this workflow's id and the
+ * step: stable across activity retries and worker restarts, different between steps and conversations.
+ */
+import { ActivityFailure, ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
+// Types only: activity implementations never enter the workflow bundle.
+import type { ConversationActivities } from '../activities';
+import type { ActionBody, StepInput } from '../models/connection.schema';
+import type { VariableValue } from '../models/flow.schema';
+
+const { callEndpoint } = proxyActivities<ConversationActivities>({
+  // The activity heartbeats while its request is in flight, so a worker that dies mid-call is noticed
+  // within seconds and the call is retried (with the same Idempotency-Key) elsewhere.
+  startToCloseTimeout: '75s',
+  heartbeatTimeout: '5s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5 },
+});
+
+export interface ApiChainInput {
+  accountId: string;
+  action: ActionBody;
+  inputs: Record<string, VariableValue>;
+  conversationId?: string;
+}
+
+export type ApiChainResult =
+  | { ok: true; outputs: Record<string, VariableValue> }
+  | { ok: false; error: string; failedStep: string; compensated: string[] };
+
+const UNAVAILABLE = 'Sorry, that service is not responding right now. Please try again later.';
+
+export async function apiChainWorkflow(input: ApiChainInput): Promise<ApiChainResult> {
+  const { action } = input;
+  const { workflowId } = workflowInfo();
+  const outputs = new Map<string, Record<string, VariableValue>>();
+  const done: typeof action.steps = [];
+
+  const resolve = (mapping: Record<string, StepInput>): Record<string, VariableValue> => {
+    // Unmapped parameters take the action input of the same name.
+    const values: Record<string, VariableValue> = { ...input.inputs };
+    for (const [param, source] of Object.entries(mapping)) {
+      if (source.from === 'input') values[param] = input.inputs[source.name] ?? null;
+      else if (source.from === 'constant') values[param] = source.value;
+      else values[param] = outputs.get(source.step)?.[source.field] ?? null;
+    }
+    return values;
+  };
+
+  const call = async (endpointId: string, values: Record<string, VariableValue>, key: string) => {
+    try {
+      return await callEndpoint({
+        accountId: input.accountId,
+        endpointId,
+        values,
+        idempotencyKey: `${workflowId}:${key}`,
+        kind: 'conversation',
+        conversationId: input.conversationId,
+        workflowId,
+      });
+    } catch (error) {
+      // Retries exhausted (5xx, 429, timeouts, network): a visitor-safe failure, never the raw error.
+      if (error instanceof ActivityFailure || error instanceof ApplicationFailure) return { ok: false as const, code: 'unavailable', message: UNAVAILABLE };
+      throw error;
+    }
+  };
+
+  for (const step of action.steps) {
+    const result = await call(step.endpointId, resolve(step.inputs), step.id);
+    if (!result.ok) {
+      const compensated: string[] = [];
+      for (const previous of [...done].reverse()) {
+        if (!previous.compensation) continue;
+        // Best effort, each with its own retries; a failed compensation is visible in the Web UI and logs.
+        const undo = await call(previous.compensation.endpointId, resolve(previous.compensation.inputs), `${previous.id}:compensate`);
+        if (undo.ok) compensated.push(previous.id);
+      }
+      return { ok: false, error: result.message, failedStep: step.id, compensated };
+    }
+    outputs.set(step.id, result.fields);
+    done.push(step);
+  }
+  const last = action.steps[action.steps.length - 1]!;
+  return { ok: true, outputs: outputs.get(action.outputStep ?? last.id) ?? {} };
+}

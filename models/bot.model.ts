@@ -54,7 +54,8 @@ const versionSchema = new Schema<BotVersionDoc>(
     snapshot: { type: Schema.Types.Mixed, required: true },
     createdAt: { type: Date, required: true },
   },
-  { versionKey: false },
+  // A snapshot is stored exactly as published, empty objects included.
+  { versionKey: false, minimize: false },
 );
 // Two concurrent publishes cannot both take the same number.
 versionSchema.index({ botId: 1, version: -1 }, { unique: true });

@@ -61,7 +61,8 @@ export const PARAMETER_SOURCES = ['visitor', 'llm', 'contact', 'constant', 'step
 
 export const EndpointParameter = z
   .strictObject({
-    name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'letters, digits and _'),
+    /** Letters, digits, _ (and - for header names such as X-Session). */
+    name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]{0,63}$/, 'letters, digits, _ and -'),
     type: z.enum(PARAMETER_TYPES),
     enum: z.array(z.string().min(1).max(100)).min(1).max(50).optional(),
     required: z.boolean().default(true),

@@ -6,8 +6,10 @@
  * - `POST /bookings` {name, email, date, time} -> 201 booking; the same `Idempotency-Key` again returns
  *   the first booking (200) instead of making a second one
  * - `GET /orders/:id` -> an order with its billing email (for email-verified order status)
+ * - `POST /auth/token` {username, password} -> a session token; `GET /me` with `X-Session: <token>`
+ *   (for "log in, then a protected call" chains)
  *
- * Auth: `Authorization: Bearer <token>` when a token is configured.
+ * Auth: `Authorization: Bearer <token>` when a token is configured (except /auth/token and /me).
  */
 import express, { type Express } from 'express';
 import { randomBytes } from 'node:crypto';
@@ -43,7 +45,8 @@ export function createDemoApi(options: { token?: string } = {}): { app: Express;
   app.use(express.json({ limit: '16kb' }));
   app.use((req, res, next) => {
     state.requests.push({ method: req.method, path: req.path, idempotencyKey: req.get('idempotency-key'), authorization: req.get('authorization') });
-    if (options.token && req.get('authorization') !== `Bearer ${options.token}`) {
+    const sessionRoute = req.path === '/auth/token' || req.path === '/me';
+    if (options.token && !sessionRoute && req.get('authorization') !== `Bearer ${options.token}`) {
       res.status(401).json({ error: 'unauthorized' });
       return;
     }
@@ -94,6 +97,27 @@ export function createDemoApi(options: { token?: string } = {}): { app: Express;
     }
     state.bookings.splice(index, 1);
     res.status(204).end();
+  });
+
+  const sessions = new Map<string, string>();
+  app.post('/auth/token', (req, res) => {
+    const { username, password } = req.body ?? {};
+    if (username !== 'demo' || password !== 'demo-password') {
+      res.status(401).json({ error: 'bad credentials' });
+      return;
+    }
+    const token = `sess_${randomBytes(12).toString('hex')}`;
+    sessions.set(token, username);
+    res.json({ access_token: token, token_type: 'session', expires_in: 3600 });
+  });
+
+  app.get('/me', (req, res) => {
+    const user = sessions.get(req.get('x-session') ?? '');
+    if (!user) {
+      res.status(401).json({ error: 'no session' });
+      return;
+    }
+    res.json({ username: user, plan: 'pro' });
   });
 
   app.get('/orders/:id', (req, res) => {

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import type { ApiDeps } from '../../deps';
 import { createConnection, deleteConnection, getConnection, listConnections, updateConnection } from './connections';
 import { createEndpoint, deleteEndpoint, getEndpoint, listEndpoints, updateEndpoint } from './endpoints';
+import { testConnection, testEndpoint } from './tests';
 
 /**
  * API connections and their endpoints (DESIGN.md, "API actions"). Configuration only: the API never
@@ -19,5 +20,7 @@ export function connectionsRouter(deps: ApiDeps): Router {
   router.get('/v1/connections/:id/endpoints/:eid', getEndpoint(deps));
   router.patch('/v1/connections/:id/endpoints/:eid', updateEndpoint(deps));
   router.delete('/v1/connections/:id/endpoints/:eid', deleteEndpoint(deps));
+  router.post('/v1/connections/:id/test', testConnection(deps));
+  router.post('/v1/connections/:id/endpoints/:eid/test', testEndpoint(deps));
   return router;
 }

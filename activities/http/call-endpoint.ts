@@ -76,10 +76,14 @@ async function callEndpoint(context: HttpContext, input: CallEndpointInput): Pro
   const loaded = await loadConnection(context, input.accountId, endpoint.connectionId);
   if ('error' in loaded) return loaded.error === 'not_found' ? NOT_FOUND : { ok: false, code: 'credentials_unavailable', message: 'This action is not available right now.' };
   const { connection, secrets } = loaded;
+  // Provenance: a constant parameter always takes the endpoint's own value, whatever the caller passed.
+  const values = { ...input.values };
+  for (const parameter of endpoint.parameters) if (parameter.source === 'constant' && parameter.constant !== undefined) values[parameter.name] = parameter.constant;
+  input = { ...input, values };
 
   let authorized: AuthorizedRequest;
   try {
-    authorized = applyAuth(renderRequest({ baseUrl: connection.baseUrl, endpoint, values: input.values }), connection.auth, secrets);
+    authorized = applyAuth(renderRequest({ baseUrl: connection.baseUrl, endpoint, values }), connection.auth, secrets);
   } catch (error) {
     if (error instanceof RequestRenderError) return { ok: false, code: error.code, message: error.message };
     throw error;
@@ -175,3 +179,4 @@ function interpret(
     },
   };
 }
+

@@ -88,7 +88,8 @@ beforeAll(async () => {
     id: 'profile',
     name: 'Log in, then read the profile',
     steps: [
-      { id: 'login', endpointId: endpoints.login, inputs: { username: { from: 'constant', value: 'demo' }, password: { from: 'constant', value: 'demo-password' } } },
+      // Constant parameters are the endpoint's own: a caller's values for them are ignored (provenance).
+      { id: 'login', endpointId: endpoints.login, inputs: { username: { from: 'constant', value: 'mallory' }, password: { from: 'constant', value: 'guess' } } },
       { id: 'me', endpointId: endpoints.me, inputs: { 'x-session': { from: 'step', step: 'login', field: 'token' } } },
     ],
   });

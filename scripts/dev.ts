@@ -5,26 +5,33 @@
  *    dev server (Web UI on :8233, state in .data/temporal/temporal.db), installed into .tools/ if needed.
  * 2. MongoDB: $MONGODB_URI if set, else a server already on 127.0.0.1:27017, else FerretDB (data in
  *    .data/ferretdb), built into .tools/ if needed.
- * 3. The worker and the API as child processes, their output prefixed with [worker] / [api].
- * 4. A demo account, API key and published bot, seeded through the HTTP API (.data/demo.json).
- * 5. A banner with every address, the demo key and ready-to-paste curl commands.
+ * 3. The demo booking API (scripts/demo-api) in this process on 127.0.0.1:4010 ($DEMO_API_PORT), the
+ *    "business system" the demo bot books through; bearer token in .data/demo-api-token, bookings in memory.
+ * 4. The worker and the API as child processes, their output prefixed with [worker] / [api].
+ * 5. A demo account, API key, connection to the demo booking API (endpoints, actions) and published bot,
+ *    seeded through the HTTP API (.data/demo.json).
+ * 6. A banner with every address, the demo key and ready-to-paste curl commands.
  *
  * Ctrl-C (or SIGTERM) stops everything this script started, and nothing else. If any process it started
  * dies, the rest are stopped and the script exits non-zero.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
 import { DATA_DIR, InfraError, ROOT, SEARCH_ATTRIBUTES, startFerretDb, startTemporal, waitForTemporal } from './lib/infra';
-import { seedDemo, SeedError } from './lib/seed';
+import { DEMO_BOT, seedDemo, SeedError } from './lib/seed';
+import { createDemoApi } from './demo-api/app';
 import { SecretBox } from '../models/secret-box';
 
 const TEMPORAL_PORT = 7233;
 const TEMPORAL_UI_PORT = 8233;
 const MONGODB_PORT = 27017;
 const DEMO_FILE = path.join(DATA_DIR, 'demo.json');
+const DEMO_API_TOKEN_FILE = path.join(DATA_DIR, 'demo-api-token');
 const LOG_DIR = path.join(DATA_DIR, 'logs');
 
 /** A failure whose message says all the user needs: printed without a stack trace. */
@@ -36,11 +43,13 @@ const say = (message: string): void => {
 const rel = (file: string): string => path.relative(process.cwd(), file) || '.';
 
 // ---------------------------------------------------------------------------------------------------
-// What this script started, in start order; stopped in reverse (API, worker, FerretDB, Temporal).
+// What this script started, in start order; stopped in reverse (API, worker, FerretDB, Temporal, demo API).
 
 interface Started {
   name: string;
-  process: ChildProcess;
+  /** A child process; absent for a server running inside this process (the demo booking API). */
+  process?: ChildProcess;
+  running(): boolean;
   stop(): Promise<void>;
 }
 
@@ -50,8 +59,13 @@ let shuttingDown: Promise<void> | undefined;
 
 const alive = (child: ChildProcess): boolean => child.exitCode === null && child.signalCode === null;
 
+type StartedChild = Started & { process: ChildProcess };
+
+/** An entry for a started child process. */
+const childEntry = (name: string, child: ChildProcess, stop: () => Promise<void>): StartedChild => ({ name, process: child, running: () => alive(child), stop });
+
 /** Watches a started process: if it dies while dev runs, everything else is stopped. */
-function watchForCrash(entry: Started): void {
+function watchForCrash(entry: StartedChild): void {
   const report = (code: number | null, signal: NodeJS.Signals | null): void => {
     if (stopping) return;
     // A Ctrl-C in the terminal reaches every process of the group at once: give our own SIGINT handler a
@@ -68,7 +82,7 @@ function watchForCrash(entry: Started): void {
 }
 
 /** Records a started server and watches it; stops it at once if a stop was requested while it started. */
-async function adopt(entry: Started): Promise<void> {
+async function adopt(entry: StartedChild): Promise<void> {
   started.push(entry);
   watchForCrash(entry);
   if (stopping) await entry.stop();
@@ -78,7 +92,7 @@ function shutdown(code: number): Promise<void> {
   shuttingDown ??= (async () => {
     stopping = true;
     for (const entry of [...started].reverse()) {
-      if (!alive(entry.process)) continue;
+      if (!entry.running()) continue;
       say(`stopping ${entry.name} ...`);
       try {
         await entry.stop();
@@ -107,7 +121,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     }
     if (Date.now() - firstSignalAt < DUPLICATE_SIGNAL_MS) return;
     say('forcing: killing what is left');
-    for (const entry of started) if (alive(entry.process)) entry.process.kill('SIGKILL');
+    for (const entry of started) if (entry.process && alive(entry.process)) entry.process.kill('SIGKILL');
     process.exit(130);
   });
 }
@@ -126,7 +140,7 @@ process.on('uncaughtException', (error: NodeJS.ErrnoException) => {
 
 // Last resort if this script itself crashes: never leave children behind.
 process.on('exit', () => {
-  for (const entry of started) if (alive(entry.process)) entry.process.kill('SIGTERM');
+  for (const entry of started) if (entry.process && alive(entry.process)) entry.process.kill('SIGTERM');
 });
 
 // ---------------------------------------------------------------------------------------------------
@@ -234,7 +248,7 @@ async function temporal(namespace: string): Promise<TemporalChoice> {
     if (error instanceof InfraError) throw new InfraError(`${error.message}\n(see ${rel(logFile)})`);
     throw error;
   }
-  await adopt({ name: 'Temporal dev server', process: server.process, stop: server.stop });
+  await adopt(childEntry('Temporal dev server', server.process, server.stop));
   say(`Temporal is ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   return { address: server.address, ui: `http://localhost:${TEMPORAL_UI_PORT}`, how: `started by dev (state in ${rel(dbFile)})` };
 }
@@ -260,7 +274,7 @@ async function mongodb(): Promise<{ uri: string; how: string }> {
     if (error instanceof InfraError) throw new InfraError(`${error.message}\n(see ${rel(logFile)})`);
     throw error;
   }
-  await adopt({ name: 'FerretDB', process: server.process, stop: server.stop });
+  await adopt(childEntry('FerretDB', server.process, server.stop));
   say('FerretDB is ready');
   return { uri: server.address, how: `FerretDB started by dev (data in ${rel(dataDir)})` };
 }
@@ -322,7 +336,7 @@ async function startNodeProcess(name: string, title: string, script: string, env
   });
   failed.catch(() => undefined); // after it is ready, an exit is reported by watchForCrash instead
   // Recorded before it is ready, so a Ctrl-C or a failure meanwhile stops it too.
-  const entry: Started = { name: title, process: child, stop: stopChild(child) };
+  const entry = childEntry(title, child, stopChild(child));
   started.push(entry);
   try {
     await Promise.race([isReady, failed, timedOut]);
@@ -333,16 +347,77 @@ async function startNodeProcess(name: string, title: string, script: string, env
 }
 
 // ---------------------------------------------------------------------------------------------------
+// The demo booking API
+
+/**
+ * The demo booking API's bearer token: generated on first run and kept owner-only in .data/demo-api-token,
+ * so it stays the same across restarts (the seeded connection holds a sealed copy of it).
+ */
+function demoApiToken(): string {
+  if (!fs.existsSync(DEMO_API_TOKEN_FILE)) {
+    fs.mkdirSync(DATA_DIR, { recursive: true });
+    fs.writeFileSync(DEMO_API_TOKEN_FILE, `${crypto.randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
+    say(`generated a token for the demo booking API in ${rel(DEMO_API_TOKEN_FILE)}`);
+  }
+  const token = fs.readFileSync(DEMO_API_TOKEN_FILE, 'utf8').trim();
+  if (!/^[\x21-\x7e]{16,4096}$/.test(token)) {
+    throw new DevError(`${rel(DEMO_API_TOKEN_FILE)} does not hold a usable token (16+ printable characters, no spaces); delete it to have a new one generated`);
+  }
+  return token;
+}
+
+/** Serves the demo booking API in this process on 127.0.0.1:`port`; stopped with everything else. */
+async function startDemoApi(port: number, token: string): Promise<string> {
+  const { app } = createDemoApi({ token });
+  const server = http.createServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      reject(
+        new DevError(
+          error.code === 'EADDRINUSE'
+            ? `port ${port} (the demo booking API) is already in use — another \`npm run dev\`, or \`tsx scripts/demo-api/main.ts\`? Stop it, or run with DEMO_API_PORT=<another port>.`
+            : `could not start the demo booking API on 127.0.0.1:${port}: ${error.message}`,
+        ),
+      );
+    });
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  server.on('error', (error) => say(`demo booking API: ${error.message}`));
+  started.push({
+    name: 'demo booking API',
+    running: () => server.listening,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  });
+  return `http://127.0.0.1:${port}`;
+}
+
+const portFrom = (name: string, fallback: number): number => {
+  const port = Number(process.env[name] ?? fallback);
+  if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new DevError(`${name}=${process.env[name]} is not a port number`);
+  return port;
+};
+
+// ---------------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
   const t0 = Date.now();
-  const port = Number(process.env.PORT ?? 3000);
-  if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new DevError(`PORT=${process.env.PORT} is not a port number`);
+  const port = portFrom('PORT', 3000);
+  const demoApiPort = portFrom('DEMO_API_PORT', 4010);
+  if (demoApiPort === port) throw new DevError(`PORT and DEMO_API_PORT are both ${port}; give the demo booking API another port`);
   const namespace = process.env.TEMPORAL_NAMESPACE || 'default';
   say(`starting the Parley dev stack in ${ROOT}`);
   if (await listening(port)) {
     throw new DevError(`port ${port} (the Parley API) is already in use — another \`npm run dev\`? Stop it, or run with PORT=<another port>.`);
   }
+  // Started first: a taken port fails before anything else is started.
+  const demoToken = demoApiToken();
+  const demoApiUrl = await startDemoApi(demoApiPort, demoToken);
+  say(`demo booking API listening on ${demoApiUrl} (bearer token in ${rel(DEMO_API_TOKEN_FILE)})`);
+  if (stopping) return;
 
   const tc = await temporal(namespace);
   if (stopping) return;
@@ -359,24 +434,44 @@ async function main(): Promise<void> {
 
   say(`seeding the demo account and bot through the API (credentials in ${rel(DEMO_FILE)}) ...`);
   const apiUrl = `http://localhost:${port}`;
-  const demo = await seedDemo({ baseUrl: `http://127.0.0.1:${port}`, stateFile: DEMO_FILE, log: (m) => say(`  ${m}`) });
+  const demo = await seedDemo({
+    baseUrl: `http://127.0.0.1:${port}`,
+    stateFile: DEMO_FILE,
+    demoApi: { baseUrl: demoApiUrl, token: demoToken, secretKeys: env.PARLEY_SECRET_KEYS ?? '' },
+    log: (m) => say(`  ${m}`),
+  });
   if (stopping) return;
 
-  printBanner({ apiUrl, temporal: tc, mongodb: db, demo, seconds: (Date.now() - t0) / 1000 });
+  printBanner({ apiUrl, demoApiUrl, temporal: tc, mongodb: db, demo, seconds: (Date.now() - t0) / 1000 });
+}
+
+/** `text` as one shell word: single-quoted, a quote inside written as '\'' (e.g. the one in "I'd"). */
+const shellQuote = (text: string): string => `'${text.replace(/'/g, "'\\''")}'`;
+
+/** Tomorrow's date (YYYY-MM-DD) in `timeZone`: the day the bot understands "tomorrow" as. */
+function tomorrowIn(timeZone: string): string {
+  const today = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
+  const [y, m, d] = today.split('-').map(Number) as [number, number, number];
+  return new Date(Date.UTC(y, m - 1, d + 1)).toISOString().slice(0, 10);
 }
 
 function printBanner(info: {
   apiUrl: string;
+  demoApiUrl: string;
   temporal: TemporalChoice;
   mongodb: { uri: string; how: string };
   demo: { apiKey: string; accountId: string; botId: string; email: string; actions: string[] };
   seconds: number;
 }): void {
-  const { apiUrl, demo } = info;
+  const { apiUrl, demoApiUrl, demo } = info;
   const auth = `-H "Authorization: Bearer ${demo.apiKey}"`;
   const json = `-H "Content-Type: application/json"`;
   const start = JSON.stringify({ botId: demo.botId, externalUserId: 'visitor-1', message: { type: 'text', text: "Hi, I'd like to book an appointment" } });
-  const followUp = JSON.stringify({ message: { type: 'text', text: 'Ada Lovelace' } });
+  const answer = (text: string): string[] => [
+    `curl -sS -X POST ${apiUrl}/v1/conversations/$CONV/messages ${auth} ${json} \\`,
+    `  -d ${shellQuote(JSON.stringify({ message: { type: 'text', text } }))}`,
+  ];
+  const tomorrow = tomorrowIn(DEMO_BOT.timezone);
   const rule = '='.repeat(100);
   const lines = [
     '',
@@ -384,6 +479,7 @@ function printBanner(info: {
     ` Parley is running (ready in ${info.seconds.toFixed(1)} s). Ctrl-C stops everything dev started.`,
     rule,
     ` API                  ${apiUrl}`,
+    ` Demo booking API     ${demoApiUrl} (bookings live in memory; restart clears them)`,
     ` Temporal Web UI      ${info.temporal.ui}`,
     ` Temporal address     ${info.temporal.address}   [${info.temporal.how}]`,
     ` MongoDB URI          ${maskUri(info.mongodb.uri)}   [${info.mongodb.how}]`,
@@ -391,21 +487,30 @@ function printBanner(info: {
     ` Demo API key         ${demo.apiKey}`,
     ` Demo bot id          ${demo.botId}`,
     ` Seed                 ${demo.actions.join('; ')}`,
-    ` Credentials file     ${rel(DEMO_FILE)} (delete .data/ to start from scratch)`,
+    ` Credentials files    ${rel(DEMO_FILE)}, ${rel(DEMO_API_TOKEN_FILE)} (delete .data/ to start from scratch)`,
     rule,
     '',
-    '# 1. Start a conversation with a first message (the reply holds conversation.id and the bot replies):',
+    '# 1. Start a conversation with a first message (the reply holds conversation.id and the bot asks your name):',
     `curl -sS -X POST ${apiUrl}/v1/conversations ${auth} ${json} \\`,
-    `  -d '${start}'`,
+    `  -d ${shellQuote(start)}`,
     '',
-    '# 2. Answer the bot (put the conversation.id from step 1 in CONV first); go on with a day, a time, an email, "yes":',
+    '# 2. Put the conversation.id from step 1 in CONV, then answer the bot one message at a time:',
     'CONV=conv_PASTE_THE_ID_HERE',
-    `curl -sS -X POST ${apiUrl}/v1/conversations/$CONV/messages ${auth} ${json} \\`,
-    `  -d '${followUp}'`,
+    ...answer('Ada Lovelace'),
+    ...answer('tomorrow'),
+    '# (the bot checked the demo booking API and offers the first free slot)',
+    ...answer('yes'),
+    ...answer('ada@example.com'),
+    '# (the bot shows a summary)',
+    ...answer('yes'),
     '',
-    '# 3. Read the transcript:',
+    `# 3. The booked slot is now taken in the demo booking API (tomorrow in ${DEMO_BOT.timezone} is ${tomorrow}):`,
+    `curl -sS "${demoApiUrl}/availability?date=${tomorrow}" -H "Authorization: Bearer $(cat ${rel(DEMO_API_TOKEN_FILE)})"`,
+    '',
+    '# 4. Read the transcript:',
     `curl -sS ${apiUrl}/v1/conversations/$CONV/messages ${auth}`,
     '',
+    '# Also try a conversation starting with "order status" (order 1001, billing email ada@example.com), or "human".',
     rule,
     '',
   ];

@@ -1,19 +1,23 @@
 /**
- * The demo seed of `npm run dev`: a demo account, its API key and a published demo bot, created through
- * the real HTTP API (never by writing MongoDB directly), idempotently.
+ * The demo seed of `npm run dev`: a demo account, its API key, a connection to the demo booking API with
+ * its endpoints and actions, and a published demo bot whose flows use them, all created through the real
+ * HTTP API (never by writing MongoDB directly), idempotently.
  *
  * The credentials are kept in `.data/demo.json` so a restart reuses them. On a restart the key is
- * checked with `GET /v1/account`; the bot is looked up, its settings brought back to the demo ones and
- * re-published when they (or its latest published version) differ.
+ * checked with `GET /v1/account`; the connection (by name), its endpoints (by name) and the actions (by
+ * id) are reused and brought back to the demo definitions where they differ; the bot is looked up, its
+ * settings brought back to the demo ones and re-published when they (or its latest published version,
+ * flows and actions) differ. A demo seeded by an older version of this script is upgraded in place.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { DEMO_BOT, DEMO_FLOWS } from './demo-bot';
+import { ActionBody, CreateEndpointBody } from '../../models/connection.schema';
+import { DEMO_ACTIONS, DEMO_BOT, DEMO_CONNECTION_NAME, DEMO_ENDPOINTS, DEMO_FLOWS } from './demo-bot';
 
 export const DEMO_EMAIL = 'demo@parley.dev';
 
-export { DEMO_BOT, DEMO_FLOWS } from './demo-bot';
+export { DEMO_ACTIONS, DEMO_BOT, DEMO_CONNECTION_NAME, DEMO_ENDPOINTS, DEMO_FLOWS } from './demo-bot';
 
 /** What `.data/demo.json` holds. */
 export interface DemoCredentials {
@@ -21,9 +25,21 @@ export interface DemoCredentials {
   accountId: string;
   botId: string;
   email: string;
+  /** The demo booking API connection, and a hash of what its credentials were last set to (never the token). */
+  connectionId?: string;
+  connectionFingerprint?: string;
 }
 
-export interface SeedResult extends DemoCredentials {
+/** Where the demo booking API runs, and the bearer token it wants. */
+export interface DemoApiTarget {
+  baseUrl: string;
+  token: string;
+  /** The key set the API seals credentials with ($PARLEY_SECRET_KEYS): a new one means sealing them again. */
+  secretKeys: string;
+}
+
+export interface SeedResult extends Pick<DemoCredentials, 'apiKey' | 'accountId' | 'botId' | 'email'> {
+  connectionId: string;
   /** One line per thing the seed did, for the dev banner. */
   actions: string[];
 }
@@ -33,6 +49,27 @@ export class SeedError extends Error {}
 interface ApiResponse {
   status: number;
   body: Record<string, unknown>;
+}
+
+interface ConnectionView {
+  id: string;
+  name: string;
+  baseUrl: string;
+  auth: { type: string };
+  allowPrivateNetwork: boolean;
+}
+
+interface EndpointView extends Record<string, unknown> {
+  id: string;
+  name: string;
+}
+
+interface ActionView {
+  id: string;
+  name: string;
+  description: string;
+  steps: unknown[];
+  outputStep: string | null;
 }
 
 interface BotView {
@@ -46,9 +83,9 @@ interface BotView {
 
 type Log = (message: string) => void;
 
-/** Creates or reuses the demo account, key and bot through the API at `baseUrl`. */
-export async function seedDemo(options: { baseUrl: string; stateFile: string; log: Log }): Promise<SeedResult> {
-  const { baseUrl, stateFile, log } = options;
+/** Creates or reuses the demo account, key, booking API connection (endpoints, actions) and bot through the API at `baseUrl`. */
+export async function seedDemo(options: { baseUrl: string; stateFile: string; demoApi: DemoApiTarget; log: Log }): Promise<SeedResult> {
+  const { baseUrl, stateFile, demoApi, log } = options;
   const actions: string[] = [];
 
   const call = async (method: string, route: string, apiKey?: string, body?: unknown): Promise<ApiResponse> => {
@@ -94,7 +131,7 @@ export async function seedDemo(options: { baseUrl: string; stateFile: string; lo
     }
   }
 
-  let state: Partial<DemoCredentials> & Pick<DemoCredentials, 'apiKey' | 'accountId' | 'email'>;
+  let state: SavedState;
   if (saved) {
     state = saved;
   } else {
@@ -103,7 +140,27 @@ export async function seedDemo(options: { baseUrl: string; stateFile: string; lo
   }
   const apiKey = state.apiKey;
 
-  // 2. The bot: the saved one, else one with the demo name (a seed interrupted before saving), else a new one.
+  /** Every item of a paged list route. */
+  const listAll = async <T extends { id: string }>(route: string, what: string): Promise<T[]> => {
+    const items: T[] = [];
+    let after: string | null = null;
+    do {
+      const query: string = `limit=100${after ? `&after=${encodeURIComponent(after)}` : ''}`;
+      const body = expect(await call('GET', `${route}?${query}`, apiKey), [200], what);
+      items.push(...(body.data as T[]));
+      after = body.hasMore ? (body.nextAfter as string | null) : null;
+    } while (after);
+    return items;
+  };
+
+  // 2. The connection to the demo booking API, its endpoints and the actions the flows call.
+  const connection = await ensureConnection();
+  state = { ...state, connectionId: connection.id, connectionFingerprint: fingerprint(connection.id) };
+  writeState(stateFile, state);
+  const endpointIds = await ensureEndpoints(connection.id);
+  const wanted = await ensureActions(endpointIds);
+
+  // 3. The bot: the saved one, else one with the demo name (a seed interrupted before saving), else a new one.
   let bot: BotView | undefined;
   if (state.botId) {
     const found = await call('GET', `/v1/bots/${encodeURIComponent(state.botId)}`, apiKey);
@@ -129,27 +186,122 @@ export async function seedDemo(options: { baseUrl: string; stateFile: string; lo
     }
   }
   const botId = bot.id;
-  writeState(stateFile, { ...state, botId });
+  state = { ...state, botId };
+  writeState(stateFile, state);
 
   // The guided flows: saved every time (idempotent); the API answers with them as stored.
   const flows = expect(await call('PUT', `/v1/bots/${botId}/flows`, apiKey, DEMO_FLOWS), [200], 'saving the demo flows');
 
-  // 3. Publish unless the latest published version already holds exactly the demo settings.
+  // 4. Publish unless the latest published version already holds exactly the demo settings, flows and
+  // actions (a version freezes the definitions of the actions its flows call, endpoint ids included).
   const versions = expect(await call('GET', `/v1/bots/${botId}/versions`, apiKey), [200], 'listing the demo bot versions');
   const latest = (versions.data as { version: number; snapshot: Record<string, unknown> }[])[0];
-  const current =
-    latest &&
-    (Object.keys(DEMO_BOT) as (keyof typeof DEMO_BOT)[]).every((field) => latest.snapshot[field] === DEMO_BOT[field]) &&
-    JSON.stringify(latest.snapshot.flows) === JSON.stringify(flows);
-  if (current) {
+  const stale: string[] = [];
+  if (latest) {
+    if (!(Object.keys(DEMO_BOT) as (keyof typeof DEMO_BOT)[]).every((field) => latest.snapshot[field] === DEMO_BOT[field])) stale.push('settings');
+    if (JSON.stringify(latest.snapshot.flows) !== JSON.stringify(flows)) stale.push('flows');
+    if (canonical(latest.snapshot.actions ?? {}) !== canonical(wanted)) stale.push('actions');
+  }
+  if (latest && stale.length === 0) {
     actions.push(`bot already published as version ${latest.version}`);
   } else {
-    log(`publishing the demo bot ${botId}`);
+    log(latest ? `publishing the demo bot ${botId} (its ${stale.join(', ')} changed since version ${latest.version})` : `publishing the demo bot ${botId}`);
     const published = expect(await call('POST', `/v1/bots/${botId}/publish`, apiKey), [201], 'publishing the demo bot');
     actions.push(`published bot ${botId} as version ${(published.version as { version: number }).version}`);
   }
 
-  return { apiKey, accountId: state.accountId, botId, email: state.email, actions };
+  return { apiKey, accountId: state.accountId, botId, email: state.email, connectionId: connection.id, actions };
+
+  /** What the connection's credentials were last set to, as a hash; a different one means PATCHing them. */
+  function fingerprint(connectionId: string): string {
+    return crypto.createHash('sha256').update(JSON.stringify([connectionId, demoApi.baseUrl, demoApi.token, demoApi.secretKeys])).digest('base64url');
+  }
+
+  async function ensureConnection(): Promise<ConnectionView> {
+    // allowPrivateNetwork: the demo API runs on loopback (127.0.0.1), which connections refuse by default
+    // (that refusal is what stops a tenant's connection from reaching Parley's own network); plain http
+    // is also only allowed with it.
+    const body = { name: DEMO_CONNECTION_NAME, baseUrl: demoApi.baseUrl, auth: { type: 'bearer', token: demoApi.token }, allowPrivateNetwork: true };
+    const found = (await listAll<ConnectionView>('/v1/connections', 'listing connections')).filter((c) => c.name === DEMO_CONNECTION_NAME);
+    const existing = found.find((c) => c.id === state.connectionId) ?? found[0];
+    if (!existing) {
+      log(`creating the connection "${DEMO_CONNECTION_NAME}" to ${demoApi.baseUrl}`);
+      const created = expect(await call('POST', '/v1/connections', apiKey, body), [201], 'creating the demo booking API connection').connection as ConnectionView;
+      actions.push(`created connection ${created.id} (${DEMO_CONNECTION_NAME})`);
+      return created;
+    }
+    const why: string[] = [];
+    if (existing.baseUrl !== demoApi.baseUrl) why.push(`baseUrl ${existing.baseUrl} -> ${demoApi.baseUrl}`);
+    if (!existing.allowPrivateNetwork) why.push('allowPrivateNetwork');
+    if (existing.auth.type !== 'bearer' || existing.id !== state.connectionId || state.connectionFingerprint !== fingerprint(existing.id)) why.push('token');
+    if (why.length === 0) {
+      actions.push(`reused connection ${existing.id}`);
+      return existing;
+    }
+    // The token is write-only (the API never shows it), so it is sent again whenever it may differ.
+    log(`updating the connection ${existing.id} (${why.join(', ')})`);
+    const { name: _name, ...update } = body;
+    const updated = expect(await call('PATCH', `/v1/connections/${existing.id}`, apiKey, update), [200], 'updating the demo booking API connection').connection as ConnectionView;
+    actions.push(`updated connection ${existing.id} (${why.join(', ')})`);
+    return updated;
+  }
+
+  /** The demo endpoints, created or brought back to their definitions; their ids by ref. */
+  async function ensureEndpoints(connectionId: string): Promise<Record<keyof typeof DEMO_ENDPOINTS, string>> {
+    const route = `/v1/connections/${connectionId}/endpoints`;
+    const existing = await listAll<EndpointView>(route, 'listing the demo endpoints');
+    const ids: Partial<Record<keyof typeof DEMO_ENDPOINTS, string>> = {};
+    const counts = { created: 0, updated: 0, reused: 0 };
+    for (const [ref, definition] of Object.entries(DEMO_ENDPOINTS) as [keyof typeof DEMO_ENDPOINTS, (typeof DEMO_ENDPOINTS)[keyof typeof DEMO_ENDPOINTS]][]) {
+      const found = existing.find((e) => e.name === definition.name);
+      if (!found) {
+        log(`creating the endpoint "${definition.name}"`);
+        ids[ref] = (expect(await call('POST', route, apiKey, definition), [201], `creating the endpoint "${definition.name}"`).endpoint as EndpointView).id;
+        counts.created++;
+        continue;
+      }
+      ids[ref] = found.id;
+      // Compared with its defaults filled in, as the API stores it.
+      const full = CreateEndpointBody.parse(definition) as Record<string, unknown>;
+      const changed = Object.keys(full).filter((field) => canonical(full[field]) !== canonical(found[field]));
+      if (changed.length === 0) {
+        counts.reused++;
+        continue;
+      }
+      log(`updating the endpoint "${definition.name}" (${changed.join(', ')})`);
+      expect(await call('PATCH', `${route}/${found.id}`, apiKey, Object.fromEntries(changed.map((f) => [f, full[f]]))), [200], `updating the endpoint "${definition.name}"`);
+      counts.updated++;
+    }
+    actions.push(summary('endpoint', counts));
+    return ids as Record<keyof typeof DEMO_ENDPOINTS, string>;
+  }
+
+  /** The demo actions, created or brought back to their definitions; returned as a published version holds them. */
+  async function ensureActions(endpointIds: Record<keyof typeof DEMO_ENDPOINTS, string>): Promise<Record<string, ActionBody>> {
+    const wanted: Record<string, ActionBody> = {};
+    const counts = { created: 0, updated: 0, reused: 0 };
+    for (const demo of DEMO_ACTIONS) {
+      const body = ActionBody.parse({ ...demo, steps: demo.steps.map((s) => ({ id: s.id, endpointId: endpointIds[s.endpoint] })) });
+      wanted[body.id] = body;
+      const found = await call('GET', `/v1/actions/${encodeURIComponent(body.id)}`, apiKey);
+      if (found.status === 404) {
+        log(`creating the action ${body.id}`);
+        expect(await call('POST', '/v1/actions', apiKey, body), [201], `creating the action ${body.id}`);
+        counts.created++;
+        continue;
+      }
+      const action = expect(found, [200], `reading the action ${body.id}`).action as ActionView;
+      if (sameAction(action, body)) {
+        counts.reused++;
+        continue;
+      }
+      log(`updating the action ${body.id}`);
+      expect(await call('PUT', `/v1/actions/${encodeURIComponent(body.id)}`, apiKey, body), [200], `updating the action ${body.id}`);
+      counts.updated++;
+    }
+    actions.push(summary('action', counts));
+    return wanted;
+  }
 
   async function createAccount(): Promise<Pick<DemoCredentials, 'apiKey' | 'accountId' | 'email'>> {
     // The password is never needed by the demo (the API authenticates with keys), so it is random and unsaved.
@@ -172,7 +324,36 @@ export async function seedDemo(options: { baseUrl: string; stateFile: string; lo
   }
 }
 
-function readState(file: string): (Partial<DemoCredentials> & Pick<DemoCredentials, 'apiKey' | 'accountId' | 'email'>) | undefined {
+/** A stored action as the API shows it, against the definition the seed wants. */
+function sameAction(action: ActionView, body: ActionBody): boolean {
+  return (
+    action.name === body.name &&
+    action.description === body.description &&
+    (action.outputStep ?? undefined) === body.outputStep &&
+    canonical(action.steps) === canonical(body.steps)
+  );
+}
+
+/** JSON with object keys sorted, so two equal values compare equal whatever their key order. */
+function canonical(value: unknown): string {
+  const sort = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(sort);
+    if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sort((v as Record<string, unknown>)[k])]));
+    return v;
+  };
+  return JSON.stringify(sort(value)) ?? 'undefined';
+}
+
+/** "3 endpoints (1 created, 2 reused)" */
+function summary(what: string, counts: { created: number; updated: number; reused: number }): string {
+  const total = counts.created + counts.updated + counts.reused;
+  const parts = (['created', 'updated', 'reused'] as const).filter((k) => counts[k] > 0).map((k) => `${counts[k]} ${k}`);
+  return `${total} ${what}${total === 1 ? '' : 's'} (${parts.join(', ')})`;
+}
+
+type SavedState = Partial<DemoCredentials> & Pick<DemoCredentials, 'apiKey' | 'accountId' | 'email'>;
+
+function readState(file: string): SavedState | undefined {
   if (!fs.existsSync(file)) return undefined;
   try {
     const data = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<DemoCredentials>;
@@ -185,7 +366,14 @@ function readState(file: string): (Partial<DemoCredentials> & Pick<DemoCredentia
 
 function writeState(file: string, state: Partial<DemoCredentials>): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  const ordered = { apiKey: state.apiKey, accountId: state.accountId, botId: state.botId, email: state.email };
+  const ordered = {
+    apiKey: state.apiKey,
+    accountId: state.accountId,
+    botId: state.botId,
+    email: state.email,
+    connectionId: state.connectionId,
+    connectionFingerprint: state.connectionFingerprint,
+  };
   // The file holds a live API key: readable by its owner only.
   fs.writeFileSync(file, `${JSON.stringify(ordered, null, 2)}\n`, { mode: 0o600 });
 }

@@ -141,9 +141,13 @@ export const StepInput = z.union([
 ]);
 export type StepInput = z.infer<typeof StepInput>;
 
+const RetryPolicy = z.strictObject({ maxAttempts: z.number().int().min(1).max(10), initialIntervalMs: z.number().int().min(50).max(60_000) });
+
 export const ActionStep = z.strictObject({
   id: Id,
   endpointId: z.string().min(1).max(64),
+  /** Retries of this step's call; publishing fills it from the endpoint's own policy when absent. */
+  retry: RetryPolicy.optional(),
   /** Endpoint parameter -> where its value comes from. Unmapped parameters take the action input of the same name. */
   inputs: z.record(z.string(), StepInput).default({}),
   /** Run (in reverse order) when a later step fails: undoes this step. */

@@ -14,13 +14,15 @@ import type { ConversationActivities } from '../activities';
 import type { ActionBody, StepInput } from '../models/connection.schema';
 import type { VariableValue } from '../models/flow.schema';
 
-const { callEndpoint } = proxyActivities<ConversationActivities>({
-  // The activity heartbeats while its request is in flight, so a worker that dies mid-call is noticed
-  // within seconds and the call is retried (with the same Idempotency-Key) elsewhere.
-  startToCloseTimeout: '75s',
-  heartbeatTimeout: '5s',
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5 },
-});
+/** The call activity with a step's retry policy (5xx, 429 and network errors retry; 4xx never do). */
+const activitiesWith = (retry: { maxAttempts: number; initialIntervalMs: number } = { maxAttempts: 3, initialIntervalMs: 500 }) =>
+  proxyActivities<ConversationActivities>({
+    // The activity heartbeats while its request is in flight, so a worker that dies mid-call is noticed
+    // within seconds and the call is retried (with the same Idempotency-Key) elsewhere.
+    startToCloseTimeout: '75s',
+    heartbeatTimeout: '5s',
+    retry: { initialInterval: retry.initialIntervalMs, backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: retry.maxAttempts },
+  });
 
 export interface ApiChainInput {
   accountId: string;
@@ -52,9 +54,9 @@ export async function apiChainWorkflow(input: ApiChainInput): Promise<ApiChainRe
     return values;
   };
 
-  const call = async (endpointId: string, values: Record<string, VariableValue>, key: string) => {
+  const call = async (endpointId: string, values: Record<string, VariableValue>, key: string, retry?: { maxAttempts: number; initialIntervalMs: number }) => {
     try {
-      return await callEndpoint({
+      return await activitiesWith(retry).callEndpoint({
         accountId: input.accountId,
         endpointId,
         values,
@@ -71,7 +73,7 @@ export async function apiChainWorkflow(input: ApiChainInput): Promise<ApiChainRe
   };
 
   for (const step of action.steps) {
-    const result = await call(step.endpointId, resolve(step.inputs), step.id);
+    const result = await call(step.endpointId, resolve(step.inputs), step.id, step.retry);
     if (!result.ok) {
       const compensated: string[] = [];
       for (const previous of [...done].reverse()) {

@@ -31,7 +31,7 @@ const IdParams = z.object({ id: z.string().min(1).max(64) });
 
 export function botsRouter(deps: ApiDeps): Router {
   const router = Router();
-  const { Bot, BotVersion, Action } = deps;
+  const { Bot, BotVersion, Action, Endpoint } = deps;
 
   /**
    * The definitions of the actions the flows call, frozen into the version: editing an action later does
@@ -42,8 +42,14 @@ export function botsRouter(deps: ApiDeps): Router {
     const ids = new Set((flows?.flows ?? []).flatMap((f) => f.blocks.flatMap((b) => (b.type === 'api_call' ? [b.action] : []))));
     if (ids.size === 0) return {};
     const docs = await Action.find({ accountId, actionId: { $in: [...ids] } }).lean();
+    // Each step carries its endpoint's retry policy, since the workflow cannot read the endpoint.
+    const endpointIds = [...new Set(docs.flatMap((a) => a.steps.map((s) => s.endpointId)))];
+    const policies = new Map((await Endpoint.find({ accountId, _id: { $in: endpointIds } }, { retry: 1 }).lean()).map((e) => [e._id, e.retry]));
     return Object.fromEntries(
-      docs.map((a) => [a.actionId, ActionBody.parse({ id: a.actionId, name: a.name, description: a.description, steps: a.steps, ...(a.outputStep ? { outputStep: a.outputStep } : {}) })]),
+      docs.map((a) => {
+        const steps = a.steps.map((s) => ({ ...s, retry: s.retry ?? policies.get(s.endpointId) }));
+        return [a.actionId, ActionBody.parse({ id: a.actionId, name: a.name, description: a.description, steps, ...(a.outputStep ? { outputStep: a.outputStep } : {}) })];
+      }),
     );
   };
 

@@ -258,6 +258,36 @@ describe('API actions in a conversation', () => {
   });
 });
 
+describe('retries', () => {
+  beforeAll(() => stack.startWorker());
+
+  it("retries a failing call with the endpoint's own policy, then fails with a visitor-safe reason", async () => {
+    let hits = 0;
+    const flaky = (await import('node:http')).createServer((_req, res) => {
+      hits++;
+      res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":"down"}');
+    });
+    await new Promise<void>((r) => flaky.listen(0, '127.0.0.1', () => r()));
+    try {
+      const conn = await create('/v1/connections', { name: 'Flaky', baseUrl: `http://127.0.0.1:${(flaky.address() as AddressInfo).port}`, allowPrivateNetwork: true });
+      const ep = await create(`/v1/connections/${conn.connection.id}/endpoints`, { name: 'Down', method: 'GET', path: '/x', retry: { maxAttempts: 2, initialIntervalMs: 50 } });
+      await create('/v1/actions', { id: 'flaky', name: 'Flaky', steps: [{ id: 'x', endpointId: ep.endpoint.id }] });
+      const botId = await flowBot({
+        flows: [{ id: 'f', name: 'Flaky', trigger: { keywords: ['try'] }, startBlockId: 'call', blocks: [
+          { id: 'call', type: 'api_call', action: 'flaky', next: 'ok', onFailure: 'ko' },
+          { id: 'ok', type: 'end', text: 'worked' },
+          { id: 'ko', type: 'end', text: '{{last_error}}' },
+        ] }],
+      });
+      const id = (await api.post('/v1/conversations', { botId, externalUserId: 'r' })).body.conversation.id;
+      expect(await say(id, 'try it')).toEqual(['Sorry, that service is not responding right now. Please try again later.']);
+      expect(hits).toBe(2);
+    } finally {
+      flaky.close();
+    }
+  });
+});
+
 describe('Run Test and Test Connection', () => {
   beforeAll(() => stack.startWorker());
 

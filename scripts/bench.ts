@@ -6,10 +6,15 @@
  * message is a step of a booking flow whose answer is validated and normalized (text, date, time,
  * email, choice).
  *
- * Phases alternate (floor, turns, flow turns, floor, ...) over several rounds so that machine noise
- * lands on every side alike. Everything runs on this machine: a Temporal dev server and FerretDB started here (or
- * BENCH_TEMPORAL_ADDRESS / BENCH_MONGODB_URI), the worker, the floor worker and the API as their own
- * processes, and the load generator in this one.
+ * And the connector scenario: a turn whose flow makes one call to a tenant API (the demo booking API,
+ * served by this process on 127.0.0.1), beside the same request sent directly with axios from this
+ * process. The turn with the call less the plain turn is what the call path (a child workflow running
+ * the call as an activity) adds to a turn, set beside what the direct call costs.
+ *
+ * Phases alternate (floor, turns, flow turns, direct calls, turns with a call, floor, ...) over several
+ * rounds so that machine noise lands on every side alike. Everything runs on this machine: a Temporal
+ * dev server and FerretDB started here (or BENCH_TEMPORAL_ADDRESS / BENCH_MONGODB_URI), the worker, the
+ * floor worker and the API as their own processes, and the load generator (with the demo API) in this one.
  *
  * Settings (environment): BENCH_CONCURRENCY="1,20", BENCH_SECONDS=5 (per phase), BENCH_ROUNDS=2.
  */
@@ -18,6 +23,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { setUpApiCallScenario, type ApiCallScenario } from './bench/api-call';
 import { floorWorkflow, pingUpdate, stopSignal } from './bench/floor-workflow';
 import { SecretBox } from '../models/secret-box';
 import { freePort, ROOT, startFerretDb, startTemporal, type ManagedServer } from './lib/infra';
@@ -26,8 +32,11 @@ const concurrencies = (process.env.BENCH_CONCURRENCY ?? '1,20').split(',').map(N
 const phaseSeconds = Number(process.env.BENCH_SECONDS ?? 5);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
 
-/** The measured phases: the engine floor, a turn the bot answers with its fallback, a guided-flow turn. */
-const KINDS = ['floor', 'turn', 'flow'] as const;
+/**
+ * The measured phases: the engine floor, a turn the bot answers with its fallback, a guided-flow turn, a
+ * direct axios call to the demo API (the connector baseline), a turn whose flow calls that API once.
+ */
+const KINDS = ['floor', 'turn', 'flow', 'direct', 'call'] as const;
 type Kind = (typeof KINDS)[number];
 
 /**
@@ -156,7 +165,9 @@ async function main(): Promise<void> {
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-bench-'));
   const servers: ManagedServer[] = [];
   const children: ChildProcess[] = [];
+  let apiCalls: ApiCallScenario | undefined;
   const cleanup = async (): Promise<void> => {
+    await apiCalls?.close();
     await Promise.all(
       children.map((child) => (child.exitCode === null ? new Promise((resolve) => {
         child.once('exit', resolve);
@@ -188,7 +199,8 @@ async function main(): Promise<void> {
     log(`servers up (Temporal ${temporalAddress}); starting worker, floor worker and API processes ...`);
     children.push(
       ...(await Promise.all([
-        startProcess('worker', 'worker/main.ts', common, 'polling task queue'),
+        // The connector scenario's tenant API is on loopback: the worker must allow private networks.
+        startProcess('worker', 'worker/main.ts', { ...common, ALLOW_PRIVATE_NETWORK_CONNECTIONS: 'true' }, 'polling task queue'),
         startProcess('floor worker', 'scripts/bench/floor-worker.ts', { TEMPORAL_ADDRESS: temporalAddress, TASK_QUEUE: 'bench-floor' }, 'polling task queue'),
         startProcess('api', 'api/main.ts', { ...common, PORT: String(apiPort), HOST: '127.0.0.1' }, 'listening on'),
       ])),
@@ -228,6 +240,13 @@ async function main(): Promise<void> {
     /** Where each caller is in FLOW_SCRIPT. */
     const flowSteps = new Array<number>(maxConcurrency).fill(0);
 
+    // The connector scenario: the demo API in this process, and a bot whose every turn calls it once.
+    apiCalls = await setUpApiCallScenario({ base, headers, callers: maxConcurrency });
+    const sameHeaders = JSON.stringify(Object.entries(apiCalls.headers.direct).sort()) === JSON.stringify(Object.entries(apiCalls.headers.callPath).sort());
+    if (sameHeaders) log(`demo API up; the direct call sends the call path's request headers (${Object.keys(apiCalls.headers.direct).sort().join(', ')})`);
+    else log(`demo API up; WARNING: request headers differ, call path ${JSON.stringify(apiCalls.headers.callPath)} vs direct ${JSON.stringify(apiCalls.headers.direct)}`);
+    const scenario = apiCalls;
+
     const floorHandles = await Promise.all(
       Array.from({ length: maxConcurrency }, (_, i) => client.workflow.start(floorWorkflow, { taskQueue: 'bench-floor', workflowId: `bench-floor-${Date.now()}-${i}` })),
     );
@@ -263,7 +282,7 @@ async function main(): Promise<void> {
     };
 
     const results = new Map<number, Record<Kind, Sample[]>>();
-    for (const c of concurrencies) results.set(c, { floor: [], turn: [], flow: [] });
+    for (const c of concurrencies) results.set(c, { floor: [], turn: [], flow: [], direct: [], call: [] });
     for (let round = 1; round <= rounds; round++) {
       for (const c of concurrencies) {
         log(`round ${round}/${rounds}, ${c} concurrent: floor ...`);
@@ -272,6 +291,10 @@ async function main(): Promise<void> {
         results.get(c)!.turn.push(await load(c, phaseSeconds, turnOp));
         log(`round ${round}/${rounds}, ${c} concurrent: guided flow turns ...`);
         results.get(c)!.flow.push(await load(c, phaseSeconds, flowOp));
+        log(`round ${round}/${rounds}, ${c} concurrent: direct axios calls to the demo API ...`);
+        results.get(c)!.direct.push(await scenario.phase(() => load(c, phaseSeconds, scenario.directOp)));
+        log(`round ${round}/${rounds}, ${c} concurrent: turns with one API call ...`);
+        results.get(c)!.call.push(await scenario.phase(() => load(c, phaseSeconds, scenario.callTurnOp)));
       }
     }
     await Promise.all(floorHandles.map((h) => h.signal(stopSignal)));
@@ -285,18 +308,54 @@ async function main(): Promise<void> {
       'concurrency  what                      n      p50 ms   p95 ms   p99 ms    ops/s   p50 ratio',
     ];
     const report: Record<string, unknown> = { rounds, phaseSeconds, cpus: os.cpus().length, node: process.version, results: {} };
+    const callPathLines: string[] = [];
     for (const c of concurrencies) {
       const floor = summarize(results.get(c)!.floor);
       const turn = summarize(results.get(c)!.turn);
       const flow = summarize(results.get(c)!.flow);
+      const direct = summarize(results.get(c)!.direct);
+      const call = summarize(results.get(c)!.call);
       const ratio = turn.p50 / floor.p50;
       const flowRatio = flow.p50 / floor.p50;
+      const callRatio = call.p50 / floor.p50;
       lines.push(`${String(c).padStart(11)}  engine floor (bare Update) ${String(floor.n).padStart(6)} ${fmt(floor.p50)} ${fmt(floor.p95)} ${fmt(floor.p99)} ${fmt(floor.perSecond)}`);
       lines.push(`${String(c).padStart(11)}  Parley turn (HTTP API)     ${String(turn.n).padStart(6)} ${fmt(turn.p50)} ${fmt(turn.p95)} ${fmt(turn.p99)} ${fmt(turn.perSecond)}   ${ratio.toFixed(2)}x`);
       lines.push(`${String(c).padStart(11)}  Parley guided flow turn    ${String(flow.n).padStart(6)} ${fmt(flow.p50)} ${fmt(flow.p95)} ${fmt(flow.p99)} ${fmt(flow.perSecond)}   ${flowRatio.toFixed(2)}x`);
-      (report.results as Record<string, unknown>)[c] = { floor, turn, flow, p50Ratio: ratio, flowP50Ratio: flowRatio };
+      lines.push(`${String(c).padStart(11)}  direct axios (no Parley)   ${String(direct.n).padStart(6)} ${fmt(direct.p50)} ${fmt(direct.p95)} ${fmt(direct.p99)} ${fmt(direct.perSecond)}`);
+      lines.push(`${String(c).padStart(11)}  Parley turn + 1 API call   ${String(call.n).padStart(6)} ${fmt(call.p50)} ${fmt(call.p95)} ${fmt(call.p99)} ${fmt(call.perSecond)}   ${callRatio.toFixed(2)}x`);
+
+      // What the call path adds to a turn: the turn with a call less the plain turn, both p50, set
+      // against the same request sent directly.
+      const addedMs = call.p50 - turn.p50;
+      // (The floor worker is idle in both phases; its background CPU over few ops is noise, not the call.)
+      const addedCpuMsPerTurn = Object.fromEntries(
+        Object.entries(call.cpuMsPerOp)
+          .filter(([k]) => k !== 'floor-worker')
+          .map(([k, v]) => [k, v - (turn.cpuMsPerOp[k] ?? 0)]),
+      );
+      const callPath = {
+        directP50Ms: direct.p50,
+        callTurnP50Ms: call.p50,
+        plainTurnP50Ms: turn.p50,
+        addedP50Ms: addedMs,
+        addedOverDirect: addedMs / direct.p50,
+        callTurnOverDirect: call.p50 / direct.p50,
+        callTurnOverFloor: callRatio,
+        addedCpuMsPerTurn,
+      };
+      const ms = (n: number): string => `${n.toFixed(n < 10 ? 2 : 1)} ms`;
+      const cpuParts = Object.entries(addedCpuMsPerTurn).filter(([, v]) => Math.abs(v) >= 0.05).map(([k, v]) => `${k} ${v >= 0 ? '+' : ''}${v.toFixed(2)}`);
+      const directCpu = Object.values(direct.cpuMsPerOp).reduce((a, b) => a + b, 0);
+      callPathLines.push(
+        `${String(c).padStart(3)} concurrent: direct axios p50 ${ms(direct.p50)}; Parley turn with one call p50 ${ms(call.p50)} vs plain turn ${ms(turn.p50)}`,
+        `                → the call adds ${ms(addedMs)} (the child workflow + activity round trips), ${callPath.addedOverDirect.toFixed(1)}x the direct call;`,
+        `                  the whole turn with the call is ${callPath.callTurnOverDirect.toFixed(1)}x the direct call, ${callRatio.toFixed(2)}x the engine floor`,
+        `                  CPU ms the call adds per turn: ${cpuParts.join(', ')} (a direct call: ${directCpu.toFixed(2)}, client and demo API)`,
+      );
+      (report.results as Record<string, unknown>)[c] = { floor, turn, flow, direct, call, p50Ratio: ratio, flowP50Ratio: flowRatio, callP50Ratio: callRatio, callPath };
     }
-    lines.push('', 'CPU milliseconds per operation, by process (where the time goes):');
+    lines.push('', 'API call path (one call to the demo API per turn, and the same GET sent directly, in this run):', ...callPathLines);
+    lines.push('', 'CPU milliseconds per operation, by process (where the time goes; the demo API runs in the load generator):');
     for (const c of concurrencies) {
       for (const kind of KINDS) {
         const { cpuMsPerOp } = summarize(results.get(c)![kind]);

@@ -29,6 +29,8 @@ export interface ApiChainInput {
   action: ActionBody;
   inputs: Record<string, VariableValue>;
   conversationId?: string;
+  /** The conversation's contact, for endpoint parameters whose source is the contact. */
+  contact?: { name?: string; email?: string; phone?: string };
 }
 
 export type ApiChainResult =
@@ -64,6 +66,7 @@ export async function apiChainWorkflow(input: ApiChainInput): Promise<ApiChainRe
         kind: 'conversation',
         conversationId: input.conversationId,
         workflowId,
+        contact: input.contact,
       });
     } catch (error) {
       // Retries exhausted (5xx, 429, timeouts, network): a visitor-safe failure, never the raw error.

@@ -167,7 +167,7 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
     if (!action) return { type: 'action_result', ok: false, error: `Sorry, "${actionId}" is not available right now.` };
     const result = await executeChild(apiChainWorkflow, {
       workflowId: `${workflowInfo().workflowId}-action-${state.messageCount}-${blockId}-${index}`,
-      args: [{ accountId: input.accountId, action, inputs, conversationId: input.conversationId }],
+      args: [{ accountId: input.accountId, action, inputs, conversationId: input.conversationId, contact: input.contact }],
       typedSearchAttributes: [
         { key: SA.accountId, value: input.accountId },
         { key: SA.botId, value: bot.botId },

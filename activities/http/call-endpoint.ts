@@ -35,6 +35,8 @@ export interface CallEndpointInput {
   kind: 'conversation' | 'endpoint_test';
   conversationId?: string;
   workflowId?: string;
+  /** The conversation's contact as given at start: the only source of `contact` parameters. */
+  contact?: { name?: string; email?: string; phone?: string };
 }
 
 export type CallEndpointFailureCode =
@@ -76,9 +78,13 @@ async function callEndpoint(context: HttpContext, input: CallEndpointInput): Pro
   const loaded = await loadConnection(context, input.accountId, endpoint.connectionId);
   if ('error' in loaded) return loaded.error === 'not_found' ? NOT_FOUND : { ok: false, code: 'credentials_unavailable', message: 'This action is not available right now.' };
   const { connection, secrets } = loaded;
-  // Provenance: a constant parameter always takes the endpoint's own value, whatever the caller passed.
+  // Provenance: a constant parameter always takes the endpoint's own value and a contact parameter the
+  // conversation's contact field, whatever the caller passed.
   const values = { ...input.values };
-  for (const parameter of endpoint.parameters) if (parameter.source === 'constant' && parameter.constant !== undefined) values[parameter.name] = parameter.constant;
+  for (const parameter of endpoint.parameters) {
+    if (parameter.source === 'constant' && parameter.constant !== undefined) values[parameter.name] = parameter.constant;
+    if (parameter.source === 'contact' && parameter.contactField) values[parameter.name] = input.contact?.[parameter.contactField] ?? null;
+  }
   input = { ...input, values };
 
   let authorized: AuthorizedRequest;

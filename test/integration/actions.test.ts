@@ -258,6 +258,36 @@ describe('API actions in a conversation', () => {
   });
 });
 
+describe('parameter provenance', () => {
+  beforeAll(() => stack.startWorker());
+
+  it("fills a contact parameter from the conversation's contact, not from what the flow passes", async () => {
+    const ep = await create(`/v1/connections/${connectionId}/endpoints`, {
+      name: 'Order status (verified contact)',
+      method: 'GET',
+      path: '/orders/{order_id}',
+      parameters: [
+        { name: 'order_id', type: 'string', in: 'path' },
+        { name: 'email', type: 'email', in: 'query', source: 'contact', contactField: 'email' },
+      ],
+      responseFields: [{ name: 'order_status', path: '$.status' }],
+      validations: [{ input: 'email', path: '$.billing.email', op: 'equals_ignore_case', message: 'Not your order.' }],
+    });
+    await create('/v1/actions', { id: 'my_order', name: 'My order', steps: [{ id: 'o', endpointId: ep.endpoint.id }] });
+    const botId = await flowBot({
+      flows: [{ id: 'mine', name: 'Mine', trigger: { keywords: ['mine'] }, startBlockId: 'call', blocks: [
+        // The flow tries to pass the order's real billing email: ignored, the contact's is used.
+        { id: 'call', type: 'api_call', action: 'my_order', inputs: { order_id: '1001', email: 'ada@example.com' }, outputs: { s: 'order_status' }, next: 'ok', onFailure: 'ko' },
+        { id: 'ok', type: 'end', text: 'Order {{s}}' },
+        { id: 'ko', type: 'end', text: '{{last_error}}' },
+      ] }],
+    });
+    const start = async (email: string) => (await api.post('/v1/conversations', { botId, externalUserId: email, contact: { email } })).body.conversation.id as string;
+    expect(await say(await start('ada@example.com'), 'mine')).toEqual(['Order processing']);
+    expect(await say(await start('mallory@example.com'), 'mine')).toEqual(['Not your order.']);
+  });
+});
+
 describe('retries', () => {
   beforeAll(() => stack.startWorker());
 

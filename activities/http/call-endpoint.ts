@@ -83,7 +83,8 @@ async function callEndpoint(context: HttpContext, input: CallEndpointInput): Pro
   const values = { ...input.values };
   for (const parameter of endpoint.parameters) {
     if (parameter.source === 'constant' && parameter.constant !== undefined) values[parameter.name] = parameter.constant;
-    if (parameter.source === 'contact' && parameter.contactField) values[parameter.name] = input.contact?.[parameter.contactField] ?? null;
+    // (Run Test has no conversation: its sample values stand in for the contact.)
+    if (parameter.source === 'contact' && parameter.contactField && input.kind !== 'endpoint_test') values[parameter.name] = input.contact?.[parameter.contactField] ?? null;
   }
   input = { ...input, values };
 

@@ -303,18 +303,18 @@ describe('response fields and validation', () => {
     validations: [{ path: '$.order.email', op: 'equals_ignore_case', input: 'email', message: 'That email does not match this order.' }],
   };
   it('keeps only the listed fields when validation passes', async () => {
-    const result = await call(await endpoint(await connection(), order), { values: { id: 'A-1', email: 'ANN@example.com' } });
+    const result = await call(await endpoint(await connection(), order), { values: { id: 'A-1' }, contact: { email: 'ANN@example.com' } });
     expect(result).toEqual({ ok: true, status: 200, durationMs: expect.any(Number), fields: { total: 42.5, first_sku: 'S-1', items: '[{"sku":"S-1"}]', missing: null } });
   });
   it('withholds everything when validation fails', async () => {
-    const result = await call(await endpoint(await connection(), order), { values: { id: 'A-1', email: 'bob@example.com' } });
+    const result = await call(await endpoint(await connection(), order), { values: { id: 'A-1', email: 'ann@example.com' }, contact: { email: 'bob@example.com' } });
     expect(result).toEqual({ ok: false, status: 200, code: 'validation_failed', message: 'That email does not match this order.' });
   });
   it('returns the body only for a Run Test', async () => {
     const id = await endpoint(await connection(), order);
     const test = await call(id, { kind: 'endpoint_test', values: { id: 'A-1', email: 'ann@example.com' } });
     expect(test.ok && test.body).toMatchObject({ order: { internal: { margin: 0.4 } } });
-    const conversation = await call(id, { values: { id: 'A-1', email: 'ann@example.com' } });
+    const conversation = await call(id, { values: { id: 'A-1' }, contact: { email: 'ann@example.com' } });
     expect(conversation).not.toHaveProperty('body');
   });
 });

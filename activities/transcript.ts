@@ -6,7 +6,7 @@ import type { Channel, ConversationStatus } from '../models/conversation.schema'
 export interface SavedMessage {
   id: string;
   seq: number;
-  role: 'visitor' | 'bot';
+  role: 'visitor' | 'bot' | 'agent';
   text: string;
   choices?: { label: string; value: string }[];
   inReplyTo?: string | null;

@@ -51,7 +51,7 @@ export interface MessageDoc {
   conversationId: string;
   /** Position in the transcript, assigned by the conversation workflow. */
   seq: number;
-  role: 'visitor' | 'bot';
+  role: 'visitor' | 'bot' | 'agent';
   type: 'text';
   text: string;
   choices?: { label: string; value: string }[];

@@ -52,6 +52,14 @@ export const StartConversationBody = z.strictObject({
 });
 export type StartConversationBody = z.infer<typeof StartConversationBody>;
 
+/** `POST /v1/conversations/:id/agent-messages` body: a person answers the visitor during a handoff. */
+export const AgentMessageBody = z.strictObject({ message: TextMessage });
+
+/** Argument of the `agentMessage` update. */
+export interface AgentMessageArgs {
+  text: string;
+}
+
 /** `POST /v1/conversations/:id/messages` body. */
 export const SendMessageBody = z.strictObject({
   message: TextMessage,
@@ -68,7 +76,8 @@ export interface ReplyChoice {
 /** One message of a transcript as the API returns it. */
 export interface MessageView {
   id: string;
-  role: 'visitor' | 'bot';
+  /** `agent`: a person answering during a handoff. */
+  role: 'visitor' | 'bot' | 'agent';
   type: 'text';
   text: string;
   choices?: ReplyChoice[];

@@ -32,7 +32,7 @@ import type { SavedMessage } from '../activities/transcript';
 import { initialFlowState, interpret, type FlowContext, type FlowInput, type FlowStep, type ReplyContent } from '../core/flows/interpreter';
 import type { BotFlows, VariableValue } from '../models/flow.schema';
 import { apiChainWorkflow } from './api-chain';
-import { closeSignal, getStateQuery, releaseUpdate, SA, visitorMessageUpdate } from './definitions';
+import { agentMessageUpdate, closeSignal, getStateQuery, releaseUpdate, SA, visitorMessageUpdate } from './definitions';
 
 // Local activities: a transcript write is a few milliseconds, so it runs inside the same workflow task
 // instead of a round trip through the server's activity queue. At-least-once: the writes are idempotent.
@@ -263,6 +263,36 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
         return { status: state.status };
       }),
     { validator: () => rejectIfClosed() },
+  );
+
+  setHandler(
+    agentMessageUpdate,
+    (args) =>
+      serialize(async () => {
+        const at = new Date().toISOString();
+        const id = `msg_${uuid4().replace(/-/g, '')}`;
+        const seq = state.messageCount;
+        await saveTurn({
+          conversation: conversationRef,
+          messages: [{ id, seq, role: 'agent', text: args.text, createdAt: at }],
+          messageCount: seq + 1,
+          status: state.status,
+          at,
+        });
+        state.messageCount = seq + 1;
+        state.lastActivityAt = at;
+        lastActivityMs = Date.now();
+        return { id, role: 'agent' as const, type: 'text' as const, text: args.text, createdAt: at };
+      }),
+    {
+      validator: (args) => {
+        rejectIfClosed();
+        if (state.status !== 'handoff') throw ApplicationFailure.nonRetryable('the conversation is not handed off to a person', 'NotInHandoff');
+        if (typeof args?.text !== 'string' || args.text.trim().length === 0 || args.text.length > LIMITS.messageText) {
+          throw ApplicationFailure.nonRetryable('text must be 1 to 4000 characters', 'InvalidMessage');
+        }
+      },
+    },
   );
 
   setHandler(closeSignal, ({ reason }) => {

@@ -4,7 +4,7 @@
  */
 import { defineSearchAttributeKey } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ConversationState, ConversationStatus, TurnResult, VisitorMessageArgs } from '../models/conversation.schema';
+import type { AgentMessageArgs, ConversationState, ConversationStatus, MessageView, TurnResult, VisitorMessageArgs } from '../models/conversation.schema';
 
 export const CONVERSATION_TASK_QUEUE = 'parley-conversations';
 
@@ -15,6 +15,12 @@ export const conversationWorkflowId = (conversationId: string): string => `conve
  * back synchronously, and its id (derived from the client's message id) makes a retried POST answer once.
  */
 export const visitorMessageUpdate = defineUpdate<TurnResult, [VisitorMessageArgs]>('visitorMessage');
+
+/**
+ * A person answers the visitor while the conversation is handed off. An Update, so the caller learns
+ * the message's id once it is in the transcript; refused unless the conversation is in handoff.
+ */
+export const agentMessageUpdate = defineUpdate<MessageView, [AgentMessageArgs]>('agentMessage');
 
 /** A human gives the conversation back to the bot after a handoff. Returns the new status. */
 export const releaseUpdate = defineUpdate<{ status: ConversationStatus }, []>('release');

@@ -166,11 +166,24 @@ describe('a guided booking flow', () => {
     expect(await c.say('I want a human')).toEqual(['Connecting you to a colleague.']);
     expect((await api.get(`/v1/conversations/${c.id}`)).body.conversation.status).toBe('handoff');
     expect(await c.say('hello?')).toEqual([]);
+    // A person answers through the API; the message joins the transcript in order.
+    const agent = await api.post(`/v1/conversations/${c.id}/agent-messages`, { message: { type: 'text', text: 'Hi, Sam here. How can I help?' } });
+    expect(agent.status).toBe(201);
+    expect(agent.body.message).toMatchObject({ id: expect.stringMatching(/^msg_/), role: 'agent', text: 'Hi, Sam here. How can I help?' });
+    const during = (await api.get(`/v1/conversations/${c.id}/messages`)).body.data.map((m: { role: string; text: string }) => [m.role, m.text]);
+    expect(during.slice(-2)).toEqual([
+      ['visitor', 'hello?'],
+      ['agent', 'Hi, Sam here. How can I help?'],
+    ]);
     const released = await api.post(`/v1/conversations/${c.id}/release`);
     expect(released.status).toBe(200);
     expect(released.body.conversation.status).toBe('active');
     expect((await api.get(`/v1/conversations/${c.id}`)).body.conversation.status).toBe('active');
     expect(await c.say('hello again')).toEqual([FALLBACK]);
+    // Once released, only the bot answers.
+    const refused = await api.post(`/v1/conversations/${c.id}/agent-messages`, { message: { type: 'text', text: 'still me' } });
+    expect(refused.status).toBe(409);
+    expect(refused.body.code).toBe('not_in_handoff');
     // The silent turn's message is in the transcript, unanswered.
     const texts = (await api.get(`/v1/conversations/${c.id}/messages`)).body.data.map((m: { text: string }) => m.text);
     expect(texts).toContain('hello?');

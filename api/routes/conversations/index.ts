@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { ApiDeps } from '../../deps';
+import { sendAgentMessage } from './agent-message';
 import { closeConversation } from './close';
 import { getConversation, listConversations, listMessages } from './read';
 import { releaseConversation } from './release';
@@ -16,5 +17,6 @@ export function conversationsRouter(deps: ApiDeps): Router {
   router.get('/v1/conversations/:id/messages', listMessages(deps));
   router.post('/v1/conversations/:id/close', closeConversation(deps));
   router.post('/v1/conversations/:id/release', releaseConversation(deps));
+  router.post('/v1/conversations/:id/agent-messages', sendAgentMessage(deps));
   return router;
 }

@@ -1,0 +1,31 @@
+import type { RequestHandler } from 'express';
+import { AgentMessageBody } from '../../../models/conversation.schema';
+import { agentMessageUpdate, conversationWorkflowId } from '../../../workflows/definitions';
+import { callerOf } from '../../auth';
+import type { ApiDeps } from '../../deps';
+import { AppError } from '../../errors';
+import { conversationUpdateError } from '../../temporal-errors';
+import { parse } from '../../validate';
+import { ConversationParams } from './send-message';
+
+/**
+ * `POST /v1/conversations/:id/agent-messages`: a person answers the visitor while the conversation is
+ * handed off (409 `not_in_handoff` otherwise). The message joins the transcript in order.
+ */
+export function sendAgentMessage(deps: ApiDeps): RequestHandler {
+  return async (req, res) => {
+    const { id } = parse(ConversationParams, req.params, 'params');
+    const body = parse(AgentMessageBody, req.body);
+    const conversation = await deps.Conversation.findOne({ _id: id, accountId: callerOf(res).accountId }, { status: 1 }).lean();
+    if (!conversation) throw AppError.notFound('conversation');
+    if (conversation.status === 'closed') throw new AppError(409, 'conversation_closed', 'the conversation is closed');
+    try {
+      const message = await deps.temporal.withDeadline(Date.now() + deps.config.REPLY_WAIT_MS, () =>
+        deps.temporal.workflow.getHandle(conversationWorkflowId(id)).executeUpdate(agentMessageUpdate, { args: [{ text: body.message.text }] }),
+      );
+      res.status(201).json({ message });
+    } catch (error) {
+      throw conversationUpdateError(error) ?? error;
+    }
+  };
+}

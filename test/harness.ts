@@ -198,6 +198,33 @@ export async function publishedBot(api: Http, settings: Record<string, unknown> 
   return created.body.bot.id as string;
 }
 
+/** Saves a draft's flows (`{ flows: [...] }`) and publishes them; throws when either is refused. */
+export async function publishFlows(api: Http, botId: string, flows: unknown): Promise<void> {
+  const saved = await api.put(`/v1/bots/${botId}/flows`, flows);
+  if (saved.status !== 200) throw new Error(`flows rejected: ${JSON.stringify(saved.body)}`);
+  const published = await api.post(`/v1/bots/${botId}/publish`);
+  if (published.status !== 201) throw new Error(`publish failed: ${JSON.stringify(published.body)}`);
+}
+
+/** A published bot (with `settings`) running `flows`. */
+export async function publishedFlowBot(api: Http, flows: unknown, settings: Record<string, unknown> = {}): Promise<string> {
+  const botId = await publishedBot(api, settings);
+  await publishFlows(api, botId, flows);
+  return botId;
+}
+
+/** Wraps a client so that every response body it sees is pushed to `seen` (to prove what never appears). */
+export function recording(client: Http, seen: string[]): Http {
+  const wrap =
+    <A extends unknown[]>(fn: (...args: A) => Promise<HttpResult>) =>
+    async (...args: A) => {
+      const res = await fn(...args);
+      seen.push(typeof res.body === 'string' ? res.body : JSON.stringify(res.body ?? null));
+      return res;
+    };
+  return { get: wrap(client.get), post: wrap(client.post), patch: wrap(client.patch), put: wrap(client.put), delete: wrap(client.delete), raw: wrap(client.raw) };
+}
+
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `check` until it returns a truthy value or the time is up. */

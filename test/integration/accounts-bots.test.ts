@@ -3,7 +3,7 @@
  * account: another account's ids answer 404 and never show up in its lists.
  */
 import { randomBytes } from 'node:crypto';
-import { eventually, http, publishedBot, signUp, startStack, type Http, type HttpResult, type Stack } from '../harness';
+import { eventually, http, publishedBot, signUp, startStack, type Http, type HttpResult, type Stack, recording } from '../harness';
 
 let stack: Stack;
 
@@ -17,22 +17,7 @@ function expectProblem(res: HttpResult, status: number, code: string): void {
 
 /** Every response body seen by `recorded(...)` clients, to prove what never appears in any of them. */
 const seen: string[] = [];
-function recorded(client: Http): Http {
-  const wrap =
-    <A extends unknown[]>(fn: (...args: A) => Promise<HttpResult>) =>
-    async (...args: A) => {
-      const res = await fn(...args);
-      seen.push(typeof res.body === 'string' ? res.body : JSON.stringify(res.body ?? null));
-      return res;
-    };
-  return {
-    get: wrap(client.get),
-    post: wrap(client.post),
-    patch: wrap(client.patch),
-    delete: wrap(client.delete),
-    raw: wrap(client.raw),
-  } as Http;
-}
+const recorded = (client: Http): Http => recording(client, seen);
 
 beforeAll(async () => {
   // Each file gets its own API process state; this one signs up more accounts than the hourly default.

@@ -8,7 +8,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createDemoApi, type DemoApiState } from '../../scripts/demo-api/app';
-import { eventually, publishedBot, signUp, sleep, startStack, type Http, type Stack } from '../harness';
+import { eventually, signUp, sleep, startStack, type Http, type Stack, publishedFlowBot } from '../harness';
 
 const TOKEN = 'tenant-secret-token-4b1d';
 
@@ -129,13 +129,7 @@ const bookingFlow = (action = 'book') => ({
   ],
 });
 
-async function flowBot(flows: unknown): Promise<string> {
-  const botId = await publishedBot(api);
-  const saved = await api.put(`/v1/bots/${botId}/flows`, flows);
-  if (saved.status !== 200) throw new Error(JSON.stringify(saved.body));
-  await api.post(`/v1/bots/${botId}/publish`);
-  return botId;
-}
+const flowBot = (flows: unknown): Promise<string> => publishedFlowBot(api, flows);
 
 async function say(id: string, text: string, clientMessageId = `${id}-${text.replace(/[^A-Za-z0-9._:-]/g, '_')}`): Promise<string[]> {
   for (let attempt = 0; attempt < 120; attempt++) {

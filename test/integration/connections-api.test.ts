@@ -12,7 +12,7 @@ import { createApp } from '../../api/app';
 import { createDeps } from '../../api/deps';
 import type { ConnectionSecrets } from '../../models/connection.model';
 import { SecretBox, type SealedSecret } from '../../models/secret-box';
-import { http, signUp, startStack, type Http, type HttpResult, type Stack } from '../harness';
+import { http, signUp, startStack, type Http, type HttpResult, type Stack, recording } from '../harness';
 
 let stack: Stack;
 
@@ -33,16 +33,7 @@ const secret = (tag: string): string => {
 
 /** Every response body seen through `recorded(...)` clients. */
 const seen: string[] = [];
-function recorded(client: Http): Http {
-  const wrap =
-    <A extends unknown[]>(fn: (...args: A) => Promise<HttpResult>) =>
-    async (...args: A) => {
-      const res = await fn(...args);
-      seen.push(typeof res.body === 'string' ? res.body : JSON.stringify(res.body ?? null));
-      return res;
-    };
-  return { get: wrap(client.get), post: wrap(client.post), patch: wrap(client.patch), put: wrap(client.put), delete: wrap(client.delete), raw: wrap(client.raw) };
-}
+const recorded = (client: Http): Http => recording(client, seen);
 
 /** The API key behind each client made by `account(...)`, to talk to a second server as the same caller. */
 const keyOf = new WeakMap<Http, string>();

@@ -5,7 +5,7 @@
  * question again, and a valid one reaches a templated reply showing the normalized value. Also: a
  * template variable with no value renders as "[name]", and start variables fill an ask.
  */
-import { publishedBot, signUp, startStack, type Http, type Stack } from '../harness';
+import { signUp, startStack, type Http, type Stack, publishedFlowBot } from '../harness';
 
 let stack: Stack;
 let api: Http;
@@ -71,11 +71,7 @@ const FLOWS = [
 
 let botId: string;
 beforeAll(async () => {
-  botId = await publishedBot(api, { timezone: TIMEZONE });
-  const saved = await api.put(`/v1/bots/${botId}/flows`, { flows: FLOWS });
-  if (saved.status !== 200) throw new Error(`flows rejected: ${JSON.stringify(saved.body)}`);
-  const published = await api.post(`/v1/bots/${botId}/publish`);
-  if (published.status !== 201) throw new Error(`publish failed: ${JSON.stringify(published.body)}`);
+  botId = await publishedFlowBot(api, { flows: FLOWS }, { timezone: TIMEZONE });
 });
 
 /** A new conversation with the bot; `say` returns the reply texts, `sayRaw` the whole response. */

@@ -3,7 +3,7 @@
  * re-prompts, cancel / start over, fallback after too many attempts, handoff and release, triggers,
  * validation on save, and versions pinned to a conversation while the bot is edited and republished.
  */
-import { publishedBot, signUp, startStack, type Http, type Stack } from '../harness';
+import { publishedBot, signUp, startStack, type Http, type Stack, publishedFlowBot } from '../harness';
 
 let stack: Stack;
 let api: Http;
@@ -69,13 +69,7 @@ const refundFlow = {
   ],
 };
 
-async function botWithFlows(flows: unknown[], settings: Record<string, unknown> = {}): Promise<string> {
-  const botId = await publishedBot(api, settings);
-  const saved = await api.put(`/v1/bots/${botId}/flows`, { flows });
-  if (saved.status !== 200) throw new Error(`flows rejected: ${JSON.stringify(saved.body)}`);
-  await api.post(`/v1/bots/${botId}/publish`);
-  return botId;
-}
+const botWithFlows = (flows: unknown[], settings: Record<string, unknown> = {}): Promise<string> => publishedFlowBot(api, { flows }, settings);
 
 /** A conversation helper: say something, get the reply texts. */
 async function converse(botId: string, contact?: Record<string, string>) {

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ensureTemporalCli } from '../../scripts/lib/infra';
-import { publishedBot, signUp, startStack, testEnv, type Http, type Stack } from '../harness';
+import { signUp, startStack, testEnv, type Http, type Stack, publishedFlowBot } from '../harness';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'histories');
 
@@ -34,9 +34,7 @@ const bookingFlows = {
 
 /** Drives the scenarios whose histories are recorded: a flow to the end, a handoff and release, a close. */
 async function recordScenarios(stack: Stack, api: Http): Promise<Record<string, string>> {
-  const botId = await publishedBot(api, { name: 'Replay bot' });
-  expect((await api.put(`/v1/bots/${botId}/flows`, bookingFlows)).status).toBe(200);
-  await api.post(`/v1/bots/${botId}/publish`);
+  const botId = await publishedFlowBot(api, bookingFlows, { name: 'Replay bot' });
   const run = async (messages: string[], after?: (id: string) => Promise<void>): Promise<string> => {
     const start = await api.post('/v1/conversations', { botId, externalUserId: 'replay', contact: { name: 'Ada' }, message: { type: 'text', text: messages[0] } });
     const id = start.body.conversation.id as string;

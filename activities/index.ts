@@ -1,6 +1,7 @@
 import type { Connection } from 'mongoose';
 import type { SecretBox } from '../models/secret-box';
 import { createHttpActivities, type HttpOptions } from './http/call-endpoint';
+import { createLlmActivities } from './llm/complete-chat';
 import { createTranscriptActivities } from './transcript';
 
 /** Everything activities need from the outside world, injected so tests can pass their own. */
@@ -16,6 +17,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createTranscriptActivities(deps.db),
     ...createHttpActivities({ db: deps.db, secrets: deps.secrets, http: deps.http }),
+    ...createLlmActivities({ db: deps.db, secrets: deps.secrets, http: deps.http }),
   };
 }
 

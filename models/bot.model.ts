@@ -1,6 +1,8 @@
 import { Schema, type Connection, type Model } from 'mongoose';
+import type { AiSettings } from './ai.schema';
 import type { BotSnapshot } from './bot.schema';
 import type { BotFlows } from './flow.schema';
+import type { SealedSecret } from './secret-box';
 
 export interface BotDoc {
   _id: string;
@@ -12,6 +14,10 @@ export interface BotDoc {
   timezone: string;
   /** Draft guided flows (validated on save); published with the bot. */
   flows?: BotFlows;
+  /** Draft Smart AI settings (published with the bot), without the provider key. */
+  ai?: AiSettings;
+  /** The provider API key, sealed with AES-256-GCM and bound to `aiKeyOwner(botId)`; opened only by `completeChat`. */
+  aiKeySealed?: SealedSecret | null;
   /** Highest published version, 0 when never published. */
   publishedVersion: number;
   createdAt: Date;
@@ -28,6 +34,8 @@ const botSchema = new Schema<BotDoc>(
     inactivityTimeoutSeconds: { type: Number, required: true },
     timezone: { type: String, required: true },
     flows: { type: Schema.Types.Mixed },
+    ai: { type: Schema.Types.Mixed },
+    aiKeySealed: { type: Schema.Types.Mixed },
     publishedVersion: { type: Number, required: true, default: 0 },
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
@@ -35,6 +43,9 @@ const botSchema = new Schema<BotDoc>(
   { versionKey: false },
 );
 botSchema.index({ accountId: 1, _id: 1 });
+
+/** The associated data a bot's sealed provider key is bound to (a key copied onto another bot will not open). */
+export const aiKeyOwner = (botId: string): string => `${botId}:ai`;
 
 export interface BotVersionDoc {
   _id: string;

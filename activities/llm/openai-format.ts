@@ -1,0 +1,92 @@
+/**
+ * Parley's provider-neutral chat shapes (models/ai.schema.ts) to and from the OpenAI chat completions
+ * format, which every OpenAI-compatible server (OpenAI, Ollama, vLLM, LM Studio, ...) speaks.
+ */
+import type OpenAI from 'openai';
+import type { ChatMessage, ChatToolCall, ChatToolSpec, CompleteChatInput, CompleteChatResult } from '../../models/ai.schema';
+
+type Params = OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming;
+type MessageParam = OpenAI.Chat.Completions.ChatCompletionMessageParam;
+type ToolParam = OpenAI.Chat.Completions.ChatCompletionFunctionTool;
+
+/** One ChatMessage as the provider expects it. */
+export function toOpenAiMessage(message: ChatMessage): MessageParam {
+  switch (message.role) {
+    case 'system':
+    case 'user':
+      return { role: message.role, content: message.content };
+    case 'assistant':
+      return {
+        role: 'assistant',
+        content: message.content,
+        // Some servers reject an empty tool_calls array, so it is left out rather than sent empty.
+        ...(message.toolCalls?.length
+          ? { tool_calls: message.toolCalls.map((call) => ({ id: call.id, type: 'function' as const, function: { name: call.name, arguments: call.arguments } })) }
+          : {}),
+      };
+    case 'tool':
+      return { role: 'tool', tool_call_id: message.toolCallId, content: message.content };
+  }
+}
+
+/** A tool as a function definition; the parameters schema is passed as given (additionalProperties included). */
+export function toOpenAiTool(tool: ChatToolSpec): ToolParam {
+  return { type: 'function', function: { name: tool.name, description: tool.description, parameters: tool.parameters } };
+}
+
+/** The request body for one completeChat call (non-streaming). */
+export function toCompletionParams(input: CompleteChatInput): Params {
+  return {
+    model: input.provider.model,
+    messages: input.messages.map(toOpenAiMessage),
+    // `tools: []` is an error on several servers, and tool_choice without tools is one everywhere.
+    ...(input.tools.length > 0 ? { tools: input.tools.map(toOpenAiTool), ...(input.toolChoice ? { tool_choice: input.toolChoice } : {}) } : {}),
+    temperature: input.temperature,
+    // max_tokens rather than max_completion_tokens: the one every OpenAI-compatible server understands.
+    max_tokens: input.maxOutputTokens,
+    ...(input.jsonMode ? { response_format: { type: 'json_object' as const } } : {}),
+  };
+}
+
+/** What the provider's first choice says, as plain JSON; undefined when the answer holds no choice. */
+export function fromCompletion(completion: unknown): CompleteChatResult | undefined {
+  const body = (completion ?? {}) as { choices?: unknown; usage?: unknown };
+  const choice = Array.isArray(body.choices) ? (body.choices[0] as { message?: unknown; finish_reason?: unknown } | undefined) : undefined;
+  if (!choice || typeof choice !== 'object') return undefined;
+  const message = (choice.message ?? {}) as { content?: unknown; tool_calls?: unknown };
+  const toolCalls = readToolCalls(message.tool_calls);
+  return {
+    content: typeof message.content === 'string' ? message.content : null,
+    toolCalls,
+    finishReason: typeof choice.finish_reason === 'string' && choice.finish_reason ? choice.finish_reason : toolCalls.length > 0 ? 'tool_calls' : 'stop',
+    usage: readUsage(body.usage),
+  };
+}
+
+function readToolCalls(raw: unknown): ChatToolCall[] {
+  if (!Array.isArray(raw)) return [];
+  const calls: ChatToolCall[] = [];
+  raw.forEach((entry: unknown, index) => {
+    const call = (entry ?? {}) as { id?: unknown; function?: { name?: unknown; arguments?: unknown } };
+    // Custom (free-text) tools are never offered, so only function calls are read.
+    if (!call.function || typeof call.function.name !== 'string') return;
+    const args = call.function.arguments;
+    calls.push({
+      // Some local servers leave ids out; the workflow pairs tool results by id, so make them deterministic.
+      id: typeof call.id === 'string' && call.id ? call.id : `call_${index}`,
+      name: call.function.name,
+      // The raw text is kept (the workflow parses and checks it); a server sending an object gets it as JSON.
+      arguments: typeof args === 'string' ? args : args === undefined || args === null ? '' : JSON.stringify(args),
+    });
+  });
+  return calls;
+}
+
+function readUsage(raw: unknown): CompleteChatResult['usage'] {
+  const usage = (raw ?? {}) as { prompt_tokens?: unknown; completion_tokens?: unknown; total_tokens?: unknown };
+  const count = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) && value >= 0 ? Math.round(value) : 0);
+  const promptTokens = count(usage.prompt_tokens);
+  const completionTokens = count(usage.completion_tokens);
+  const total = count(usage.total_tokens);
+  return { promptTokens, completionTokens, totalTokens: total || promptTokens + completionTokens };
+}

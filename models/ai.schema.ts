@@ -1,0 +1,195 @@
+/**
+ * Smart AI: a bot's LLM settings, the tools it may call, and the shapes that cross the workflow/activity
+ * boundary for an LLM call. The provider API key is write-only: the API seals it on the bot document
+ * (never in a published snapshot, a workflow payload or a response); the `completeChat` activity opens
+ * it by bot id.
+ */
+import { z } from 'zod';
+
+const Id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'ids are 1-64 letters, digits, _ or -');
+
+/** One of the bot's actions offered to the LLM as a tool. */
+export const AiTool = z.strictObject({
+  actionId: Id,
+  /** Plain English: when the model should use it ("when the visitor asks about free slots"). */
+  whenToUse: z.string().trim().min(1).max(1000),
+});
+export type AiTool = z.infer<typeof AiTool>;
+
+const aiFields = {
+  enabled: z.boolean(),
+  /** Any OpenAI-compatible server: https://api.openai.com/v1, http://127.0.0.1:11434/v1 (Ollama), ... */
+  baseUrl: z.url({ protocol: /^https?$/ }).max(500),
+  model: z.string().trim().min(1).max(200),
+  /** Write-only. Omit on update to keep the stored key; `null` removes it (a local Ollama needs none). */
+  apiKey: z.string().min(1).max(4096).nullable(),
+  /** Allow a provider on a private or loopback address (and plain http), e.g. a local Ollama. */
+  allowPrivateNetwork: z.boolean(),
+  /** The bot's own instructions, added to Parley's safety rules. */
+  systemPrompt: z.string().max(8000),
+  temperature: z.number().min(0).max(2),
+  /** Tool calls the model may make while answering one visitor message. */
+  maxToolCallsPerTurn: z.number().int().min(1).max(20),
+  /** Tool calls over the whole conversation; past it the model must answer without tools. */
+  maxToolCallsPerConversation: z.number().int().min(1).max(1000),
+  /** Provider tokens (prompt + completion) one conversation may spend; past it Smart AI stops answering. */
+  tokenBudget: z.number().int().min(1000).max(10_000_000),
+  /** Longest completion per LLM call, in tokens. */
+  maxOutputTokens: z.number().int().min(16).max(32_000),
+  /** One LLM request's timeout; timed-out requests are retried with backoff. */
+  timeoutMs: z.number().int().min(1000).max(120_000),
+  /** Said (and written to the transcript) before a tool call runs. */
+  interimMessage: z.string().trim().min(1).max(500),
+  tools: z.array(AiTool).max(50),
+  /** The knowledge base as a built-in `search_knowledge` tool. */
+  knowledge: z.strictObject({ enabled: z.boolean(), maxResults: z.number().int().min(1).max(10) }),
+  /** The bot's guided flows as a built-in `start_flow` tool. */
+  flowsAsTools: z.boolean(),
+};
+
+export const AI_DEFAULTS = {
+  apiKey: null,
+  allowPrivateNetwork: false,
+  systemPrompt: '',
+  temperature: 0.2,
+  maxToolCallsPerTurn: 5,
+  maxToolCallsPerConversation: 50,
+  tokenBudget: 200_000,
+  maxOutputTokens: 800,
+  timeoutMs: 30_000,
+  interimMessage: 'Let me check that for you…',
+  tools: [],
+  knowledge: { enabled: true, maxResults: 5 },
+  flowsAsTools: true,
+} as const;
+
+function httpsUnlessPrivate(body: { baseUrl?: string; allowPrivateNetwork?: boolean }, ctx: z.RefinementCtx): void {
+  if (body.baseUrl?.startsWith('http:') && !body.allowPrivateNetwork) {
+    ctx.addIssue({ code: 'custom', path: ['baseUrl'], message: 'must use https (plain http only with allowPrivateNetwork)' });
+  }
+}
+
+function uniqueTools(body: { tools?: AiTool[] }, ctx: z.RefinementCtx): void {
+  const seen = new Set<string>();
+  body.tools?.forEach((tool, i) => {
+    if (seen.has(tool.actionId)) ctx.addIssue({ code: 'custom', path: ['tools', i, 'actionId'], message: `action "${tool.actionId}" is listed twice` });
+    seen.add(tool.actionId);
+  });
+}
+
+/** `PUT /v1/bots/:id/ai` body: the bot's Smart AI settings, saved whole (apiKey omitted = keep the stored one). */
+export const AiSettingsBody = z
+  .strictObject({
+    enabled: aiFields.enabled,
+    baseUrl: aiFields.baseUrl,
+    model: aiFields.model,
+    apiKey: aiFields.apiKey.optional(),
+    allowPrivateNetwork: aiFields.allowPrivateNetwork.default(AI_DEFAULTS.allowPrivateNetwork),
+    systemPrompt: aiFields.systemPrompt.default(AI_DEFAULTS.systemPrompt),
+    temperature: aiFields.temperature.default(AI_DEFAULTS.temperature),
+    maxToolCallsPerTurn: aiFields.maxToolCallsPerTurn.default(AI_DEFAULTS.maxToolCallsPerTurn),
+    maxToolCallsPerConversation: aiFields.maxToolCallsPerConversation.default(AI_DEFAULTS.maxToolCallsPerConversation),
+    tokenBudget: aiFields.tokenBudget.default(AI_DEFAULTS.tokenBudget),
+    maxOutputTokens: aiFields.maxOutputTokens.default(AI_DEFAULTS.maxOutputTokens),
+    timeoutMs: aiFields.timeoutMs.default(AI_DEFAULTS.timeoutMs),
+    interimMessage: aiFields.interimMessage.default(AI_DEFAULTS.interimMessage),
+    tools: aiFields.tools.default([]),
+    knowledge: aiFields.knowledge.default({ ...AI_DEFAULTS.knowledge }),
+    flowsAsTools: aiFields.flowsAsTools.default(AI_DEFAULTS.flowsAsTools),
+  })
+  .superRefine(httpsUnlessPrivate)
+  .superRefine(uniqueTools);
+export type AiSettingsBody = z.infer<typeof AiSettingsBody>;
+
+/** The settings as stored on the bot (the key lives sealed beside them, never here). */
+export type AiSettings = Omit<AiSettingsBody, 'apiKey'>;
+
+/** A typed parameter the model fills, as the workflow checks the model's arguments against it. */
+export const ToolParameter = z.object({
+  name: z.string(),
+  type: z.enum(['string', 'number', 'integer', 'boolean', 'email', 'date', 'enum']),
+  enum: z.array(z.string()).optional(),
+  required: z.boolean(),
+  description: z.string(),
+});
+export type ToolParameter = z.infer<typeof ToolParameter>;
+
+/** One action tool as frozen into a published version. */
+export const AiToolSnapshot = z.object({
+  /** The function name the model sees (the action id). */
+  name: z.string(),
+  actionId: z.string(),
+  description: z.string(),
+  /** Only the action's `llm`-sourced parameters: everything else is filled by Parley, never the model. */
+  parameters: z.array(ToolParameter),
+  /** Any step changes something in the business system: the visitor confirms the exact arguments first. */
+  sideEffects: z.boolean(),
+});
+export type AiToolSnapshot = z.infer<typeof AiToolSnapshot>;
+
+/** Smart AI as a published version carries it (no key). */
+export const AiSnapshot = z.object({
+  enabled: z.boolean(),
+  baseUrl: z.string(),
+  model: z.string(),
+  allowPrivateNetwork: z.boolean(),
+  systemPrompt: z.string(),
+  temperature: z.number(),
+  maxToolCallsPerTurn: z.number().int(),
+  maxToolCallsPerConversation: z.number().int(),
+  tokenBudget: z.number().int(),
+  maxOutputTokens: z.number().int(),
+  timeoutMs: z.number().int(),
+  interimMessage: z.string(),
+  tools: z.array(AiToolSnapshot),
+  knowledge: z.object({ enabled: z.boolean(), maxResults: z.number().int() }),
+  /** Flows the model may start (`start_flow`), empty when flowsAsTools is off. */
+  flows: z.array(z.object({ id: z.string(), name: z.string(), description: z.string() })),
+});
+export type AiSnapshot = z.infer<typeof AiSnapshot>;
+
+// ---------------------------------------------------------------------------------------------------
+// The `completeChat` activity's input and output: plain JSON, provider-neutral (OpenAI chat format).
+
+export interface ChatToolCall {
+  id: string;
+  name: string;
+  /** The raw JSON text the model produced; the workflow parses and checks it. */
+  arguments: string;
+}
+
+export type ChatMessage =
+  | { role: 'system'; content: string }
+  | { role: 'user'; content: string }
+  | { role: 'assistant'; content: string | null; toolCalls?: ChatToolCall[] }
+  | { role: 'tool'; toolCallId: string; content: string };
+
+/** A function the model may call (JSON Schema parameters, `additionalProperties: false`). */
+export interface ChatToolSpec {
+  name: string;
+  description: string;
+  parameters: Record<string, unknown>;
+}
+
+export interface CompleteChatInput {
+  accountId: string;
+  /** Whose sealed provider key to use. */
+  botId: string;
+  provider: { baseUrl: string; model: string; allowPrivateNetwork: boolean; timeoutMs: number };
+  messages: ChatMessage[];
+  tools: ChatToolSpec[];
+  /** `none` forbids tool calls (the per-turn or per-conversation limit is reached). */
+  toolChoice?: 'auto' | 'none';
+  temperature: number;
+  maxOutputTokens: number;
+  /** Ask for a JSON object answer (used by knowledge extraction). */
+  jsonMode?: boolean;
+  conversationId?: string;
+}
+
+export interface CompleteChatResult {
+  content: string | null;
+  toolCalls: ChatToolCall[];
+  finishReason: string;
+  usage: { promptTokens: number; completionTokens: number; totalTokens: number };
+}

@@ -1,0 +1,249 @@
+/**
+ * The `completeChat` activity called as a plain function (and once inside a fake activity context)
+ * against a real MongoDB-compatible server and the scripted OpenAI-compatible provider on 127.0.0.1:
+ * the wire format both ways, the key as a bearer token and never in an error, each failure class and
+ * its retry behaviour, the SSRF refusals, account scoping and cancellation.
+ */
+import { asyncLocalStorage, ApplicationFailure, CancelledFailure, type Context } from '@temporalio/activity';
+import { randomBytes } from 'node:crypto';
+import type { Connection as MongoConnection } from 'mongoose';
+import { createLlmActivities } from '../../activities/llm/complete-chat';
+import { maskSecret } from '../../activities/llm/errors';
+import type { CompleteChatInput } from '../../models/ai.schema';
+import { aiKeyOwner, botModels } from '../../models/bot.model';
+import { connectDatabase } from '../../models/db';
+import { SecretBox } from '../../models/secret-box';
+import { testEnv } from '../harness';
+import { delay, fn, json, startScriptedLlm, status, text, toolCall, toolCalls, type ScriptedLlm } from '../llm-server';
+
+const KEY = `sk-test-${randomBytes(12).toString('hex')}`;
+const box = new SecretBox(SecretBox.generateKey('k1'));
+const accountId = `acc_${randomBytes(4).toString('hex')}`;
+let db: MongoConnection;
+let llm: ScriptedLlm;
+let activities: ReturnType<typeof createLlmActivities>;
+
+async function bot(options: { key?: string | null; account?: string; sealFor?: string } = {}): Promise<string> {
+  const id = `bot_${randomBytes(6).toString('hex')}`;
+  const now = new Date();
+  const key = options.key === undefined ? KEY : options.key;
+  await botModels(db).Bot.create({
+    _id: id,
+    accountId: options.account ?? accountId,
+    name: 'Bot',
+    greeting: 'Hello!',
+    fallbackMessage: 'Sorry?',
+    inactivityTimeoutSeconds: 600,
+    timezone: 'UTC',
+    aiKeySealed: key === null ? null : box.seal(key, aiKeyOwner(options.sealFor ?? id)),
+    publishedVersion: 0,
+    createdAt: now,
+    updatedAt: now,
+  });
+  return id;
+}
+
+let defaultBot: string;
+const input = (overrides: Partial<CompleteChatInput> = {}, provider: Partial<CompleteChatInput['provider']> = {}): CompleteChatInput => ({
+  accountId,
+  botId: defaultBot,
+  provider: { baseUrl: llm.baseUrl, model: 'scripted-model', allowPrivateNetwork: true, timeoutMs: 5000, ...provider },
+  messages: [
+    { role: 'system', content: 'You are a helpful bot.' },
+    { role: 'user', content: 'Hi' },
+  ],
+  tools: [],
+  temperature: 0.2,
+  maxOutputTokens: 300,
+  ...overrides,
+});
+
+/** The ApplicationFailure a call throws (fails the test if it resolves or throws something else). */
+async function failure(call: Promise<unknown>): Promise<ApplicationFailure> {
+  const error = await call.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ApplicationFailure);
+  return error as ApplicationFailure;
+}
+
+beforeAll(async () => {
+  db = await connectDatabase(`${testEnv('PARLEY_TEST_MONGODB_URI')}/parley_llm_${randomBytes(4).toString('hex')}`);
+  llm = await startScriptedLlm();
+  activities = createLlmActivities({ db, secrets: box });
+  defaultBot = await bot();
+});
+beforeEach(() => llm.reset());
+afterAll(async () => {
+  await llm?.close();
+  await db?.dropDatabase().catch(() => undefined);
+  await db?.close();
+});
+
+describe('completeChat: answers', () => {
+  it('returns a text reply with usage, sending the key as a bearer token and nothing else of the worker', async () => {
+    llm.script(text('Hello there', { prompt_tokens: 12, completion_tokens: 3, total_tokens: 15 }));
+    const result = await activities.completeChat(input());
+    expect(result).toEqual({ content: 'Hello there', toolCalls: [], finishReason: 'stop', usage: { promptTokens: 12, completionTokens: 3, totalTokens: 15 } });
+    const [request] = llm.requests;
+    expect(request).toMatchObject({ method: 'POST', path: '/v1/chat/completions' });
+    expect(request!.headers.authorization).toBe(`Bearer ${KEY}`);
+    expect(Object.keys(request!.headers).filter((h) => h.startsWith('x-stainless') || h.startsWith('openai-'))).toEqual([]);
+    expect(request!.body).toMatchObject({ model: 'scripted-model', temperature: 0.2, max_tokens: 300, messages: [{ role: 'system' }, { role: 'user', content: 'Hi' }] });
+    // No tools: neither tools nor tool_choice is sent (several servers reject an empty list).
+    expect(request!.body).not.toHaveProperty('tools');
+    expect(request!.body).not.toHaveProperty('tool_choice');
+    expect(request!.body).not.toHaveProperty('response_format');
+  });
+
+  it('reports zero usage when the provider gives none', async () => {
+    llm.script(text('no usage', null));
+    expect((await activities.completeChat(input())).usage).toEqual({ promptTokens: 0, completionTokens: 0, totalTokens: 0 });
+  });
+
+  it('parses a tool call with its raw (even malformed) arguments, and several in one message', async () => {
+    llm.script(toolCall('check_availability', '{"date": "2099-01-0', 'call_abc'));
+    expect(await activities.completeChat(input())).toMatchObject({ content: null, finishReason: 'tool_calls', toolCalls: [{ id: 'call_abc', name: 'check_availability', arguments: '{"date": "2099-01-0' }] });
+
+    llm.script(toolCalls([{ name: 'a', args: { x: 1 }, id: null }, { name: 'b', args: {}, id: null }], { content: 'Checking both' }));
+    const several = await activities.completeChat(input());
+    expect(several.content).toBe('Checking both');
+    // Ids the provider left out are made up deterministically, so tool results can be paired.
+    expect(several.toolCalls).toEqual([{ id: 'call_0', name: 'a', arguments: '{"x":1}' }, { id: 'call_1', name: 'b', arguments: '{}' }]);
+  });
+
+  it('sends messages and tools in the OpenAI format', async () => {
+    const parameters = { type: 'object', properties: { date: { type: 'string', description: 'Day' } }, required: ['date'], additionalProperties: false };
+    await activities.completeChat(
+      input({
+        messages: [
+          { role: 'system', content: 'rules' },
+          { role: 'user', content: 'Free on Monday?' },
+          { role: 'assistant', content: null, toolCalls: [{ id: 'call_1', name: 'check_availability', arguments: '{"date":"2099-01-01"}' }] },
+          { role: 'tool', toolCallId: 'call_1', content: '{"first_slot":"09:00"}' },
+          { role: 'assistant', content: 'Yes, 9:00.' },
+        ],
+        tools: [{ name: 'check_availability', description: 'Free slots on a day.', parameters }],
+        toolChoice: 'none',
+      }),
+    );
+    const body = llm.requests[0]!.body;
+    expect(body.messages.slice(2)).toEqual([
+      { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'check_availability', arguments: '{"date":"2099-01-01"}' } }] },
+      { role: 'tool', tool_call_id: 'call_1', content: '{"first_slot":"09:00"}' },
+      { role: 'assistant', content: 'Yes, 9:00.' },
+    ]);
+    expect(body.tools).toEqual([{ type: 'function', function: { name: 'check_availability', description: 'Free slots on a day.', parameters } }]);
+    expect(body.tool_choice).toBe('none');
+  });
+
+  it('asks for a JSON object in jsonMode', async () => {
+    llm.script(json({ answer: 42 }));
+    const result = await activities.completeChat(input({ jsonMode: true }));
+    expect(JSON.parse(result.content!)).toEqual({ answer: 42 });
+    expect(llm.requests[0]!.body.response_format).toEqual({ type: 'json_object' });
+  });
+
+  it('sends no real key when none is stored', async () => {
+    const keyless = await bot({ key: null });
+    await activities.completeChat(input({ botId: keyless }));
+    expect(llm.requests[0]!.headers.authorization).toBe('Bearer not-needed');
+  });
+});
+
+describe('completeChat: failures', () => {
+  it('retries a 429 after its Retry-After (seconds or retry-after-ms)', async () => {
+    llm.script(status(429, { error: { message: 'slow down' } }, { 'retry-after': '2' }), status(429, undefined, { 'retry-after-ms': '1500' }), status(429));
+    const seconds = await failure(activities.completeChat(input()));
+    expect(seconds).toMatchObject({ type: 'LlmRateLimited', nonRetryable: false, nextRetryDelay: 2000 });
+    expect((await failure(activities.completeChat(input()))).nextRetryDelay).toBe(1500);
+    const plain = await failure(activities.completeChat(input()));
+    expect(plain).toMatchObject({ type: 'LlmRateLimited', nonRetryable: false });
+    expect(plain.nextRetryDelay ?? undefined).toBeUndefined();
+  });
+
+  it('retries a 5xx and an answer without choices', async () => {
+    llm.script(status(500), status(503, 'upstream down'), status(200, { id: 'x', object: 'chat.completion', choices: [] }));
+    for (let i = 0; i < 3; i++) expect(await failure(activities.completeChat(input()))).toMatchObject({ type: 'LlmUnavailable', nonRetryable: false });
+  });
+
+  it('does not retry a 401, and masks the key when the provider echoes it', async () => {
+    llm.script(status(401, { error: { message: `Incorrect API key provided: ${KEY}. Also ${KEY.slice(0, 14)}***${KEY.slice(-4)}`, type: 'invalid_request_error' } }));
+    const rejected = await failure(activities.completeChat(input()));
+    expect(rejected).toMatchObject({ type: 'LlmRejected', nonRetryable: true });
+    expect(rejected.message).toMatch(/HTTP 401.*Incorrect API key provided/);
+    expect(JSON.stringify({ message: rejected.message, stack: rejected.stack, details: rejected.details, cause: String(rejected.cause) })).not.toContain(KEY.slice(8, 20));
+    expect(maskSecret(`x ${KEY} y`, KEY)).toBe('x [redacted] y');
+  });
+
+  it('does not retry other 4xx or a redirect, and cuts long provider text', async () => {
+    llm.script(status(400, { error: { message: 'x'.repeat(1000) } }), status(302, '', { location: 'http://169.254.169.254/latest' }));
+    const bad = await failure(activities.completeChat(input()));
+    expect(bad).toMatchObject({ type: 'LlmRejected', nonRetryable: true });
+    expect(bad.message.length).toBeLessThan(400);
+    expect(await failure(activities.completeChat(input()))).toMatchObject({ type: 'LlmRejected', nonRetryable: true });
+    expect(llm.requests).toHaveLength(2); // the redirect was not followed
+  });
+
+  it('times out a slow provider in about timeoutMs, as a retryable failure', async () => {
+    llm.script(delay(4000, text('too late')));
+    const started = Date.now();
+    expect(await failure(activities.completeChat(input({}, { timeoutMs: 1000 })))).toMatchObject({ type: 'LlmUnavailable', nonRetryable: false });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    expect(Date.now() - started).toBeLessThan(2500);
+  });
+
+  it('refuses loopback providers unless the bot allows private networks', async () => {
+    const port = new URL(llm.baseUrl).port;
+    for (const baseUrl of [llm.baseUrl, `https://127.0.0.1:${port}/v1`, `https://localhost:${port}/v1`, 'https://[::ffff:127.0.0.1]/v1']) {
+      const refused = await failure(activities.completeChat(input({}, { baseUrl, allowPrivateNetwork: false })));
+      expect(refused).toMatchObject({ type: 'LlmBlockedAddress', nonRetryable: true });
+    }
+    expect(llm.requests).toHaveLength(0);
+  });
+
+  it('refuses them for every bot when the deployment switch is off, and metadata addresses always', async () => {
+    const locked = createLlmActivities({ db, secrets: box, http: { allowPrivateNetworks: false } });
+    expect(await failure(locked.completeChat(input()))).toMatchObject({ type: 'LlmBlockedAddress', nonRetryable: true });
+    expect(await failure(activities.completeChat(input({}, { baseUrl: 'http://169.254.169.254/v1' })))).toMatchObject({ type: 'LlmBlockedAddress' });
+    expect(llm.requests).toHaveLength(0);
+  });
+
+  it("treats another account's bot as missing, and an unopenable key as unavailable", async () => {
+    const theirs = await bot({ account: 'acc_other' });
+    expect(await failure(activities.completeChat(input({ botId: theirs })))).toMatchObject({ type: 'LlmUnavailable', nonRetryable: true });
+    const copied = await bot({ sealFor: 'bot_somewhere_else' });
+    const unopenable = await failure(activities.completeChat(input({ botId: copied })));
+    expect(unopenable).toMatchObject({ type: 'LlmKeyUnavailable', nonRetryable: true });
+    expect(unopenable.message).not.toContain(KEY);
+    expect(llm.requests).toHaveLength(0);
+  });
+
+  it('heartbeats while in flight and stops when the activity is cancelled', async () => {
+    llm.setDefault(delay(10_000, text('never')));
+    const controller = new AbortController();
+    const context = { info: { attempt: 1 }, cancellationSignal: controller.signal, heartbeat: jest.fn() } as unknown as Context;
+    const started = Date.now();
+    setTimeout(() => controller.abort(), 1500);
+    const error = await asyncLocalStorage.run(context, () => activities.completeChat(input())).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CancelledFailure);
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect((context.heartbeat as jest.Mock).mock.calls.length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('scripted provider', () => {
+  it('answers dynamically, embeds deterministically and 404s unknown routes', async () => {
+    llm.setDefault(fn((request) => text(`you said ${request.body.messages.at(-1).content}`)));
+    expect((await activities.completeChat(input())).content).toBe('you said Hi');
+    const embed = async (input: unknown): Promise<any> => (await fetch(`${llm.baseUrl}/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'e', input }) })).json();
+    const [one, two] = await Promise.all([embed('opening hours'), embed(['opening hours', 'prices'])]);
+    expect(one.data[0].embedding).toHaveLength(8);
+    expect(two.data[0].embedding).toEqual(one.data[0].embedding);
+    expect(two.data[1].embedding).not.toEqual(one.data[0].embedding);
+    const missing = await fetch(`${llm.baseUrl}/nothing`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ error: { message: expect.any(String) } });
+  });
+});

@@ -2,6 +2,7 @@ import type { Connection } from 'mongoose';
 import type { SecretBox } from '../models/secret-box';
 import { createHttpActivities, type HttpOptions } from './http/call-endpoint';
 import { createLlmActivities } from './llm/complete-chat';
+import { createKnowledgeActivities } from './knowledge';
 import { createTranscriptActivities } from './transcript';
 
 /** Everything activities need from the outside world, injected so tests can pass their own. */
@@ -18,6 +19,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createTranscriptActivities(deps.db),
     ...createHttpActivities({ db: deps.db, secrets: deps.secrets, http: deps.http }),
     ...createLlmActivities({ db: deps.db, secrets: deps.secrets, http: deps.http }),
+    ...createKnowledgeActivities(deps.db),
   };
 }
 

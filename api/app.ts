@@ -7,6 +7,7 @@ import { actionsRouter } from './routes/actions';
 import { botsRouter } from './routes/bots';
 import { connectionsRouter } from './routes/connections';
 import { conversationsRouter } from './routes/conversations';
+import { knowledgeImportJson, knowledgeRouter } from './routes/knowledge';
 import { logsRouter } from './routes/logs';
 
 /** Builds the Express app. The API is a thin Temporal client: it never calls a tenant API or an LLM. */
@@ -15,6 +16,8 @@ export function createApp(deps: ApiDeps): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.set('query parser', 'simple'); // flat strings only: `?status[$ne]=x` stays a harmless unknown key
+  // A knowledge import (up to 500 items) has its own larger body limit; every other route keeps 64 kB.
+  app.post('/v1/knowledge/import', knowledgeImportJson);
   app.use(express.json({ limit: '64kb', strict: true }));
 
   app.get('/healthz', (_req, res) => {
@@ -30,6 +33,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(connectionsRouter(deps));
   app.use(actionsRouter(deps));
   app.use(logsRouter(deps));
+  app.use(knowledgeRouter(deps));
 
   app.use(notFoundRoute);
   app.use(errorHandler(deps.log));

@@ -4,6 +4,7 @@ import { accountModels } from '../models/account.model';
 import { botModels } from '../models/bot.model';
 import { connectionModels } from '../models/connection.model';
 import { conversationModels } from '../models/conversation.model';
+import { knowledgeModels } from '../models/knowledge.model';
 import { SecretBox } from '../models/secret-box';
 import type { ApiConfig } from './config';
 import { OwnershipCache } from './ownership-cache';
@@ -15,6 +16,7 @@ export function createDeps(options: { db: Connection; temporal: Client; config: 
     ...botModels(options.db),
     ...conversationModels(options.db),
     ...connectionModels(options.db),
+    ...knowledgeModels(options.db),
     temporal: options.temporal,
     conversationOwners: new OwnershipCache(),
     config: options.config,

@@ -9,8 +9,12 @@ export interface SavedMessage {
   role: 'visitor' | 'bot' | 'agent';
   text: string;
   choices?: { label: string; value: string }[];
+  sources?: { id: string; title: string }[];
+  confirmation?: { id: string; action: string; arguments: Record<string, string | number | boolean | null>; argsHash: string };
   inReplyTo?: string | null;
   createdAt: string;
+  /** A visitor message written before its turn ends (with an interim reply): retries wait for the turn. */
+  pending?: boolean;
 }
 
 export interface SaveTurnInput {
@@ -29,6 +33,8 @@ export interface SaveTurnInput {
   status: ConversationStatus;
   closeReason?: string;
   at: string;
+  /** A visitor message written earlier as `pending` whose turn this write completes. */
+  completes?: string;
 }
 
 const DUPLICATE_KEY = 11000;
@@ -48,6 +54,19 @@ export function createTranscriptActivities(db: Connection) {
 
   return {
     /**
+     * The last `limit` messages of a conversation, oldest first, as plain lines (for Q&A extraction).
+     * Scoped by account: another account's conversation reads as empty.
+     */
+    async loadTranscript(input: { accountId: string; conversationId: string; limit: number }): Promise<{ lines: { role: 'visitor' | 'bot' | 'agent'; text: string }[] }> {
+      const docs = await messages
+        .find({ conversationId: input.conversationId, accountId: input.accountId }, { projection: { role: 1, text: 1, seq: 1 } })
+        .sort({ seq: -1 })
+        .limit(Math.min(Math.max(input.limit, 1), 500))
+        .toArray();
+      return { lines: docs.reverse().map((m) => ({ role: m.role, text: m.text })) };
+    },
+
+    /**
      * Writes one turn: the visitor message and the bot's replies, then the conversation's counters.
      * Runs at least once, so both writes are idempotent: message ids and (conversation, seq) are unique,
      * and the conversation update sets absolute values.
@@ -66,6 +85,9 @@ export function createTranscriptActivities(db: Connection) {
           type: 'text' as const,
           text: m.text,
           ...(m.choices ? { choices: m.choices } : {}),
+          ...(m.sources ? { sources: m.sources } : {}),
+          ...(m.confirmation ? { confirmation: m.confirmation } : {}),
+          ...(m.pending ? { pending: true } : {}),
           inReplyTo: m.inReplyTo ?? null,
           createdAt: new Date(m.createdAt),
         }));
@@ -76,6 +98,8 @@ export function createTranscriptActivities(db: Connection) {
           }),
         );
       }
+      // Idempotent too: clearing the flag twice changes nothing.
+      if (input.completes) writes.push(messages.updateOne({ _id: input.completes }, { $unset: { pending: '' } }));
       const set: Record<string, unknown> = { status: input.status, messageCount: input.messageCount, updatedAt: at };
       if (input.messages.length > 0) set.lastMessageAt = at;
       if (input.status === 'closed') {

@@ -4,6 +4,7 @@ import type { ApiDeps } from './deps';
 import { errorHandler, notFoundRoute } from './errors';
 import { accountRouter, signupRouter } from './routes/accounts';
 import { actionsRouter } from './routes/actions';
+import { botAiRouter } from './routes/bot-ai';
 import { botsRouter } from './routes/bots';
 import { connectionsRouter } from './routes/connections';
 import { conversationsRouter } from './routes/conversations';
@@ -29,6 +30,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use('/v1', auth.middleware);
   app.use(accountRouter(deps, auth));
   app.use(botsRouter(deps));
+  app.use(botAiRouter(deps));
   app.use(conversationsRouter(deps));
   app.use(connectionsRouter(deps));
   app.use(actionsRouter(deps));

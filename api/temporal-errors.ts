@@ -26,6 +26,7 @@ export function conversationUpdateError(error: unknown): AppError | undefined {
     if (cause instanceof ApplicationFailure) {
       if (cause.type === 'ConversationClosed') return closedError();
       if (cause.type === 'InvalidMessage') return new AppError(400, 'invalid_message', cause.message);
+      if (cause.type === 'ConfirmationMismatch') return new AppError(409, 'confirmation_mismatch', cause.message);
       if (cause.type === 'NotInHandoff') return new AppError(409, 'not_in_handoff', 'the conversation is not handed off to a person; the bot is answering');
     }
     return undefined;

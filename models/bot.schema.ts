@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AiSnapshot } from './ai.schema';
 import { ActionBody } from './connection.schema';
 import { BotFlows } from './flow.schema';
 import { LIMITS } from './limits';
@@ -59,5 +60,7 @@ export const BotSnapshot = z.object({
   flows: BotFlows.optional(),
   /** The API actions the flows call, as they were when published (definitions only; never credentials). */
   actions: z.record(z.string(), ActionBody).optional(),
+  /** Smart AI as published: settings, tool schemas, flows it may start (never the provider key). */
+  ai: AiSnapshot.optional(),
 });
 export type BotSnapshot = z.infer<typeof BotSnapshot>;

@@ -55,6 +55,12 @@ export interface MessageDoc {
   type: 'text';
   text: string;
   choices?: { label: string; value: string }[];
+  /** Knowledge items a Smart AI answer drew on. */
+  sources?: { id: string; title: string }[];
+  /** A side-effecting action this reply asks the visitor to confirm. */
+  confirmation?: { id: string; action: string; arguments: Record<string, string | number | boolean | null>; argsHash: string };
+  /** A visitor message whose turn is still running (written early with an interim reply). */
+  pending?: boolean;
   /** For bot replies: the visitor message they answer (absent for an unprompted greeting). */
   inReplyTo?: string | null;
   createdAt: Date;
@@ -70,6 +76,9 @@ const messageSchema = new Schema<MessageDoc>(
     type: { type: String, required: true },
     text: { type: String, required: true },
     choices: { type: [{ _id: false, label: String, value: String }], default: undefined },
+    sources: { type: [{ _id: false, id: String, title: String }], default: undefined },
+    confirmation: { type: Schema.Types.Mixed },
+    pending: { type: Boolean },
     inReplyTo: { type: String, default: null },
     createdAt: { type: Date, required: true },
   },

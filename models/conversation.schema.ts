@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LIMITS } from './limits';
+import type { ChatMessage } from './ai.schema';
 import type { BotSnapshot } from './bot.schema';
 import type { FlowState } from './flow.schema';
 
@@ -73,6 +74,23 @@ export interface ReplyChoice {
   value: string;
 }
 
+/** Knowledge-base items a Smart AI answer drew on. */
+export interface ReplySource {
+  id: string;
+  title: string;
+}
+
+/**
+ * A side-effecting action waiting for the visitor's yes, bound to its exact arguments (`argsHash`).
+ * Answer with "yes"/"no" as a message, or `POST /v1/conversations/:id/confirm` with the id and hash.
+ */
+export interface ReplyConfirmation {
+  id: string;
+  action: string;
+  arguments: Record<string, string | number | boolean | null>;
+  argsHash: string;
+}
+
 /** One message of a transcript as the API returns it. */
 export interface MessageView {
   id: string;
@@ -81,6 +99,8 @@ export interface MessageView {
   type: 'text';
   text: string;
   choices?: ReplyChoice[];
+  sources?: ReplySource[];
+  confirmation?: ReplyConfirmation;
   createdAt: string;
 }
 
@@ -91,6 +111,8 @@ export interface Reply {
   type: 'text';
   text: string;
   choices?: ReplyChoice[];
+  sources?: ReplySource[];
+  confirmation?: ReplyConfirmation;
   createdAt: string;
 }
 
@@ -117,6 +139,47 @@ export interface CarriedState {
   lastActivityAt: string;
   /** Guided-flow position and variables (absent in runs started before flows existed). */
   flow?: FlowState;
+  /** Smart AI memory and counters (only for bots with Smart AI). */
+  ai?: AiState;
+}
+
+/** What Smart AI remembers of a conversation between turns. */
+export interface AiState {
+  /** The conversation as the model sees it (no system message), bounded. */
+  memory: ChatMessage[];
+  /** Tool calls made over the whole conversation. */
+  toolCalls: number;
+  /** Provider tokens spent over the whole conversation. */
+  tokens: number;
+  /** A side-effecting tool call waiting for the visitor's confirmation. */
+  pending?: PendingConfirmation;
+}
+
+export interface PendingConfirmation {
+  id: string;
+  toolCallId: string;
+  tool: string;
+  args: Record<string, string | number | boolean | null>;
+  argsHash: string;
+  /** Later tool calls of the same model message, answered "not run" when this one is settled. */
+  skippedToolCallIds: string[];
+}
+
+/** `POST /v1/conversations/:id/confirm` body. */
+export const ConfirmBody = z.strictObject({
+  confirmationId: z.string().regex(/^cf_[a-f0-9]{1,64}$/, 'must be a confirmation id'),
+  argsHash: z.string().regex(/^[a-f0-9]{64}$/, 'must be the argsHash of the confirmation'),
+  approved: z.boolean(),
+  clientMessageId: ClientMessageId.optional(),
+});
+export type ConfirmBody = z.infer<typeof ConfirmBody>;
+
+/** Argument of the `confirm` update. */
+export interface ConfirmArgs {
+  messageId: string;
+  confirmationId: string;
+  argsHash: string;
+  approved: boolean;
 }
 
 /** Input of `conversationWorkflow`. Never holds secrets. */

@@ -22,6 +22,7 @@ import {
 import type { ConversationActivities } from '../activities';
 import { LIMITS } from '../models/limits';
 import type {
+  AiState,
   CarriedState,
   ConversationInput,
   Reply,
@@ -29,10 +30,12 @@ import type {
   VisitorMessageArgs,
 } from '../models/conversation.schema';
 import type { SavedMessage } from '../activities/transcript';
-import { initialFlowState, interpret, type FlowContext, type FlowInput, type FlowStep, type ReplyContent } from '../core/flows/interpreter';
+import { readYesNo } from '../core/answers/yes-no';
+import { initialFlowState, interpret, type FlowContext, type FlowInput, type FlowState, type FlowStep } from '../core/flows/interpreter';
 import type { BotFlows, VariableValue } from '../models/flow.schema';
 import { apiChainWorkflow } from './api-chain';
-import { agentMessageUpdate, closeSignal, getStateQuery, releaseUpdate, SA, visitorMessageUpdate } from './definitions';
+import { agentMessageUpdate, closeSignal, confirmUpdate, getStateQuery, releaseUpdate, SA, visitorMessageUpdate } from './definitions';
+import { cloneAiState, initialAiState, SmartAiTurn, type AiReply } from './smart-ai';
 
 // Local activities: a transcript write is a few milliseconds, so it runs inside the same workflow task
 // instead of a round trip through the server's activity queue. At-least-once: the writes are idempotent.
@@ -84,6 +87,7 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
   };
   state.flow ??= initialFlowState(startVariables(input));
   const flows = bot.flows ?? NO_FLOWS;
+  const aiOn = bot.ai?.enabled === true;
   const recent = new Map(state.recentTurns.map((turn) => [turn.messageId, turn]));
   let closeReason: string | undefined;
   let turnsInFlight = 0;
@@ -123,12 +127,14 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
     if (recent.size > RECENT_TURNS) recent.delete(recent.keys().next().value as string);
   };
 
-  const reply = (content: ReplyContent, createdAt: string): Reply => ({
+  const reply = (content: AiReply, createdAt: string): Reply => ({
     id: `msg_${uuid4().replace(/-/g, '')}`,
     role: 'bot',
     type: 'text',
     text: content.text,
     ...(content.choices ? { choices: content.choices } : {}),
+    ...(content.sources ? { sources: content.sources } : {}),
+    ...(content.confirmation ? { confirmation: content.confirmation } : {}),
     createdAt,
   });
 
@@ -136,7 +142,7 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
    * Runs the pure flow interpreter on one input and carries out its effects: each API-call effect's
    * result goes back into the interpreter until the flow waits for the visitor again.
    */
-  const runFlows = async (first: FlowInput): Promise<FlowStep> => {
+  const runFlows = async (first: FlowInput, from: FlowState): Promise<FlowStep> => {
     const context = (): FlowContext => ({
       flows,
       botName: bot.name,
@@ -144,14 +150,16 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
       contact: input.contact,
       nowMs: Date.now(),
       timezone: bot.timezone,
+      delegateUnmatched: aiOn,
     });
-    let step = interpret(context(), state.flow!, first);
+    let step = interpret(context(), from, first);
     const replies = [...step.replies];
     const effects = [...step.effects];
     for (let i = 0; i < MAX_ACTIONS_PER_TURN; i++) {
       const call = step.effects.find((e) => e.type === 'call_action');
       if (!call) break;
-      step = interpret(context(), step.state, await runAction(call.action, call.blockId, call.inputs, i));
+      const result = await runAction(call.action, call.inputs, `action-${state.messageCount}-${call.blockId}-${i}`);
+      step = interpret(context(), step.state, { type: 'action_result', ...result });
       replies.push(...step.replies);
       effects.push(...step.effects);
     }
@@ -162,11 +170,11 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
    * Runs an API action as a child workflow (its own run in the Web UI). The child's id derives from this
    * conversation, the transcript position and the block, so a replayed or retried turn finds the same run.
    */
-  const runAction = async (actionId: string, blockId: string, inputs: Record<string, VariableValue>, index: number): Promise<FlowInput> => {
+  const runAction = async (actionId: string, inputs: Record<string, VariableValue>, key: string) => {
     const action = bot.actions?.[actionId];
-    if (!action) return { type: 'action_result', ok: false, error: `Sorry, "${actionId}" is not available right now.` };
+    if (!action) return { ok: false as const, error: `Sorry, "${actionId}" is not available right now.` };
     const result = await executeChild(apiChainWorkflow, {
-      workflowId: `${workflowInfo().workflowId}-action-${state.messageCount}-${blockId}-${index}`,
+      workflowId: `${workflowInfo().workflowId}-${key}`,
       args: [{ accountId: input.accountId, action, inputs, conversationId: input.conversationId, contact: input.contact }],
       typedSearchAttributes: [
         { key: SA.accountId, value: input.accountId },
@@ -174,45 +182,111 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
         { key: SA.channel, value: input.channel },
       ],
     });
-    return result.ok ? { type: 'action_result', ok: true, outputs: result.outputs } : { type: 'action_result', ok: false, error: result.error };
+    return result.ok ? { ok: true as const, outputs: result.outputs } : { ok: false as const, error: result.error };
   };
 
-  /** Answers one message (or opens the conversation when `text` is absent) and persists the turn. */
-  const takeTurn = async (args: VisitorMessageArgs): Promise<TurnResult> => {
+  /**
+   * Answers one message (or opens the conversation when `text` is absent) and persists the turn.
+   * Routing: a pending Smart AI confirmation first, then the flows (an active ask, a trigger), then Smart
+   * AI for what no flow takes (or the fallback message when Smart AI is off).
+   */
+  const takeTurn = async (args: VisitorMessageArgs, decision?: boolean): Promise<TurnResult> => {
     const at = new Date().toISOString();
-    const replies: Reply[] = [];
-    if (!state.greeted) replies.push(reply({ text: bot.greeting }, at));
-    const step = await runFlows(args.text === undefined ? { type: 'start' } : { type: 'message', text: args.text, opening: !state.greeted });
-    for (const content of step.replies) replies.push(reply(content, at));
-    const status = step.state.handoff ? 'handoff' : 'active';
+    const turn = new TurnWriter(args, at);
+    if (!state.greeted) turn.add(reply({ text: bot.greeting }, at));
+    let flowState = state.flow!;
+    // Smart AI works on a copy, committed with the rest of the state once the turn is durable.
+    const ai: AiState | undefined = aiOn ? cloneAiState(state.ai ?? initialAiState()) : undefined;
+    const smartAi = ai && new SmartAiTurn({ accountId: input.accountId, conversationId: input.conversationId, bot, ai: bot.ai!, nowIso: () => new Date().toISOString() }, ai, {
+      runAction: (actionId, inputs, key) => runAction(actionId, inputs, `ai-${key}`),
+      startFlow: async (flowId) => {
+        const step = await runFlows({ type: 'start_flow', flowId }, flowState);
+        flowState = step.state;
+        return step.replies;
+      },
+      interim: async (text) => {
+        turn.add(reply({ text }, at));
+        await turn.flush(status(flowState), true);
+      },
+    }, String(state.messageCount));
 
-    const messages: SavedMessage[] = [];
-    let seq = state.messageCount;
-    if (args.text !== undefined) {
-      messages.push({ id: args.messageId, seq: seq++, role: 'visitor', text: args.text, createdAt: at });
+    let aiReplies: AiReply[] | undefined;
+    if (args.text === undefined) {
+      const step = await runFlows({ type: 'start' }, flowState);
+      flowState = step.state;
+      for (const content of step.replies) turn.add(reply(content, at));
+      ai?.memory.push({ role: 'assistant', content: turn.replies.map((r) => r.text).join('\n') });
+    } else if (decision !== undefined || (ai?.pending && !flowState.handoff)) {
+      // A visitor's yes / no settles the confirmation; anything else leaves it unconfirmed and is routed as usual.
+      const answer = decision ?? readYesNo(args.text);
+      if (answer !== null) aiReplies = await smartAi!.settle(answer ? 'approved' : 'declined');
+      else await smartAi!.settle('unanswered');
     }
-    const inReplyTo = args.text !== undefined ? args.messageId : null;
-    for (const r of replies) messages.push({ id: r.id, seq: seq++, role: 'bot', text: r.text, choices: r.choices, inReplyTo, createdAt: at });
+    if (args.text !== undefined && aiReplies === undefined) {
+      const step = await runFlows({ type: 'message', text: args.text, opening: !state.greeted }, flowState);
+      flowState = step.state;
+      for (const content of step.replies) turn.add(reply(content, at));
+      if (step.effects.some((e) => e.type === 'unmatched')) aiReplies = await smartAi!.answer(args.text);
+      else if (ai) {
+        ai.memory.push({ role: 'user', content: args.text });
+        if (step.replies.length > 0) ai.memory.push({ role: 'assistant', content: step.replies.map((r) => r.text).join('\n') });
+      }
+    }
+    for (const content of aiReplies ?? []) turn.add(reply(content, at));
 
-    await saveTurn({
-      conversation: conversationRef,
-      messages,
-      messageCount: seq,
-      status,
-      at,
-    });
+    await turn.flush(status(flowState), false);
     // State moves only once the turn is durable, so a failed write never leaves a gap in `seq`.
-    if (status !== state.status) upsertSearchAttributes([{ key: SA.status, value: status }]);
-    state.status = status;
-    state.flow = step.state;
-    state.messageCount = seq;
+    commitStatus(status(flowState));
+    state.flow = flowState;
+    if (ai) state.ai = ai;
     state.greeted = true;
     state.lastActivityAt = at;
     lastActivityMs = Date.now();
-    const result: TurnResult = { messageId: args.messageId, replies };
+    const result: TurnResult = { messageId: args.messageId, replies: turn.replies };
     remember(result);
     return result;
   };
+
+  const status = (flow: FlowState) => (flow.handoff ? ('handoff' as const) : ('active' as const));
+  const commitStatus = (next: 'active' | 'handoff'): void => {
+    if (next !== state.status) upsertSearchAttributes([{ key: SA.status, value: next }]);
+    state.status = next;
+  };
+
+  /**
+   * A turn's transcript writes. Usually one write at the end; a Smart AI turn that runs a slow tool
+   * first writes the visitor message (marked pending) and an interim reply, then the rest.
+   */
+  class TurnWriter {
+    readonly replies: Reply[] = [];
+    private written = 0;
+    private visitorWritten = false;
+
+    constructor(
+      private readonly args: VisitorMessageArgs,
+      private readonly at: string,
+    ) {}
+
+    add(r: Reply): void {
+      this.replies.push(r);
+    }
+
+    async flush(turnStatus: 'active' | 'handoff', partial: boolean): Promise<void> {
+      const messages: SavedMessage[] = [];
+      let seq = state.messageCount;
+      const { text, messageId } = this.args;
+      if (text !== undefined && !this.visitorWritten) messages.push({ id: messageId, seq: seq++, role: 'visitor', text, createdAt: this.at, ...(partial ? { pending: true } : {}) });
+      const inReplyTo = text !== undefined ? messageId : null;
+      for (const r of this.replies.slice(this.written)) {
+        messages.push({ id: r.id, seq: seq++, role: 'bot', text: r.text, choices: r.choices, sources: r.sources, confirmation: r.confirmation, inReplyTo, createdAt: this.at });
+      }
+      const completes = !partial && this.visitorWritten ? messageId : undefined;
+      await saveTurn({ conversation: conversationRef, messages, messageCount: seq, status: partial ? state.status : turnStatus, at: this.at, ...(completes ? { completes } : {}) });
+      this.visitorWritten ||= text !== undefined;
+      this.written = this.replies.length;
+      state.messageCount = seq;
+    }
+  }
 
   function rejectIfClosed(): void {
     if (state.status === 'closed' || closeReason !== undefined) {
@@ -242,6 +316,27 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
           if (args.text.length > LIMITS.messageText) {
             throw ApplicationFailure.nonRetryable(`text is longer than ${LIMITS.messageText} characters`, 'InvalidMessage');
           }
+        }
+      },
+    },
+  );
+
+  setHandler(
+    confirmUpdate,
+    async (args) => {
+      const known = recent.get(args.messageId);
+      if (known) return known;
+      return serialize(() => takeTurn({ messageId: args.messageId, text: args.approved ? 'Yes' : 'No' }, args.approved));
+    },
+    {
+      validator: (args) => {
+        rejectIfClosed();
+        if (typeof args?.messageId !== 'string' || args.messageId.length === 0 || args.messageId.length > 200) {
+          throw ApplicationFailure.nonRetryable('messageId is required', 'InvalidMessage');
+        }
+        const pending = state.ai?.pending;
+        if (!pending || pending.id !== args.confirmationId || pending.argsHash !== args.argsHash || typeof args.approved !== 'boolean') {
+          throw ApplicationFailure.nonRetryable('no action is waiting for confirmation with this id and these arguments', 'ConfirmationMismatch');
         }
       },
     },

@@ -4,7 +4,7 @@
  */
 import { defineSearchAttributeKey } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { AgentMessageArgs, ConversationState, ConversationStatus, MessageView, TurnResult, VisitorMessageArgs } from '../models/conversation.schema';
+import type { AgentMessageArgs, ConfirmArgs, ConversationState, ConversationStatus, MessageView, TurnResult, VisitorMessageArgs } from '../models/conversation.schema';
 
 export const CONVERSATION_TASK_QUEUE = 'parley-conversations';
 
@@ -21,6 +21,13 @@ export const visitorMessageUpdate = defineUpdate<TurnResult, [VisitorMessageArgs
  * the message's id once it is in the transcript; refused unless the conversation is in handoff.
  */
 export const agentMessageUpdate = defineUpdate<MessageView, [AgentMessageArgs]>('agentMessage');
+
+/**
+ * The visitor approves or declines the side-effecting action Smart AI proposed. Bound to the pending
+ * confirmation's id and the hash of its exact arguments: the validator refuses anything else before it
+ * enters history. Returns the bot's replies like a message.
+ */
+export const confirmUpdate = defineUpdate<TurnResult, [ConfirmArgs]>('confirm');
 
 /** A human gives the conversation back to the bot after a handoff. Returns the new status. */
 export const releaseUpdate = defineUpdate<{ status: ConversationStatus }, []>('release');

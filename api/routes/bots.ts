@@ -11,6 +11,7 @@ import { AppError } from '../errors';
 import { newId } from '../ids';
 import { page, PageQuery } from '../pagination';
 import { parse } from '../validate';
+import { aiSnapshotOf, aiView } from './bot-ai';
 
 export const botView = (b: BotDoc) => ({
   id: b._id,
@@ -20,6 +21,7 @@ export const botView = (b: BotDoc) => ({
   inactivityTimeoutSeconds: b.inactivityTimeoutSeconds,
   timezone: b.timezone,
   publishedVersion: b.publishedVersion || null,
+  ai: aiView(b),
   createdAt: b.createdAt.toISOString(),
   updatedAt: b.updatedAt.toISOString(),
 });
@@ -38,8 +40,9 @@ export function botsRouter(deps: ApiDeps): Router {
    * not change running conversations. An action that does not exist yet is left out (the flow then takes
    * its failure branch), so a bot can be published before its connections are set up.
    */
-  const actionsOf = async (accountId: string, flows: BotFlows | undefined) => {
+  const actionsOf = async (accountId: string, flows: BotFlows | undefined, toolActionIds: string[]) => {
     const ids = new Set((flows?.flows ?? []).flatMap((f) => f.blocks.flatMap((b) => (b.type === 'api_call' ? [b.action] : []))));
+    for (const id of toolActionIds) ids.add(id);
     if (ids.size === 0) return {};
     const docs = await Action.find({ accountId, actionId: { $in: [...ids] } }).lean();
     // Each step carries its endpoint's retry policy, since the workflow cannot read the endpoint.
@@ -110,6 +113,7 @@ export function botsRouter(deps: ApiDeps): Router {
       const bot = await findBot(accountId, id);
       const latest = await BotVersion.findOne({ botId: id }, { version: 1 }).sort({ version: -1 }).lean();
       const version = (latest?.version ?? 0) + 1;
+      const { ai, toolActionIds } = await aiSnapshotOf(deps, accountId, bot);
       const snapshot = BotSnapshot.parse({
         botId: bot._id,
         version,
@@ -119,7 +123,8 @@ export function botsRouter(deps: ApiDeps): Router {
         inactivityTimeoutSeconds: bot.inactivityTimeoutSeconds,
         timezone: bot.timezone,
         flows: bot.flows ?? BotFlows.parse({ flows: [] }),
-        actions: await actionsOf(accountId, bot.flows),
+        actions: await actionsOf(accountId, bot.flows, toolActionIds),
+        ...(ai ? { ai } : {}),
       });
       const doc: BotVersionDoc = { _id: `${id}.v${version}`, accountId, botId: id, version, snapshot, createdAt: new Date() };
       try {

@@ -32,6 +32,30 @@ describe('interpret', () => {
     expect(step!.effects).toEqual([]);
   });
 
+  it('leaves an unmatched message to Smart AI, saying nothing, when delegateUnmatched is set', () => {
+    const ctx = { ...context([{ id: 'm', type: 'message', text: 'hi' }]), delegateUnmatched: true };
+    const [step] = talk(ctx, ['hello']);
+    expect(texts(step)).toEqual([]);
+    expect(step!.effects).toEqual([{ type: 'unmatched' }]);
+    // A trigger still wins over Smart AI.
+    expect(texts(talk(ctx, ['go'])[0])).toEqual(['hi']);
+  });
+
+  it('answers an active ask itself even when Smart AI is on', () => {
+    const ctx = { ...context([{ id: 'a', type: 'ask', question: 'Age?', variable: 'age', answer: { type: 'integer' }, next: 'e' }, { id: 'e', type: 'end', text: 'Age {{age}}' }]), delegateUnmatched: true };
+    const steps = talk(ctx, ['go', 'what is this?', '42']);
+    expect(steps.map(texts)).toEqual([['Age?'], ['Please enter a whole number, e.g. 42.', 'Age?'], ['Age 42']]);
+    expect(steps.flatMap((s) => s.effects).some((e) => e.type === 'unmatched')).toBe(false);
+  });
+
+  it('starts a flow Smart AI chose, but not over a flow waiting for an answer or unknown ids', () => {
+    const ctx = context([{ id: 'a', type: 'ask', question: 'Age?', variable: 'age', answer: { type: 'integer' } }]);
+    const [started] = talk(ctx, [{ type: 'start_flow', flowId: 'f' }]);
+    expect(texts(started)).toEqual(['Age?']);
+    expect(texts(talk(ctx, [{ type: 'start_flow', flowId: 'f' }], started!.state)[0])).toEqual([]);
+    expect(texts(talk(ctx, [{ type: 'start_flow', flowId: 'nope' }])[0])).toEqual([]);
+  });
+
   it('starts a flow on a keyword, renders message templates and ends it', () => {
     const ctx = context([
       { id: 'set', type: 'set_variable', variable: 'who', value: 'friend', next: 'm' },

@@ -24,12 +24,16 @@ export type FlowEffect =
   | { type: 'call_action'; flowId: string; blockId: string; action: string; inputs: Record<string, VariableValue> }
   | { type: 'handoff'; reason: string }
   | { type: 'flow_started'; flowId: string }
-  | { type: 'flow_ended'; flowId: string; outcome: 'completed' | 'cancelled' | 'failed' | 'handoff' };
+  | { type: 'flow_ended'; flowId: string; outcome: 'completed' | 'cancelled' | 'failed' | 'handoff' }
+  /** No flow took the message and `delegateUnmatched` is set: Smart AI answers it (no fallback was said). */
+  | { type: 'unmatched' };
 
 export type FlowInput =
   | { type: 'start' }
   /** `opening`: the message the conversation was started with (an on-start flow takes it if no flow is named). */
   | { type: 'message'; text: string; opening?: boolean }
+  /** Smart AI chose a flow (`start_flow` tool): start it unless another flow is waiting for an answer. */
+  | { type: 'start_flow'; flowId: string }
   | { type: 'action_result'; ok: true; outputs: Record<string, VariableValue> }
   | { type: 'action_result'; ok: false; error: string };
 
@@ -40,6 +44,8 @@ export interface FlowContext {
   contact?: { name?: string; email?: string; phone?: string };
   nowMs: number;
   timezone: string;
+  /** A message no flow takes is left to Smart AI (an `unmatched` effect) instead of the fallback message. */
+  delegateUnmatched?: boolean;
 }
 
 export interface FlowStep {
@@ -86,6 +92,11 @@ class Run {
       case 'action_result':
         this.onActionResult(input);
         break;
+      case 'start_flow': {
+        const flow = this.flow(input.flowId);
+        if (flow && !this.state.handoff && !this.state.active) this.startFlow(flow);
+        break;
+      }
     }
     return { replies: this.replies, state: this.state, effects: this.effects };
   }
@@ -125,6 +136,7 @@ class Run {
 
     const flow = this.triggeredFlow(text) ?? (opening ? this.ctx.flows.flows.find((f) => f.trigger.onStart) : undefined);
     if (flow) this.startFlow(flow);
+    else if (this.ctx.delegateUnmatched) this.effects.push({ type: 'unmatched' });
     else this.say(this.ctx.fallbackMessage);
   }
 

@@ -198,6 +198,7 @@ describe('bots', () => {
       inactivityTimeoutSeconds: 1800,
       timezone: 'UTC',
       publishedVersion: null,
+      ai: null,
       createdAt: expect.any(String),
       updatedAt: bot.createdAt,
     });

@@ -2,14 +2,19 @@
  * Replay: recorded conversation histories (test/fixtures/histories) must replay on the current workflow
  * code without a determinism error, so a change that would break conversations already running fails
  * the build. `RECORD_HISTORIES=1 npm test -- test/integration/replay.test.ts` records a fresh set from
- * the scenarios below (commit them when the workflow changes in a compatible way).
+ * the scenarios below (commit them when the workflow changes in a compatible way);
+ * `RECORD_HISTORIES=smart-ai-booking` records only the named ones (comma-separated).
  */
 import { Worker } from '@temporalio/worker';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ensureTemporalCli } from '../../scripts/lib/infra';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createDemoApi } from '../../scripts/demo-api/app';
 import { signUp, startStack, testEnv, type Http, type Stack, publishedFlowBot } from '../harness';
+import { fn, startScriptedLlm, text, toolCall, type ScriptedLlm } from '../llm-server';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'histories');
 
@@ -32,11 +37,38 @@ const bookingFlows = {
   ],
 };
 
-/** Drives the scenarios whose histories are recorded: a flow to the end, a handoff and release, a close. */
-async function recordScenarios(stack: Stack, api: Http): Promise<Record<string, string>> {
+/** A bot with Smart AI whose model (scripted) checks availability, then books after the visitor confirms. */
+async function smartAiBot(api: Http, llm: ScriptedLlm, demoBase: string): Promise<string> {
+  const created = async (path: string, body: unknown) => (await api.post(path, body)).body;
+  const conn = (await created('/v1/connections', { name: 'Demo', baseUrl: demoBase, auth: { type: 'bearer', token: 'replay-token' }, allowPrivateNetwork: true })).connection.id;
+  const llmParam = (name: string, type: string, where = 'body') => ({ name, type, in: where, source: 'llm' });
+  const avail = (await created(`/v1/connections/${conn}/endpoints`, { name: 'Availability', method: 'GET', path: '/availability', parameters: [llmParam('date', 'date', 'query')], responseFields: [{ name: 'first_slot', path: '$.first_slot' }] })).endpoint.id;
+  const book = (await created(`/v1/connections/${conn}/endpoints`, { name: 'Book', method: 'POST', path: '/bookings', sideEffects: true, parameters: [llmParam('name', 'string'), llmParam('email', 'email'), llmParam('date', 'date'), llmParam('time', 'string')], responseFields: [{ name: 'booking_id', path: '$.id' }] })).endpoint.id;
+  await created('/v1/actions', { id: 'availability', name: 'Availability', steps: [{ id: 's', endpointId: avail }] });
+  await created('/v1/actions', { id: 'book', name: 'Book', steps: [{ id: 's', endpointId: book }] });
+  const botId = await publishedFlowBot(api, bookingFlows, { name: 'Replay AI bot' });
+  const put = await api.put(`/v1/bots/${botId}/ai`, {
+    enabled: true, baseUrl: llm.baseUrl, model: 'scripted', apiKey: 'sk-replay', allowPrivateNetwork: true,
+    tools: [{ actionId: 'availability', whenToUse: 'free slots' }, { actionId: 'book', whenToUse: 'to book' }],
+  });
+  expect(put.status).toBe(200);
+  expect((await api.post(`/v1/bots/${botId}/publish`)).status).toBe(201);
+  const lastTool = fn((req) => text(`Done: ${[...req.body.messages].reverse().find((m: any) => m.role === 'tool')?.content}`));
+  llm.script(
+    toolCall('availability', { date: '2099-05-05' }),
+    lastTool,
+    toolCall('book', { name: 'Ada', email: 'ada@example.com', date: '2099-05-05', time: '09:00' }),
+    lastTool,
+    text('You are welcome!'),
+  );
+  return botId;
+}
+
+/** Drives the scenarios whose histories are recorded: a flow to the end, a handoff and release, Smart AI, a close. */
+async function recordScenarios(stack: Stack, api: Http, ai: { llm: ScriptedLlm; demoBase: string }): Promise<Record<string, string>> {
   const botId = await publishedFlowBot(api, bookingFlows, { name: 'Replay bot' });
-  const run = async (messages: string[], after?: (id: string) => Promise<void>): Promise<string> => {
-    const start = await api.post('/v1/conversations', { botId, externalUserId: 'replay', contact: { name: 'Ada' }, message: { type: 'text', text: messages[0] } });
+  const run = async (messages: string[], after?: (id: string) => Promise<void>, bot = botId): Promise<string> => {
+    const start = await api.post('/v1/conversations', { botId: bot, externalUserId: 'replay', contact: { name: 'Ada' }, message: { type: 'text', text: messages[0] } });
     const id = start.body.conversation.id as string;
     for (const text of messages.slice(1)) expect((await api.post(`/v1/conversations/${id}/messages`, { message: { type: 'text', text } })).status).toBe(200);
     await after?.(id);
@@ -54,33 +86,49 @@ async function recordScenarios(stack: Stack, api: Http): Promise<Record<string, 
       expect((await api.post(`/v1/conversations/${id}/release`)).status).toBe(200);
       await api.post(`/v1/conversations/${id}/messages`, { message: { type: 'text', text: 'back to the bot' } });
     }),
+    'smart-ai-booking': await run(['Anything free on 5 May 2099?', 'Book it for me, ada@example.com', 'yes', 'thanks'], undefined, await smartAiBot(api, ai.llm, ai.demoBase)),
   };
 }
 
 describe('workflow replay', () => {
   let stack: Stack;
   let api: Http;
+  let llm: ScriptedLlm;
+  let demo: Server;
+  let demoBase: string;
   beforeAll(async () => {
+    llm = await startScriptedLlm();
+    demo = createDemoApi({ token: 'replay-token' }).app.listen(0, '127.0.0.1');
+    await new Promise((r) => demo.once('listening', r));
+    demoBase = `http://127.0.0.1:${(demo.address() as AddressInfo).port}`;
     stack = await startStack();
     ({ api } = await signUp(stack.baseUrl));
   });
-  afterAll(() => stack?.stop());
+  afterAll(async () => {
+    await stack?.stop();
+    await llm?.close();
+    await new Promise((r) => demo?.close(r));
+  });
 
   const replay = async (histories: { workflowId: string; history: unknown }[]): Promise<string[]> => {
     const failures: string[] = [];
     const results = Worker.runReplayHistories(
       { workflowBundle: { codePath: testEnv('PARLEY_TEST_WORKFLOW_BUNDLE') }, replayName: 'parley-replay' },
-      histories.map(({ workflowId, history }) => ({ workflowId, history })),
+      // The recorded run's own id where the history holds it: child workflow ids derive from it.
+      histories.map(({ workflowId, history }) => ({ workflowId: (history as any)?.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowId ?? workflowId, history })),
     );
     for await (const result of results) if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
     return failures;
   };
 
   it('replays freshly recorded conversations (and records them on request)', async () => {
-    const recorded = await recordScenarios(stack, api);
-    if (process.env.RECORD_HISTORIES) {
+    const recorded = await recordScenarios(stack, api, { llm, demoBase });
+    const only = process.env.RECORD_HISTORIES;
+    if (only) {
       fs.mkdirSync(FIXTURES, { recursive: true });
-      for (const [name, json] of Object.entries(recorded)) fs.writeFileSync(path.join(FIXTURES, `${name}.json`), `${json}\n`);
+      for (const [name, json] of Object.entries(recorded)) {
+        if (only === '1' || only.split(',').includes(name)) fs.writeFileSync(path.join(FIXTURES, `${name}.json`), `${json}\n`);
+      }
     }
     const failures = await replay(Object.entries(recorded).map(([name, json]) => ({ workflowId: name, history: JSON.parse(json) })));
     expect(failures).toEqual([]);

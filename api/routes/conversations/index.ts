@@ -2,6 +2,7 @@ import { Router } from 'express';
 import type { ApiDeps } from '../../deps';
 import { sendAgentMessage } from './agent-message';
 import { closeConversation } from './close';
+import { confirmAction } from './confirm';
 import { getConversation, listConversations, listMessages } from './read';
 import { releaseConversation } from './release';
 import { sendMessage } from './send-message';
@@ -15,6 +16,7 @@ export function conversationsRouter(deps: ApiDeps): Router {
   router.get('/v1/conversations/:id', getConversation(deps));
   router.post('/v1/conversations/:id/messages', sendMessage(deps));
   router.get('/v1/conversations/:id/messages', listMessages(deps));
+  router.post('/v1/conversations/:id/confirm', confirmAction(deps));
   router.post('/v1/conversations/:id/close', closeConversation(deps));
   router.post('/v1/conversations/:id/release', releaseConversation(deps));
   router.post('/v1/conversations/:id/agent-messages', sendAgentMessage(deps));

@@ -61,8 +61,9 @@ export function sendMessage(deps: ApiDeps): RequestHandler {
   };
 
   async function storedTurn(conversationId: string, messageId: string): Promise<TurnResult | undefined> {
-    const visitor = await Message.findOne({ _id: messageId, conversationId }, { _id: 1 }).lean();
-    if (!visitor) return undefined;
+    const visitor = await Message.findOne({ _id: messageId, conversationId }, { _id: 1, pending: 1 }).lean();
+    // A pending message's turn is still running (an interim reply was written): the Update answers it.
+    if (!visitor || visitor.pending) return undefined;
     const replies = await Message.find({ conversationId, inReplyTo: messageId }).sort({ seq: 1 }).lean();
     return { messageId, replies: replies.map((r) => ({ ...messageView(r), role: 'bot' as const })) };
   }

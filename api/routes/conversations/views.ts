@@ -23,5 +23,7 @@ export const messageView = (m: MessageDoc): MessageView => ({
   type: m.type,
   text: m.text,
   ...(m.choices?.length ? { choices: m.choices } : {}),
+  ...(m.sources?.length ? { sources: m.sources } : {}),
+  ...(m.confirmation ? { confirmation: m.confirmation } : {}),
   createdAt: m.createdAt.toISOString(),
 });

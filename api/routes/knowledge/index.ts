@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { KnowledgeIndexCache } from '../../../core/knowledge/search';
 import type { ApiDeps } from '../../deps';
+import { analyzeConversation } from './analyze';
 import { approveDraft, discardDraft, listDrafts } from './drafts';
 import { importItems } from './import';
 import { createItem, deleteItem, getItem, listItems, updateItem } from './items';
@@ -19,6 +20,7 @@ export function knowledgeRouter(deps: ApiDeps): Router {
   // The fixed paths first: `/v1/knowledge/:id` would otherwise take `search`, `import` and `drafts` as ids.
   router.get('/v1/knowledge/search', searchItems(deps, cache));
   router.post('/v1/knowledge/import', importItems(deps));
+  router.post('/v1/knowledge/analyze', analyzeConversation(deps));
   router.get('/v1/knowledge/drafts', listDrafts(deps));
   router.post('/v1/knowledge/drafts/:id/approve', approveDraft(deps));
   router.post('/v1/knowledge/drafts/:id/discard', discardDraft(deps));

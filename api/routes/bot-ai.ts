@@ -1,0 +1,105 @@
+/**
+ * A bot's Smart AI settings: `GET/PUT/DELETE /v1/bots/:id/ai`. The provider key is write-only: sealed
+ * on the bot (bound to its id), shown as `••••`, opened only by the worker's `completeChat` activity.
+ * Publishing freezes the settings, the tools' definitions and their JSON Schemas into the version.
+ */
+import { Router } from 'express';
+import { z } from 'zod';
+import { AiSettingsBody, type AiSettings, type AiSnapshot, type AiToolSnapshot } from '../../models/ai.schema';
+import { aiKeyOwner, type BotDoc } from '../../models/bot.model';
+import { actionToolShape, BUILTIN_TOOL_NAMES, type ToolEndpoint } from '../../core/ai/tools';
+import { callerOf } from '../auth';
+import type { ApiDeps } from '../deps';
+import { AppError } from '../errors';
+import { parse } from '../validate';
+
+const IdParams = z.object({ id: z.string().min(1).max(64) });
+const MASK = '••••';
+
+export const aiView = (bot: Pick<BotDoc, 'ai' | 'aiKeySealed'>) => (bot.ai ? { ...bot.ai, apiKey: bot.aiKeySealed ? MASK : null } : null);
+
+/** The account's action definitions and the endpoints they use, for tool shapes. */
+async function loadActions(deps: ApiDeps, accountId: string, actionIds: string[]) {
+  const actions = await deps.Action.find({ accountId, actionId: { $in: actionIds } }).lean();
+  const endpointIds = [...new Set(actions.flatMap((a) => a.steps.flatMap((s) => [s.endpointId, ...(s.compensation ? [s.compensation.endpointId] : [])])))];
+  const endpoints = await deps.Endpoint.find({ accountId, _id: { $in: endpointIds } }, { parameters: 1, sideEffects: 1 }).lean();
+  return { actions: new Map(actions.map((a) => [a.actionId, a])), endpoints: new Map<string, ToolEndpoint>(endpoints.map((e) => [e._id, e])) };
+}
+
+/** Problems with the tools a bot offers the model, as `{ path, message }` details. */
+async function toolIssues(deps: ApiDeps, accountId: string, settings: AiSettings) {
+  const { actions, endpoints } = await loadActions(deps, accountId, settings.tools.map((t) => t.actionId));
+  const issues: { path: string; message: string }[] = [];
+  settings.tools.forEach((tool, i) => {
+    const path = `body.tools.${i}.actionId`;
+    const action = actions.get(tool.actionId);
+    if (BUILTIN_TOOL_NAMES.includes(tool.actionId)) issues.push({ path, message: `"${tool.actionId}" is the name of a built-in tool` });
+    else if (!action) issues.push({ path, message: `no action "${tool.actionId}" in this account` });
+    else {
+      const shape = actionToolShape(action, endpoints);
+      if (shape.unfillable.length > 0) {
+        issues.push({ path, message: `the AI cannot fill ${shape.unfillable.map((n) => `"${n}"`).join(', ')}: give those endpoint parameters source "llm", "contact" or "constant"` });
+      }
+    }
+  });
+  return issues;
+}
+
+/** What a published version carries of Smart AI, and the action definitions its tools run. */
+export async function aiSnapshotOf(deps: ApiDeps, accountId: string, bot: BotDoc): Promise<{ ai?: AiSnapshot; toolActionIds: string[] }> {
+  if (!bot.ai) return { toolActionIds: [] };
+  const ai = bot.ai;
+  const { actions, endpoints } = await loadActions(deps, accountId, ai.tools.map((t) => t.actionId));
+  const tools: AiToolSnapshot[] = [];
+  for (const tool of ai.tools) {
+    const action = actions.get(tool.actionId);
+    if (!action) continue; // deleted since: the model is simply not offered it
+    const shape = actionToolShape(action, endpoints);
+    const description = [tool.whenToUse, action.description].filter(Boolean).join(' ');
+    tools.push({ name: tool.actionId, actionId: tool.actionId, description, parameters: shape.parameters, sideEffects: shape.sideEffects });
+  }
+  const flows = ai.flowsAsTools ? (bot.flows?.flows ?? []).map((f) => ({ id: f.id, name: f.name, description: f.description ?? '' })) : [];
+  const { tools: _settingsTools, flowsAsTools: _flowsAsTools, ...rest } = ai;
+  return { ai: { ...rest, tools, flows }, toolActionIds: tools.map((t) => t.actionId) };
+}
+
+export function botAiRouter(deps: ApiDeps): Router {
+  const router = Router();
+  const { Bot, secrets } = deps;
+
+  const findBot = async (accountId: string, id: string) => {
+    const bot = await Bot.findOne({ _id: id, accountId }, { ai: 1, aiKeySealed: 1 }).lean();
+    if (!bot) throw AppError.notFound('bot');
+    return bot;
+  };
+
+  router.get('/v1/bots/:id/ai', async (req, res) => {
+    const { id } = parse(IdParams, req.params, 'params');
+    res.json({ ai: aiView(await findBot(callerOf(res).accountId, id)) });
+  });
+
+  router.put('/v1/bots/:id/ai', async (req, res) => {
+    const { id } = parse(IdParams, req.params, 'params');
+    const { apiKey, ...settings } = parse(AiSettingsBody, req.body);
+    const accountId = callerOf(res).accountId;
+    await findBot(accountId, id);
+    const issues = await toolIssues(deps, accountId, settings);
+    if (issues.length > 0) throw new AppError(400, 'invalid_ai_settings', issues[0]!.message, issues);
+    const set: Record<string, unknown> = { ai: settings, updatedAt: new Date() };
+    // Omitted: keep the stored key; null: remove it; a value: seal it, bound to this bot.
+    if (apiKey !== undefined) set.aiKeySealed = apiKey === null ? null : secrets.seal(apiKey, aiKeyOwner(id));
+    const bot = await Bot.findOneAndUpdate({ _id: id, accountId }, { $set: set }, { new: true }).lean();
+    if (!bot) throw AppError.notFound('bot');
+    res.json({ ai: aiView(bot) });
+  });
+
+  router.delete('/v1/bots/:id/ai', async (req, res) => {
+    const { id } = parse(IdParams, req.params, 'params');
+    const accountId = callerOf(res).accountId;
+    const done = await Bot.updateOne({ _id: id, accountId }, { $unset: { ai: 1, aiKeySealed: 1 }, $set: { updatedAt: new Date() } });
+    if (done.matchedCount === 0) throw AppError.notFound('bot');
+    res.status(204).end();
+  });
+
+  return router;
+}

@@ -1,0 +1,43 @@
+import type { RequestHandler } from 'express';
+import { ConfirmBody, type TurnResult } from '../../../models/conversation.schema';
+import { confirmUpdate, conversationWorkflowId } from '../../../workflows/definitions';
+import { callerOf } from '../../auth';
+import type { ApiDeps } from '../../deps';
+import { AppError } from '../../errors';
+import { randomClientMessageId, visitorMessageId } from '../../ids';
+import { conversationUpdateError, isWaitExpired } from '../../temporal-errors';
+import { parse } from '../../validate';
+import { ConversationParams } from './send-message';
+
+/**
+ * `POST /v1/conversations/:id/confirm`: the visitor approves (or declines) the action Smart AI proposed,
+ * naming its confirmation id and argsHash; a changed or stale confirmation is 409 `confirmation_mismatch`.
+ * Answers with the bot's replies, like a message (a Temporal Update; same clientMessageId → same answer).
+ */
+export function confirmAction(deps: ApiDeps): RequestHandler {
+  const { Conversation, temporal, config } = deps;
+  return async (req, res) => {
+    const { id } = parse(ConversationParams, req.params, 'params');
+    const body = parse(ConfirmBody, req.body);
+    const conversation = await Conversation.findOne({ _id: id, accountId: callerOf(res).accountId }, { status: 1 }).lean();
+    if (!conversation) throw AppError.notFound('conversation');
+    if (conversation.status === 'closed') throw new AppError(409, 'conversation_closed', 'the conversation is closed; start a new one');
+    const messageId = visitorMessageId(id, body.clientMessageId ?? randomClientMessageId());
+    let turn: TurnResult;
+    try {
+      turn = await temporal.withDeadline(Date.now() + config.REPLY_WAIT_MS, () =>
+        temporal.workflow.getHandle(conversationWorkflowId(id)).executeUpdate(confirmUpdate, {
+          args: [{ messageId, confirmationId: body.confirmationId, argsHash: body.argsHash, approved: body.approved }],
+          updateId: messageId,
+        }),
+      );
+    } catch (error) {
+      if (isWaitExpired(error)) {
+        res.status(202).json({ messageId, status: 'pending', replies: [] });
+        return;
+      }
+      throw conversationUpdateError(error) ?? error;
+    }
+    res.status(200).json({ messageId: turn.messageId, replies: turn.replies });
+  };
+}

@@ -24,6 +24,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { DATA_DIR, InfraError, ROOT, SEARCH_ATTRIBUTES, startFerretDb, startTemporal, waitForTemporal } from './lib/infra';
 import { DEMO_BOT, seedDemo, SeedError } from './lib/seed';
+import { demoAiFromEnv } from './lib/demo-ai';
 import { createDemoApi } from './demo-api/app';
 import { SecretBox } from '../models/secret-box';
 
@@ -434,15 +435,17 @@ async function main(): Promise<void> {
 
   say(`seeding the demo account and bot through the API (credentials in ${rel(DEMO_FILE)}) ...`);
   const apiUrl = `http://localhost:${port}`;
+  const ai = demoAiFromEnv();
   const demo = await seedDemo({
     baseUrl: `http://127.0.0.1:${port}`,
     stateFile: DEMO_FILE,
     demoApi: { baseUrl: demoApiUrl, token: demoToken, secretKeys: env.PARLEY_SECRET_KEYS ?? '' },
     log: (m) => say(`  ${m}`),
+    ai,
   });
   if (stopping) return;
 
-  printBanner({ apiUrl, demoApiUrl, temporal: tc, mongodb: db, demo, seconds: (Date.now() - t0) / 1000 });
+  printBanner({ apiUrl, demoApiUrl, temporal: tc, mongodb: db, demo, seconds: (Date.now() - t0) / 1000, ai: ai ? `on: ${ai.model} at ${ai.baseUrl}` : undefined });
 }
 
 /** `text` as one shell word: single-quoted, a quote inside written as '\'' (e.g. the one in "I'd"). */
@@ -462,6 +465,8 @@ function printBanner(info: {
   mongodb: { uri: string; how: string };
   demo: { apiKey: string; accountId: string; botId: string; email: string; actions: string[] };
   seconds: number;
+  /** How Smart AI is set up, or undefined when it is off. */
+  ai?: string;
 }): void {
   const { apiUrl, demoApiUrl, demo } = info;
   const auth = `-H "Authorization: Bearer ${demo.apiKey}"`;
@@ -487,6 +492,9 @@ function printBanner(info: {
     ` Demo API key         ${demo.apiKey}`,
     ` Demo bot id          ${demo.botId}`,
     ` Seed                 ${demo.actions.join('; ')}`,
+    info.ai
+      ? ` Smart AI             ${info.ai} (messages no flow takes are answered by the model, which can call the demo actions)`
+      : ' Smart AI             off: set PARLEY_LLM_BASE_URL (and PARLEY_LLM_API_KEY, PARLEY_LLM_MODEL) and restart to turn it on (README: "Smart AI")',
     ` Credentials files    ${rel(DEMO_FILE)}, ${rel(DEMO_API_TOKEN_FILE)} (delete .data/ to start from scratch)`,
     rule,
     '',
@@ -511,6 +519,7 @@ function printBanner(info: {
     `curl -sS ${apiUrl}/v1/conversations/$CONV/messages ${auth}`,
     '',
     '# Also try a conversation starting with "order status" (order 1001, billing email ada@example.com), or "human".',
+    ...(info.ai ? ['# With Smart AI on, ask freely: "Is anything free next Saturday?", "What are your opening hours?", "Where can I park?"'] : []),
     rule,
     '',
   ];

@@ -18,6 +18,7 @@ import { DEMO_ACTIONS, DEMO_BOT, DEMO_CONNECTION_NAME, DEMO_ENDPOINTS, DEMO_FLOW
 export const DEMO_EMAIL = 'demo@parley.dev';
 
 export { DEMO_ACTIONS, DEMO_BOT, DEMO_CONNECTION_NAME, DEMO_ENDPOINTS, DEMO_FLOWS } from './demo-bot';
+import { DEMO_KNOWLEDGE, demoAiSettings, type DemoAiProvider } from './demo-ai';
 
 /** What `.data/demo.json` holds. */
 export interface DemoCredentials {
@@ -84,7 +85,7 @@ interface BotView {
 type Log = (message: string) => void;
 
 /** Creates or reuses the demo account, key, booking API connection (endpoints, actions) and bot through the API at `baseUrl`. */
-export async function seedDemo(options: { baseUrl: string; stateFile: string; demoApi: DemoApiTarget; log: Log }): Promise<SeedResult> {
+export async function seedDemo(options: { baseUrl: string; stateFile: string; demoApi: DemoApiTarget; log: Log; ai?: DemoAiProvider }): Promise<SeedResult> {
   const { baseUrl, stateFile, demoApi, log } = options;
   const actions: string[] = [];
 
@@ -192,6 +193,10 @@ export async function seedDemo(options: { baseUrl: string; stateFile: string; de
   // The guided flows: saved every time (idempotent); the API answers with them as stored.
   const flows = expect(await call('PUT', `/v1/bots/${botId}/flows`, apiKey, DEMO_FLOWS), [200], 'saving the demo flows');
 
+  // Smart AI: on with the provider from the environment, off without one; the knowledge base either way.
+  await ensureKnowledge();
+  const aiChanged = await ensureAi(botId);
+
   // 4. Publish unless the latest published version already holds exactly the demo settings, flows and
   // actions (a version freezes the definitions of the actions its flows call, endpoint ids included).
   const versions = expect(await call('GET', `/v1/bots/${botId}/versions`, apiKey), [200], 'listing the demo bot versions');
@@ -200,7 +205,9 @@ export async function seedDemo(options: { baseUrl: string; stateFile: string; de
   if (latest) {
     if (!(Object.keys(DEMO_BOT) as (keyof typeof DEMO_BOT)[]).every((field) => latest.snapshot[field] === DEMO_BOT[field])) stale.push('settings');
     if (JSON.stringify(latest.snapshot.flows) !== JSON.stringify(flows)) stale.push('flows');
-    if (canonical(latest.snapshot.actions ?? {}) !== canonical(wanted)) stale.push('actions');
+    // Publishing adds each step's retry policy (from its endpoint, which ensureEndpoints keeps): not compared.
+    if (canonical(withoutRetries(latest.snapshot.actions ?? {})) !== canonical(wanted)) stale.push('actions');
+    if (aiChanged || Boolean(latest.snapshot.ai) !== Boolean(options.ai)) stale.push('Smart AI settings');
   }
   if (latest && stale.length === 0) {
     actions.push(`bot already published as version ${latest.version}`);
@@ -211,6 +218,32 @@ export async function seedDemo(options: { baseUrl: string; stateFile: string; de
   }
 
   return { apiKey, accountId: state.accountId, botId, email: state.email, connectionId: connection.id, actions };
+
+  /** The demo knowledge items, created when missing (matched by title). */
+  async function ensureKnowledge(): Promise<void> {
+    const existing = new Set((await listAll<{ id: string; title: string }>('/v1/knowledge', 'listing knowledge items')).map((k) => k.title));
+    const missing = DEMO_KNOWLEDGE.filter((k) => !existing.has(k.title));
+    if (missing.length === 0) return;
+    expect(await call('POST', '/v1/knowledge/import', apiKey, { items: missing }), [201], 'importing the demo knowledge base');
+    actions.push(`imported ${missing.length} knowledge items`);
+  }
+
+  /** Brings the bot's Smart AI settings to what the environment asks for; true when they changed. */
+  async function ensureAi(id: string): Promise<boolean> {
+    const current = expect(await call('GET', `/v1/bots/${id}/ai`, apiKey), [200], 'reading the demo bot AI settings').ai as Record<string, unknown> | null;
+    if (!options.ai) {
+      if (!current) return false;
+      expect(await call('DELETE', `/v1/bots/${id}/ai`, apiKey), [204], 'turning Smart AI off');
+      actions.push('Smart AI turned off');
+      return true;
+    }
+    const wantedAi = demoAiSettings(options.ai);
+    const saved = expect(await call('PUT', `/v1/bots/${id}/ai`, apiKey, { ...wantedAi, apiKey: options.ai.apiKey ?? null }), [200], 'saving the demo bot AI settings').ai as Record<string, unknown>;
+    const same = current !== null && canonical({ ...current, apiKey: null }) === canonical({ ...saved, apiKey: null }) && current.apiKey === saved.apiKey;
+    actions.push(`Smart AI on (${options.ai.model} at ${options.ai.baseUrl})`);
+    // The key is write-only: a changed key cannot be seen, but it is used live (not frozen into versions).
+    return !same;
+  }
 
   /** What the connection's credentials were last set to, as a hash; a different one means PATCHing them. */
   function fingerprint(connectionId: string): string {
@@ -335,6 +368,16 @@ function sameAction(action: ActionView, body: ActionBody): boolean {
 }
 
 /** JSON with object keys sorted, so two equal values compare equal whatever their key order. */
+/** A version's actions without the step retry policies publishing fills in. */
+function withoutRetries(actions: unknown): unknown {
+  return Object.fromEntries(
+    Object.entries(actions as Record<string, { steps?: Record<string, unknown>[] }>).map(([id, action]) => [
+      id,
+      { ...action, steps: (action.steps ?? []).map(({ retry: _retry, ...step }) => step) },
+    ]),
+  );
+}
+
 function canonical(value: unknown): string {
   const sort = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(sort);

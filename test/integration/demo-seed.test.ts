@@ -1,0 +1,85 @@
+/**
+ * The demo `npm run dev` seeds, with and without Smart AI: seeded through the real API against the demo
+ * booking API on 127.0.0.1 and the scripted LLM standing in for PARLEY_LLM_BASE_URL. With a provider the
+ * demo bot answers free-form questions through its actions and knowledge base while its flows keep
+ * working; without one Smart AI is off. A second seed with nothing changed publishes nothing.
+ */
+import fs from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { createDemoApi, type DemoApiState } from '../../scripts/demo-api/app';
+import { demoAiFromEnv, isLocalProvider } from '../../scripts/lib/demo-ai';
+import { seedDemo } from '../../scripts/lib/seed';
+import { http, startStack, type Stack } from '../harness';
+import { fn, startScriptedLlm, text, toolCall, type ScriptedLlm } from '../llm-server';
+
+let stack: Stack;
+let llm: ScriptedLlm;
+let demoServer: Server;
+let demo: DemoApiState;
+let demoBase: string;
+const stateFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'parley-seed-')), 'demo.json');
+
+beforeAll(async () => {
+  llm = await startScriptedLlm();
+  const demoApi = createDemoApi({ token: 'seed-token' });
+  demo = demoApi.state;
+  demoServer = demoApi.app.listen(0, '127.0.0.1');
+  await new Promise((r) => demoServer.once('listening', r));
+  demoBase = `http://127.0.0.1:${(demoServer.address() as AddressInfo).port}`;
+  stack = await startStack({ api: { REPLY_WAIT_MS: '30000' } });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  await llm?.close();
+  await new Promise((r) => demoServer?.close(r));
+});
+
+const seed = (ai?: { baseUrl: string; apiKey?: string; model: string }) =>
+  seedDemo({ baseUrl: stack.baseUrl, stateFile, demoApi: { baseUrl: demoBase, token: 'seed-token', secretKeys: stack.secretKeys }, log: () => undefined, ai });
+
+describe('the demo seed', () => {
+  it('reads the provider from the environment', () => {
+    expect(demoAiFromEnv({})).toBeUndefined();
+    expect(demoAiFromEnv({ PARLEY_LLM_BASE_URL: 'http://localhost:11434/v1', PARLEY_LLM_MODEL: 'llama3.1' })).toEqual({ baseUrl: 'http://localhost:11434/v1', model: 'llama3.1' });
+    expect(demoAiFromEnv({ PARLEY_LLM_BASE_URL: 'https://api.openai.com/v1', PARLEY_LLM_API_KEY: 'sk-x' })).toEqual({ baseUrl: 'https://api.openai.com/v1', apiKey: 'sk-x', model: 'gpt-4o-mini' });
+    expect(isLocalProvider('http://localhost:11434/v1')).toBe(true);
+    expect(isLocalProvider('https://api.openai.com/v1')).toBe(false);
+  });
+
+  it('turns Smart AI on with a provider: free-form questions use the actions and knowledge, flows still work', async () => {
+    const result = await seed({ baseUrl: llm.baseUrl, apiKey: 'sk-demo-key', model: 'scripted' });
+    const api = http(stack.baseUrl, result.apiKey);
+    const ai = (await api.get(`/v1/bots/${result.botId}/ai`)).body.ai;
+    expect(ai).toMatchObject({ enabled: true, model: 'scripted', apiKey: '••••', allowPrivateNetwork: true });
+    expect(ai.tools.map((t: any) => t.actionId)).toEqual(['check_availability', 'create_booking', 'order_status']);
+    expect((await api.get('/v1/knowledge/search?q=parking')).body.items[0].title).toBe('Parking');
+
+    llm.script(toolCall('check_availability', { date: '2099-12-05' }), fn((req) => text(`Free at ${JSON.parse(req.body.messages.at(-1).content).data.first_slot}.`)));
+    const start = await api.post('/v1/conversations', { botId: result.botId, externalUserId: 'v', message: { type: 'text', text: 'Anything free on 5 December 2099?' } });
+    expect(start.status).toBe(201);
+    expect(start.body.replies.map((r: any) => r.text).slice(1)).toEqual(['Let me check that for you…', 'Free at 09:00.']);
+    expect(demo.requests.some((r) => r.path === '/availability')).toBe(true);
+    const id = start.body.conversation.id;
+    const flow = await api.post(`/v1/conversations/${id}/messages`, { message: { type: 'text', text: 'I want to book' } });
+    expect(flow.body.replies[0].text).toMatch(/What's your name\?/);
+
+    // Nothing changed: nothing is published again.
+    const again = await seed({ baseUrl: llm.baseUrl, apiKey: 'sk-demo-key', model: 'scripted' });
+    expect(again.actions.join('; ')).toMatch(/already published/);
+  });
+
+  it('turns Smart AI off without a provider', async () => {
+    const result = await seed();
+    const api = http(stack.baseUrl, result.apiKey);
+    expect((await api.get(`/v1/bots/${result.botId}/ai`)).body.ai).toBeNull();
+    expect(result.actions.join('; ')).toMatch(/Smart AI turned off.*published bot/);
+    const requests = llm.requests.length;
+    const start = await api.post('/v1/conversations', { botId: result.botId, externalUserId: 'w', message: { type: 'text', text: 'What is the meaning of life?' } });
+    expect(start.body.replies.at(-1).text).toMatch(/Sorry, I can only book/);
+    expect(llm.requests.length).toBe(requests);
+  });
+});

@@ -17,8 +17,10 @@ export function createApp(deps: ApiDeps): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.set('query parser', 'simple'); // flat strings only: `?status[$ne]=x` stays a harmless unknown key
+  const auth = createAuthenticator(deps.ApiKey);
   // A knowledge import (up to 500 items) has its own larger body limit; every other route keeps 64 kB.
-  app.post('/v1/knowledge/import', knowledgeImportJson);
+  // The caller is authenticated first, so an anonymous client cannot make the API read 5 MB.
+  app.post('/v1/knowledge/import', auth.middleware, knowledgeImportJson);
   app.use(express.json({ limit: '64kb', strict: true }));
 
   app.get('/healthz', (_req, res) => {
@@ -26,7 +28,6 @@ export function createApp(deps: ApiDeps): Express {
   });
   app.use(signupRouter(deps));
 
-  const auth = createAuthenticator(deps.ApiKey);
   app.use('/v1', auth.middleware);
   app.use(accountRouter(deps, auth));
   app.use(botsRouter(deps));

@@ -30,6 +30,7 @@ import type {
   VisitorMessageArgs,
 } from '../models/conversation.schema';
 import type { SavedMessage } from '../activities/transcript';
+import { trimMemory } from '../core/ai/prompt';
 import { readYesNo } from '../core/answers/yes-no';
 import { initialFlowState, interpret, type FlowContext, type FlowInput, type FlowState, type FlowStep } from '../core/flows/interpreter';
 import type { BotFlows, VariableValue } from '../models/flow.schema';
@@ -238,7 +239,7 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
     // State moves only once the turn is durable, so a failed write never leaves a gap in `seq`.
     commitStatus(status(flowState));
     state.flow = flowState;
-    if (ai) state.ai = ai;
+    if (ai) state.ai = { ...ai, memory: trimMemory(ai.memory) };
     state.greeted = true;
     state.lastActivityAt = at;
     lastActivityMs = Date.now();

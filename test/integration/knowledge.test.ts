@@ -4,7 +4,8 @@
  * changes, idempotent draft saving, and approving or discarding drafts.
  */
 import { createKnowledgeActivities } from '../../activities/knowledge';
-import { signUp, startStack, type Http, type Stack } from '../harness';
+import { KNOWLEDGE_LIMITS } from '../../models/knowledge.schema';
+import { http, signUp, startStack, type Http, type Stack } from '../harness';
 
 let stack: Stack;
 let api: Http;
@@ -170,6 +171,11 @@ describe('knowledge import', () => {
     expect((await api.post('/v1/knowledge', { title: 't', content: 'x'.repeat(100 * 1024) })).status).toBe(413);
   });
 
+  it('authenticates an import before reading its body', async () => {
+    const anonymous = await http(stack.baseUrl).raw('POST', '/v1/knowledge/import', JSON.stringify({ items: manyItems(400, 'anon') }));
+    expect([anonymous.status, anonymous.body.code]).toEqual([401, 'unauthorized']);
+  });
+
   it('removes a partly written batch when the insert fails', async () => {
     const before = await countItems(accountId);
     const model = stack.deps.KnowledgeItem;
@@ -260,5 +266,20 @@ describe('knowledge drafts', () => {
     expect((await api.get('/v1/knowledge/drafts?status=approved')).body.data.map((d: any) => d.id)).toEqual([sundays]);
     expect((await other.get('/v1/knowledge/drafts')).body.data).toEqual([]);
     expect((await api.get('/v1/knowledge/drafts?status=pending')).status).toBe(400);
+  });
+});
+
+describe('the item limit', () => {
+  it('keeps an account within its item limit', async () => {
+    const full = await signUp(stack.baseUrl, 'Full Co');
+    const now = new Date();
+    await stack.deps.KnowledgeItem.insertMany(
+      Array.from({ length: KNOWLEDGE_LIMITS.itemsPerAccount - 1 }, (_, i) => ({ _id: `kb_fill${i}`, accountId: full.accountId, title: `t${i}`, content: 'c', category: null, tags: [], source: { kind: 'api' }, createdAt: now, updatedAt: now })),
+    );
+    const tooMany = await full.api.post('/v1/knowledge/import', { items: manyItems(2, 'cap') });
+    expect([tooMany.status, tooMany.body.code, tooMany.body.details]).toEqual([409, 'knowledge_limit_reached', { limit: KNOWLEDGE_LIMITS.itemsPerAccount, count: KNOWLEDGE_LIMITS.itemsPerAccount - 1, adding: 2 }]);
+    expect((await full.api.post('/v1/knowledge', { title: 'last', content: 'one' })).status).toBe(201);
+    expect((await full.api.post('/v1/knowledge', { title: 'over', content: 'the limit' })).body.code).toBe('knowledge_limit_reached');
+    expect(await countItems(full.accountId)).toBe(KNOWLEDGE_LIMITS.itemsPerAccount);
   });
 });

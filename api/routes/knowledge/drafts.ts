@@ -8,6 +8,7 @@ import { AppError } from '../../errors';
 import { newId } from '../../ids';
 import { page, PageQuery } from '../../pagination';
 import { parse } from '../../validate';
+import { ensureRoom } from './room';
 import { KnowledgeParams } from './items';
 import { knowledgeDraftView, knowledgeItemView } from './views';
 
@@ -58,6 +59,7 @@ export function approveDraft(deps: ApiDeps): RequestHandler {
       tags: edits.tags ?? [],
     });
 
+    await ensureRoom(deps, accountId, 1);
     const now = new Date();
     const itemId = newId('kb');
     const claimed = await deps.KnowledgeDraft.findOneAndUpdate(

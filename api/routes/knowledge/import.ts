@@ -7,6 +7,7 @@ import type { ApiDeps } from '../../deps';
 import { AppError } from '../../errors';
 import { newId } from '../../ids';
 import { parse } from '../../validate';
+import { ensureRoom } from './room';
 
 /**
  * The import route's own JSON parser: 500 real items do not fit the app's 64 kB limit. Mounted on this
@@ -58,6 +59,7 @@ export function importItems(deps: ApiDeps): RequestHandler {
     }
 
     const accountId = callerOf(res).accountId;
+    await ensureRoom(deps, accountId, valid.length);
     const importId = newId('kbi');
     const now = new Date();
     const ids = batchIds(valid.length);

@@ -8,6 +8,7 @@ import { AppError } from '../../errors';
 import { newId } from '../../ids';
 import { page, PageQuery } from '../../pagination';
 import { parse } from '../../validate';
+import { ensureRoom } from './room';
 import { knowledgeItemView } from './views';
 
 const ListQuery = z.strictObject({ ...PageQuery, category: z.string().trim().min(1).max(KNOWLEDGE_LIMITS.category).optional() });
@@ -30,6 +31,7 @@ export function createItem(deps: ApiDeps): RequestHandler {
       createdAt: now,
       updatedAt: now,
     };
+    await ensureRoom(deps, accountId, 1);
     await deps.KnowledgeItem.create(item);
     await bumpKnowledgeRevision(deps, accountId);
     res.status(201).json({ item: knowledgeItemView(item) });

@@ -24,6 +24,21 @@ describe('text', () => {
 });
 
 describe('email', () => {
+  it.each([
+    ['a Kelvin sign', '\u212Aate@example.com'],
+    ['fullwidth letters', '\uFF4Bate@example.com'],
+    ['a zero-width joiner', 'kate@exa\u200Dmple.com'],
+    ['a Cyrillic homoglyph', 'kate@ex\u0430mple.com'],
+    ['a dotless i in the local part', 'k\u0131rk@example.com'],
+  ])('refuses an address with %s instead of folding it to ASCII', (_what, text) => {
+    expect(answer({ type: 'email' }, text)).toEqual(rejected("That doesn't look like an email address."));
+  });
+  it('keeps a dotless-i domain (a valid Turkish name) apart from the dotted one', () => {
+    expect(answer({ type: 'email' }, 'kate@l\u0131nk.com')).toMatchObject({ ok: true, value: 'kate@xn--lnk-jua.com' });
+  });
+  it('accepts an internationalised domain, storing its ASCII form and showing its Unicode one', () => {
+    expect(answer({ type: 'email' }, 'Ada@bücher.de')).toMatchObject({ ok: true, value: 'ada@xn--bcher-kva.de', display: 'ada@bücher.de' });
+  });
   it('accepts an address and lower-cases it', () => expect(answer({ type: 'email' }, ' Ada.Lovelace@Example.CO.UK ')).toEqual(ok('ada.lovelace@example.co.uk')));
   it('rejects an address without a domain suffix', () => expect(answer({ type: 'email' }, 'ada@localhost')).toEqual(rejected("That doesn't look like an email address.")));
   it('rejects consecutive dots and spaces', () => {

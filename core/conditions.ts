@@ -5,6 +5,7 @@
  */
 import type { Condition } from '../models/flow.schema';
 import type { TemplateVariables } from './template';
+import { foldForComparison } from './email';
 
 type Value = string | number | boolean | null | undefined;
 
@@ -146,5 +147,5 @@ function toBoolean(value: string | number | boolean): boolean | undefined {
 
 function text(value: string | number | boolean): string {
   if (typeof value === 'boolean') return value ? 'yes' : 'no';
-  return String(value).trim().toLowerCase();
+  return foldForComparison(String(value).trim());
 }

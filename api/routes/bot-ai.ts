@@ -88,7 +88,7 @@ export function botAiRouter(deps: ApiDeps): Router {
     const set: Record<string, unknown> = { ai: settings, updatedAt: new Date() };
     // Omitted: keep the stored key; null: remove it; a value: seal it, bound to this bot.
     if (apiKey !== undefined) set.aiKeySealed = apiKey === null ? null : secrets.seal(apiKey, aiKeyOwner(id));
-    const bot = await Bot.findOneAndUpdate({ _id: id, accountId }, { $set: set }, { new: true }).lean();
+    const bot = await Bot.findOneAndUpdate({ _id: id, accountId }, { $set: set }, { returnDocument: 'after' }).lean();
     if (!bot) throw AppError.notFound('bot');
     res.json({ ai: aiView(bot) });
   });

@@ -84,6 +84,7 @@ describe('checkToolArguments', () => {
     ['{"date":"2026-02-30"}', /"date" must be a date/],
     ['{"date":"2026-12-24","party":2.5}', /whole number/],
     ['{"date":"2026-12-24","email":"nope"}', /email address/],
+    ['{"date":"2026-12-24","email":"\u212Aate@example.com"}', /email address/],
     ['{"date":"2026-12-24","kind":"roof"}', /one of: table, bar/],
     ['{"date":"2026-12-24","vip":"yes"}', /true or false/],
     ['{"date":"2026-12-24","ref":{"$gt":""}}', /must be a string/],

@@ -7,6 +7,7 @@
 import type { ToolParameter } from '../../models/ai.schema';
 import type { ActionStep, EndpointParameter } from '../../models/connection.schema';
 import type { VariableValue } from '../../models/flow.schema';
+import { checkEmail } from '../email';
 
 /** Names of Parley's own tools; an action may not take one. */
 export const BUILTIN_TOOLS = { searchKnowledge: 'search_knowledge', startFlow: 'start_flow' } as const;
@@ -85,7 +86,6 @@ export function toolJsonSchema(parameters: ToolParameter[]): Record<string, unkn
 
 export type ToolArguments = { ok: true; values: Record<string, VariableValue> } | { ok: false; error: string };
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const NUMERIC = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 const MAX_ARGUMENTS_TEXT = 20_000;
@@ -132,8 +132,8 @@ function checkValue(p: ToolParameter, value: unknown): VariableValue | undefined
     case 'boolean':
       return typeof value === 'boolean' ? value : undefined;
     case 'email': {
-      const text = typeof value === 'string' ? value.trim() : '';
-      return text.length <= 254 && EMAIL.test(text) ? text : undefined;
+      const checked = typeof value === 'string' ? checkEmail(value) : undefined;
+      return checked?.ok ? checked.address : undefined;
     }
     case 'date': {
       const text = typeof value === 'string' ? value.trim() : '';

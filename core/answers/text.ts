@@ -1,5 +1,6 @@
 /** Free text, email addresses and phone numbers. */
 import type { AnswerSpec } from '../../models/flow.schema';
+import { checkEmail } from '../email';
 import { accept, reject, type AnswerResult } from './result';
 
 type TextSpec = Extract<AnswerSpec, { type: 'text' }>;
@@ -14,27 +15,14 @@ export function parseText(spec: TextSpec, text: string): AnswerResult {
   return accept(value, value);
 }
 
-// Dot-atom local part (RFC 5322 without quoted strings or comments); a domain of LDH labels with a
-// letter TLD. Deliberately stricter than the RFC: it is what real mailboxes look like.
-const LOCAL = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
-const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
-const TLD = /^(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$/;
-
-/** An address such as "Ada@Example.COM"; the value is lower-cased whole ("ada@example.com"). */
+/**
+ * An address such as "Ada@Example.COM", checked as written before anything is folded (core/email.ts):
+ * the value is lower-cased ASCII ("ada@example.com", an IDN domain as its xn-- form), the display keeps
+ * an IDN domain readable.
+ */
 export function parseEmail(text: string): AnswerResult {
-  const value = text.trim().replace(/^mailto:/i, '').replace(/^<(.*)>$/, '$1').toLowerCase();
-  const at = value.lastIndexOf('@');
-  const local = value.slice(0, at);
-  const labels = value.slice(at + 1).split('.');
-  const ok =
-    at > 0 &&
-    value.length <= 254 &&
-    local.length <= 64 &&
-    LOCAL.test(local) &&
-    labels.length >= 2 &&
-    labels.every((l) => LABEL.test(l)) &&
-    TLD.test(labels[labels.length - 1] ?? '');
-  return ok ? accept(value, value) : reject("That doesn't look like an email address.");
+  const checked = checkEmail(text);
+  return checked.ok ? accept(checked.folded, checked.display) : reject(checked.reason);
 }
 
 /**

@@ -101,6 +101,8 @@ describe('renderRequest: values and types', () => {
     expect(typed('boolean', 'Yes')).toBe('true');
     expect(typed('boolean', false)).toBe('false');
     expect(typed('email', ' ann@example.com ')).toBe('ann%40example.com');
+    expect(typed('email', 'Ann@EXAMPLE.com')).toBe('Ann%40example.com');
+    expect(typed('email', 'ann@bücher.de')).toBe('ann%40xn--bcher-kva.de');
     expect(typed('date', '2024-02-29')).toBe('2024-02-29');
     expect(typed('enum', 'gold', { enum: ['gold', 'silver'] })).toBe('gold');
   });
@@ -112,6 +114,10 @@ describe('renderRequest: values and types', () => {
     ['boolean', 'maybe'],
     ['email', 'not-an-email'],
     ['email', 42],
+    ['email', '\u212Aate@example.com'],
+    ['email', 'ann@\uFF45xample.com'],
+    ['email', 'ann@exa\u200Bmple.com'],
+    ['email', '\u0430nn@example.com'],
     ['date', '2023-02-29'],
     ['date', '2024-1-05'],
     ['date', '2024-01-05T00:00:00Z'],

@@ -27,6 +27,22 @@ describe('equals / equals_ignore_case', () => {
   it('compares with an input', () => expect(check({ path: 'email', op: 'equals', input: 'email' }, order, { email: 'Ann@Example.com' })).toBe(true));
   it('is case-sensitive', () => expect(check({ path: 'email', op: 'equals', input: 'email' }, order, { email: 'ann@example.com' })).toBe(false));
   it('equals_ignore_case ignores case', () => expect(check({ path: 'email', op: 'equals_ignore_case', input: 'email' }, order, { email: 'ann@example.com' })).toBe(true));
+  const owner = { email: 'Kate.Kirk@Example.com' };
+  const rule = { path: 'email', op: 'equals_ignore_case' as const, input: 'email' };
+  it.each([
+    ['a Kelvin sign', '\u212Aate.kirk@example.com'],
+    ['a fullwidth letter', 'k\uFF41te.kirk@example.com'],
+    ['a zero-width space', 'kate.kirk@exa\u200Bmple.com'],
+    ['a Cyrillic a', 'k\u0430te.kirk@example.com'],
+    ['a dotless i', 'kate.k\u0131rk@example.com'],
+    ['a sharp s', 'kate.kirk@exa\u00DFmple.com'],
+  ])("equals_ignore_case withholds the data for an input with %s that looks like the owner's email", (_what, email) => {
+    expect(check(rule, owner, { email })).toBe(false);
+  });
+  it('equals_ignore_case withholds the data when the stored email holds the look-alike', () => {
+    expect(check(rule, { email: '\u212Aate.kirk@example.com' }, { email: 'kate.kirk@example.com' })).toBe(false);
+  });
+  it('equals_ignore_case accepts the owner in any ASCII case', () => expect(check(rule, owner, { email: ' KATE.KIRK@example.COM ' })).toBe(true));
   it('equals_ignore_case still needs the same text', () => expect(check({ path: 'email', op: 'equals_ignore_case', input: 'email' }, order, { email: 'bob@example.com' })).toBe(false));
   it('compares numbers with numeric text', () => expect(check({ path: 'total', op: 'equals', input: 'total' }, order, { total: '42.50' })).toBe(true));
   it('compares a boolean with its text', () => expect(check({ path: 'paid', op: 'equals', value: 'true' }, order)).toBe(true));

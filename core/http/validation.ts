@@ -7,7 +7,8 @@
  * - `exists`: actual is present: not missing, not null, not a blank string.
  * - `equals`: scalars only; two numbers (or a number and a numeric string) compare as numbers, anything
  *   else as exact text (`true` equals `"true"`). Objects and arrays never equal anything.
- * - `equals_ignore_case`: as `equals`, text compared lower-cased.
+ * - `equals_ignore_case`: as `equals`, ignoring case safely: email addresses must be valid and canonical
+ *   on both sides (core/email.ts), and no character is folded into a different-looking one.
  * - `contains`: a string actual contains expected as a substring (case-sensitive); an array actual has
  *   an element that `equals` expected. An empty expected never matches.
  * - `regex`: the pattern is the rule's `value` (never an input), on RE2 (linear time, no lookarounds or
@@ -18,6 +19,7 @@
 import { RE2JS } from 're2js';
 import type { ResponseValidation } from '../../models/connection.schema';
 import type { VariableValue } from '../../models/flow.schema';
+import { equalsIgnoreCase } from '../email';
 import { readPath } from './jsonPath';
 
 export type ValidationResult = { ok: true } | { ok: false; message: string };
@@ -42,7 +44,7 @@ function passes(rule: ResponseValidation, body: unknown, inputs: Record<string, 
     case 'equals':
       return isScalar(actual) && equals(actual, expected);
     case 'equals_ignore_case':
-      return isScalar(actual) && String(actual).toLowerCase() === String(expected).toLowerCase();
+      return isScalar(actual) && equalsIgnoreCase(String(actual), String(expected));
     case 'contains':
       if (Array.isArray(actual)) return actual.some((item) => isScalar(item) && equals(item, expected));
       return typeof actual === 'string' && actual.includes(String(expected));

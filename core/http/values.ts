@@ -5,6 +5,7 @@
  */
 import type { EndpointParameter } from '../../models/connection.schema';
 import type { VariableValue } from '../../models/flow.schema';
+import { checkEmail } from '../email';
 
 export type Scalar = string | number | boolean;
 
@@ -23,7 +24,6 @@ export class RequestRenderError extends Error {
 }
 
 const NUMERIC = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 /**
@@ -54,8 +54,9 @@ function coerce(parameter: EndpointParameter, raw: Scalar): Scalar | undefined {
     case 'boolean':
       return toBoolean(raw);
     case 'email': {
-      const text = typeof raw === 'string' ? raw.trim() : '';
-      return text.length <= 254 && EMAIL.test(text) ? text : undefined;
+      // Checked as written (no compatibility, zero-width or look-alike characters), domain lower-cased.
+      const checked = typeof raw === 'string' ? checkEmail(raw) : undefined;
+      return checked?.ok ? checked.address : undefined;
     }
     case 'date': {
       const text = typeof raw === 'string' ? raw.trim() : '';

@@ -212,6 +212,23 @@ describe('API actions in a conversation', () => {
     await say(bad, 'order status');
     await say(bad, '1001');
     expect(await say(bad, 'mallory@example.com')).toEqual(['That email does not match the order.']);
+
+    // Look-alikes of the owner's address (ada@example.com) are refused before any call: a fullwidth
+    // letter, a Cyrillic "а", a zero-width space, a Kelvin sign in the domain. No order data is shown.
+    const ordersBefore = demo.requests.filter((r) => r.path === '/orders/1001').length;
+    for (const spoof of ['\uFF41da@example.com', '\u0430da@example.com', 'ada@exa\u200Bmple.com', 'ada@\u212Aexample.com']) {
+      const conv = await start();
+      await say(conv, 'order status');
+      await say(conv, '1001');
+      const replies = await say(conv, spoof);
+      expect(replies.join(' ')).not.toContain('processing');
+      expect(replies[0]).toMatch(/doesn't look like an email address/);
+    }
+    expect(demo.requests.filter((r) => r.path === '/orders/1001').length).toBe(ordersBefore);
+    // Run Test with a look-alike never sends it either.
+    const test = await api.post(`/v1/connections/${connectionId}/endpoints/${endpoints.order}/test`, { values: { order_id: '1001', email: '\u0430da@example.com' } });
+    expect(test.body.result).toMatchObject({ ok: false, code: 'invalid_value' });
+    expect(JSON.stringify(test.body)).not.toContain('processing');
   });
 
   it('runs a chain that logs in and passes the token to the protected call', async () => {

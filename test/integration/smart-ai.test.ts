@@ -361,6 +361,12 @@ describe('a Smart AI turn', () => {
     const [, denied] = await send(id, 'Status of order 1001? My email is mallory@example.com');
     expect(denied.text).toContain('That email does not match the order.');
     expect(denied.text).not.toContain('processing');
+    // A look-alike of the owner's address (Cyrillic "а") never reaches the business API.
+    const ordersBefore = demo.requests.filter((r) => r.path === '/orders/1001').length;
+    llm.script(toolCall('order_status', { order_id: '1001', email: '\u0430da@example.com' }), echoToolResult);
+    const [spoofed] = await send(id, 'It is \u0430da@example.com');
+    expect(spoofed.text).toContain('must be an email address');
+    expect(demo.requests.filter((r) => r.path === '/orders/1001').length).toBe(ordersBefore);
     llm.script(toolCall('order_status', { order_id: '1001', email: 'ADA@example.com' }), echoToolResult);
     const [, allowed] = await send(id, 'Sorry, it is ADA@example.com');
     expect(allowed.text).toContain('"order_status":"processing"');

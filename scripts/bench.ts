@@ -11,10 +11,22 @@
  * process. The turn with the call less the plain turn is what the call path (a child workflow running
  * the call as an activity) adds to a turn, set beside what the direct call costs.
  *
- * Phases alternate (floor, turns, flow turns, direct calls, turns with a call, floor, ...) over several
- * rounds so that machine noise lands on every side alike. Everything runs on this machine: a Temporal
- * dev server and FerretDB started here (or BENCH_TEMPORAL_ADDRESS / BENCH_MONGODB_URI), the worker, the
- * floor worker and the API as their own processes, and the load generator (with the demo API) in this one.
+ * And Smart AI (scripts/bench/ai-turn.ts): a bot whose model (the tests' scripted OpenAI-compatible
+ * server, test/llm-server.ts, served by this process on 127.0.0.1, about a millisecond a request) calls
+ * one tool, the demo API's availability action, and answers from its result: a turn is two model round
+ * trips (each a completeChat activity), one child apiChainWorkflow calling the demo API, and an interim
+ * reply written before the call. Beside it, a turn the model answers directly (one round trip). The
+ * model is local and instant, so these measure what Parley adds around a model, not a model.
+ *
+ * Phases alternate (floor, turns, flow turns, direct calls, turns with a call, AI turns with a tool, AI
+ * turns without, floor, ...) over several rounds so that machine noise lands on every side alike.
+ * Everything runs on this machine: a Temporal dev server and FerretDB started here (or
+ * BENCH_TEMPORAL_ADDRESS / BENCH_MONGODB_URI), the worker, the floor worker and the API as their own
+ * processes, and the load generator (with the demo APIs and the scripted model) in this one.
+ *
+ * The bench's API waits up to 120 s for a turn's replies (REPLY_WAIT_MS; the default is 10 s, past which
+ * a message POST is answered 202 and the replies come later), so every turn is measured to its replies;
+ * operations slower than 10 s are counted apart in the output.
  *
  * Settings (environment): BENCH_CONCURRENCY="1,20", BENCH_SECONDS=5 (per phase), BENCH_ROUNDS=2.
  */
@@ -23,6 +35,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { setUpAiTurnScenario, type AiTurnScenario } from './bench/ai-turn';
 import { setUpApiCallScenario, type ApiCallScenario } from './bench/api-call';
 import { floorWorkflow, pingUpdate, stopSignal } from './bench/floor-workflow';
 import { SecretBox } from '../models/secret-box';
@@ -31,12 +44,16 @@ import { freePort, ROOT, startFerretDb, startTemporal, type ManagedServer } from
 const concurrencies = (process.env.BENCH_CONCURRENCY ?? '1,20').split(',').map(Number);
 const phaseSeconds = Number(process.env.BENCH_SECONDS ?? 5);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
+/** The API's reply wait in the bench, far above its default (DEFAULT_REPLY_WAIT_MS) so every turn's reply is measured. */
+const BENCH_REPLY_WAIT_MS = 120_000;
+const DEFAULT_REPLY_WAIT_MS = 10_000;
 
 /**
  * The measured phases: the engine floor, a turn the bot answers with its fallback, a guided-flow turn, a
- * direct axios call to the demo API (the connector baseline), a turn whose flow calls that API once.
+ * direct axios call to the demo API (the connector baseline), a turn whose flow calls that API once, a
+ * Smart AI turn whose model calls that API once as a tool, and a Smart AI turn answered without a tool.
  */
-const KINDS = ['floor', 'turn', 'flow', 'direct', 'call'] as const;
+const KINDS = ['floor', 'turn', 'flow', 'direct', 'call', 'ai', 'aiText'] as const;
 type Kind = (typeof KINDS)[number];
 
 /**
@@ -166,8 +183,10 @@ async function main(): Promise<void> {
   const servers: ManagedServer[] = [];
   const children: ChildProcess[] = [];
   let apiCalls: ApiCallScenario | undefined;
+  let aiTurns: AiTurnScenario | undefined;
   const cleanup = async (): Promise<void> => {
     await apiCalls?.close();
+    await aiTurns?.close();
     await Promise.all(
       children.map((child) => (child.exitCode === null ? new Promise((resolve) => {
         child.once('exit', resolve);
@@ -202,7 +221,9 @@ async function main(): Promise<void> {
         // The connector scenario's tenant API is on loopback: the worker must allow private networks.
         startProcess('worker', 'worker/main.ts', { ...common, ALLOW_PRIVATE_NETWORK_CONNECTIONS: 'true' }, 'polling task queue'),
         startProcess('floor worker', 'scripts/bench/floor-worker.ts', { TEMPORAL_ADDRESS: temporalAddress, TASK_QUEUE: 'bench-floor' }, 'polling task queue'),
-        startProcess('api', 'api/main.ts', { ...common, PORT: String(apiPort), HOST: '127.0.0.1' }, 'listening on'),
+        // A turn slower than the API's reply wait would be answered 202 (replies later) and not measured:
+        // the bench waits for every reply, and counts the turns past the default wait apart.
+        startProcess('api', 'api/main.ts', { ...common, PORT: String(apiPort), HOST: '127.0.0.1', REPLY_WAIT_MS: String(BENCH_REPLY_WAIT_MS) }, 'listening on'),
       ])),
     );
     for (const [name, child] of [['worker', children[0]], ['floor-worker', children[1]], ['api', children[2]]] as const) watched.set(name, child!.pid!);
@@ -247,6 +268,11 @@ async function main(): Promise<void> {
     else log(`demo API up; WARNING: request headers differ, call path ${JSON.stringify(apiCalls.headers.callPath)} vs direct ${JSON.stringify(apiCalls.headers.direct)}`);
     const scenario = apiCalls;
 
+    // Smart AI: the scripted model and a demo API in this process, and two bots with Smart AI on.
+    aiTurns = await setUpAiTurnScenario({ base, headers, callers: maxConcurrency });
+    const ai = aiTurns;
+    log('scripted model up; Smart AI turns checked (two model requests and one API call per turn with a tool, one model request without)');
+
     const floorHandles = await Promise.all(
       Array.from({ length: maxConcurrency }, (_, i) => client.workflow.start(floorWorkflow, { taskQueue: 'bench-floor', workflowId: `bench-floor-${Date.now()}-${i}` })),
     );
@@ -282,7 +308,7 @@ async function main(): Promise<void> {
     };
 
     const results = new Map<number, Record<Kind, Sample[]>>();
-    for (const c of concurrencies) results.set(c, { floor: [], turn: [], flow: [], direct: [], call: [] });
+    for (const c of concurrencies) results.set(c, { floor: [], turn: [], flow: [], direct: [], call: [], ai: [], aiText: [] });
     for (let round = 1; round <= rounds; round++) {
       for (const c of concurrencies) {
         log(`round ${round}/${rounds}, ${c} concurrent: floor ...`);
@@ -295,6 +321,10 @@ async function main(): Promise<void> {
         results.get(c)!.direct.push(await scenario.phase(() => load(c, phaseSeconds, scenario.directOp)));
         log(`round ${round}/${rounds}, ${c} concurrent: turns with one API call ...`);
         results.get(c)!.call.push(await scenario.phase(() => load(c, phaseSeconds, scenario.callTurnOp)));
+        log(`round ${round}/${rounds}, ${c} concurrent: Smart AI turns with one tool call ...`);
+        results.get(c)!.ai.push(await ai.phase('tool', () => load(c, phaseSeconds, ai.toolTurnOp)));
+        log(`round ${round}/${rounds}, ${c} concurrent: Smart AI turns without a tool ...`);
+        results.get(c)!.aiText.push(await ai.phase('text', () => load(c, phaseSeconds, ai.textTurnOp)));
       }
     }
     await Promise.all(floorHandles.map((h) => h.signal(stopSignal)));
@@ -309,20 +339,27 @@ async function main(): Promise<void> {
     ];
     const report: Record<string, unknown> = { rounds, phaseSeconds, cpus: os.cpus().length, node: process.version, results: {} };
     const callPathLines: string[] = [];
+    const aiLines: string[] = [];
     for (const c of concurrencies) {
       const floor = summarize(results.get(c)!.floor);
       const turn = summarize(results.get(c)!.turn);
       const flow = summarize(results.get(c)!.flow);
       const direct = summarize(results.get(c)!.direct);
       const call = summarize(results.get(c)!.call);
+      const aiTool = summarize(results.get(c)!.ai);
+      const aiText = summarize(results.get(c)!.aiText);
       const ratio = turn.p50 / floor.p50;
       const flowRatio = flow.p50 / floor.p50;
       const callRatio = call.p50 / floor.p50;
+      const aiRatio = aiTool.p50 / floor.p50;
+      const aiTextRatio = aiText.p50 / floor.p50;
       lines.push(`${String(c).padStart(11)}  engine floor (bare Update) ${String(floor.n).padStart(6)} ${fmt(floor.p50)} ${fmt(floor.p95)} ${fmt(floor.p99)} ${fmt(floor.perSecond)}`);
       lines.push(`${String(c).padStart(11)}  Parley turn (HTTP API)     ${String(turn.n).padStart(6)} ${fmt(turn.p50)} ${fmt(turn.p95)} ${fmt(turn.p99)} ${fmt(turn.perSecond)}   ${ratio.toFixed(2)}x`);
       lines.push(`${String(c).padStart(11)}  Parley guided flow turn    ${String(flow.n).padStart(6)} ${fmt(flow.p50)} ${fmt(flow.p95)} ${fmt(flow.p99)} ${fmt(flow.perSecond)}   ${flowRatio.toFixed(2)}x`);
       lines.push(`${String(c).padStart(11)}  direct axios (no Parley)   ${String(direct.n).padStart(6)} ${fmt(direct.p50)} ${fmt(direct.p95)} ${fmt(direct.p99)} ${fmt(direct.perSecond)}`);
       lines.push(`${String(c).padStart(11)}  Parley turn + 1 API call   ${String(call.n).padStart(6)} ${fmt(call.p50)} ${fmt(call.p95)} ${fmt(call.p99)} ${fmt(call.perSecond)}   ${callRatio.toFixed(2)}x`);
+      lines.push(`${String(c).padStart(11)}  AI turn + 1 tool call      ${String(aiTool.n).padStart(6)} ${fmt(aiTool.p50)} ${fmt(aiTool.p95)} ${fmt(aiTool.p99)} ${fmt(aiTool.perSecond)}   ${aiRatio.toFixed(2)}x`);
+      lines.push(`${String(c).padStart(11)}  AI turn without tool       ${String(aiText.n).padStart(6)} ${fmt(aiText.p50)} ${fmt(aiText.p95)} ${fmt(aiText.p99)} ${fmt(aiText.perSecond)}   ${aiTextRatio.toFixed(2)}x`);
 
       // What the call path adds to a turn: the turn with a call less the plain turn, both p50, set
       // against the same request sent directly.
@@ -352,10 +389,63 @@ async function main(): Promise<void> {
         `                  the whole turn with the call is ${callPath.callTurnOverDirect.toFixed(1)}x the direct call, ${callRatio.toFixed(2)}x the engine floor`,
         `                  CPU ms the call adds per turn: ${cpuParts.join(', ')} (a direct call: ${directCpu.toFixed(2)}, client and demo API)`,
       );
-      (report.results as Record<string, unknown>)[c] = { floor, turn, flow, direct, call, p50Ratio: ratio, flowP50Ratio: flowRatio, callP50Ratio: callRatio, callPath };
+
+      // Smart AI: what a model round trip adds to a plain turn (the AI turn without a tool less the plain
+      // turn), and what the tool call adds to that (the AI turn with a tool less the one without: a second
+      // model round trip, the child workflow and its activity, the interim reply's transcript write).
+      const cpuDelta = (a: Record<string, number>, b: Record<string, number>): string =>
+        Object.entries(a)
+          .filter(([k]) => k !== 'floor-worker')
+          .map(([k, v]) => [k, v - (b[k] ?? 0)] as const)
+          .filter(([, v]) => Math.abs(v) >= 0.05)
+          .map(([k, v]) => `${k} ${v >= 0 ? '+' : ''}${v.toFixed(2)}`)
+          .join(', ');
+      const aiPath = {
+        aiToolP50Ms: aiTool.p50,
+        aiTextP50Ms: aiText.p50,
+        plainTurnP50Ms: turn.p50,
+        modelRoundTripAddsP50Ms: aiText.p50 - turn.p50,
+        toolCallAddsP50Ms: aiTool.p50 - aiText.p50,
+        aiToolOverFloor: aiRatio,
+        aiTextOverFloor: aiTextRatio,
+      };
+      aiLines.push(
+        `${String(c).padStart(3)} concurrent: AI turn + 1 tool call p50 ${ms(aiTool.p50)}, AI turn without tool ${ms(aiText.p50)}, plain turn ${ms(turn.p50)}, turn + 1 API call (flow) ${ms(call.p50)}`,
+        `                → one model round trip adds ${ms(aiPath.modelRoundTripAddsP50Ms)} to a plain turn; the tool call (+ the second round trip) adds ${ms(aiPath.toolCallAddsP50Ms)} more`,
+        `                  CPU ms per turn, AI without tool less plain turn: ${cpuDelta(aiText.cpuMsPerOp, turn.cpuMsPerOp)}`,
+        `                  CPU ms per turn, AI with tool less AI without:    ${cpuDelta(aiTool.cpuMsPerOp, aiText.cpuMsPerOp)}`,
+      );
+      (report.results as Record<string, unknown>)[c] = {
+        floor,
+        turn,
+        flow,
+        direct,
+        call,
+        ai: aiTool,
+        aiText,
+        p50Ratio: ratio,
+        flowP50Ratio: flowRatio,
+        callP50Ratio: callRatio,
+        aiP50Ratio: aiRatio,
+        aiTextP50Ratio: aiTextRatio,
+        callPath,
+        aiPath,
+      };
+    }
+    const slow: string[] = [];
+    for (const c of concurrencies) {
+      for (const kind of KINDS) {
+        const latencies = results.get(c)![kind].flatMap((s) => s.latenciesMs);
+        const over = latencies.filter((ms) => ms > DEFAULT_REPLY_WAIT_MS).length;
+        if (over > 0) slow.push(`${String(c).padStart(11)}  ${kind.padEnd(6)} ${over} of ${latencies.length} took longer`);
+      }
+    }
+    if (slow.length > 0) {
+      lines.push('', `Operations slower than the API's default reply wait (${DEFAULT_REPLY_WAIT_MS / 1000} s; a message POST would have been answered 202 and its replies delivered later; the bench API waits ${BENCH_REPLY_WAIT_MS / 1000} s):`, ...slow);
     }
     lines.push('', 'API call path (one call to the demo API per turn, and the same GET sent directly, in this run):', ...callPathLines);
-    lines.push('', 'CPU milliseconds per operation, by process (where the time goes; the demo API runs in the load generator):');
+    lines.push('', 'Smart AI (a scripted local model, ~1 ms a request; the tool is the same demo API GET, in this run):', ...aiLines);
+    lines.push('', 'CPU milliseconds per operation, by process (where the time goes; the demo APIs and the scripted model run in the load generator):');
     for (const c of concurrencies) {
       for (const kind of KINDS) {
         const { cpuMsPerOp } = summarize(results.get(c)![kind]);

@@ -34,7 +34,16 @@ export default tseslint.config(
   {
     files: ['core/**/*.ts'],
     ignores: ['core/**/*.test.ts'],
-    rules: { 'no-restricted-imports': restrict([...io, '@temporalio/*', '**/activities/*', '**/api/*', '**/worker/*', '**/models/*.model'], 'core/ is pure domain logic: no I/O') },
+    rules: {
+      // Bare module names as exact paths: a pattern 'http' would also match core's own ./http folder.
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: io.filter((m) => !m.includes('*')).map((name) => ({ name, message: 'core/ is pure domain logic: no I/O' })),
+          patterns: [{ group: ['node:*', '@temporalio/*', '**/activities/*', '**/api/*', '**/worker/*', '**/models/*.model'], message: 'core/ is pure domain logic: no I/O' }],
+        },
+      ],
+    },
   },
   {
     files: ['activities/**/*.ts'],

@@ -80,14 +80,15 @@ describe('checkToolArguments', () => {
     ['{"date":"2026-12-2', /not valid JSON/],
     ['[1]', /JSON object/],
     ['null', /JSON object/],
-    ['{}', /"date" is required/],
+    ['{}', /A value for "date" is required/],
     ['{"date":"2026-02-30"}', /"date" must be a date/],
     ['{"date":"2026-12-24","party":2.5}', /whole number/],
     ['{"date":"2026-12-24","email":"nope"}', /email address/],
     ['{"date":"2026-12-24","email":"\u212Aate@example.com"}', /email address/],
     ['{"date":"2026-12-24","kind":"roof"}', /one of: table, bar/],
-    ['{"date":"2026-12-24","vip":"yes"}', /true or false/],
-    ['{"date":"2026-12-24","ref":{"$gt":""}}', /must be a string/],
+    ['{"date":"2026-12-24","vip":"maybe"}', /true or false/],
+    ['{"date":"2026-12-24","ref":{"$gt":""}}', /not a list or object/],
+    ['{"date":"2026-12-24","ref":["a"]}', /not a list or object/],
     ['{"date":"2026-12-24","admin":true}', /unknown argument\(s\): admin/],
   ])('refuses %s', (raw, error) => {
     const result = checkToolArguments(params, raw);

@@ -7,7 +7,7 @@
 import type { ToolParameter } from '../../models/ai.schema';
 import type { ActionStep, EndpointParameter } from '../../models/connection.schema';
 import type { VariableValue } from '../../models/flow.schema';
-import { checkEmail } from '../email';
+import { parameterValue, RequestRenderError } from '../http/values';
 
 /** Names of Parley's own tools; an action may not take one. */
 export const BUILTIN_TOOLS = { searchKnowledge: 'search_knowledge', startFlow: 'start_flow' } as const;
@@ -86,11 +86,12 @@ export function toolJsonSchema(parameters: ToolParameter[]): Record<string, unkn
 
 export type ToolArguments = { ok: true; values: Record<string, VariableValue> } | { ok: false; error: string };
 
-const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
-const NUMERIC = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 const MAX_ARGUMENTS_TEXT = 20_000;
 
-/** Parses and checks the model's raw arguments text against the tool's parameters. */
+/**
+ * Parses and checks the model's raw arguments text against the tool's parameters: a JSON object with
+ * no other keys, each value typed as an endpoint parameter is before a request (core/http/values.ts).
+ */
 export function checkToolArguments(parameters: ToolParameter[], raw: string): ToolArguments {
   if (raw.length > MAX_ARGUMENTS_TEXT) return { ok: false, error: 'the arguments are too long' };
   let parsed: unknown;
@@ -107,66 +108,16 @@ export function checkToolArguments(parameters: ToolParameter[], raw: string): To
   const values: Record<string, VariableValue> = {};
   for (const p of parameters) {
     const value = given[p.name];
-    if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) {
-      if (p.required) return { ok: false, error: `"${p.name}" is required` };
-      continue;
+    // Objects and arrays are never a parameter's value (and would stringify to "[object Object]").
+    if (value !== null && typeof value === 'object') return { ok: false, error: `The value for "${p.name}" must be a single ${p.type === 'enum' ? 'choice' : p.type}, not a list or object.` };
+    const parameter: EndpointParameter = { name: p.name, type: p.type, required: p.required, in: 'body', description: p.description, source: 'llm', ...(p.enum ? { enum: p.enum } : {}) };
+    try {
+      const typed = parameterValue(parameter, { [p.name]: (value ?? null) as VariableValue });
+      if (typed !== undefined) values[p.name] = typed;
+    } catch (error) {
+      if (error instanceof RequestRenderError) return { ok: false, error: error.message };
+      throw error;
     }
-    const checked = checkValue(p, value);
-    if (checked === undefined) return { ok: false, error: `"${p.name}" ${expectation(p)}` };
-    values[p.name] = checked;
   }
   return { ok: true, values };
-}
-
-function checkValue(p: ToolParameter, value: unknown): VariableValue | undefined {
-  switch (p.type) {
-    case 'string':
-      // Models often send an order number as a number: text is what the parameter wants.
-      return typeof value === 'string' ? value : typeof value === 'number' && Number.isFinite(value) ? String(value) : undefined;
-    case 'number':
-    case 'integer': {
-      const n = typeof value === 'number' ? value : typeof value === 'string' && NUMERIC.test(value.trim()) ? Number(value.trim()) : NaN;
-      if (!Number.isFinite(n)) return undefined;
-      return p.type === 'integer' && !Number.isSafeInteger(n) ? undefined : n;
-    }
-    case 'boolean':
-      return typeof value === 'boolean' ? value : undefined;
-    case 'email': {
-      const checked = typeof value === 'string' ? checkEmail(value) : undefined;
-      return checked?.ok ? checked.address : undefined;
-    }
-    case 'date': {
-      const text = typeof value === 'string' ? value.trim() : '';
-      return isCalendarDate(text) ? text : undefined;
-    }
-    case 'enum':
-      return typeof value === 'string' && (p.enum ?? []).includes(value) ? value : undefined;
-  }
-}
-
-function expectation(p: ToolParameter): string {
-  switch (p.type) {
-    case 'string':
-      return 'must be a string';
-    case 'number':
-      return 'must be a number';
-    case 'integer':
-      return 'must be a whole number';
-    case 'boolean':
-      return 'must be true or false';
-    case 'email':
-      return 'must be an email address';
-    case 'date':
-      return 'must be a date as YYYY-MM-DD';
-    case 'enum':
-      return `must be one of: ${(p.enum ?? []).join(', ')}`;
-  }
-}
-
-function isCalendarDate(text: string): boolean {
-  const match = DATE.exec(text);
-  if (!match) return false;
-  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
-  const date = new Date(Date.UTC(year, month - 1, day));
-  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 }

@@ -8,7 +8,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createDemoApi, type DemoApiState } from '../../scripts/demo-api/app';
-import { eventually, signUp, sleep, startStack, type Http, type Stack, publishedFlowBot } from '../harness';
+import { eventually, signUp, sleep, startStack, type Http, type Stack, publishedFlowBot, workflowHistoryText } from '../harness';
 
 const TOKEN = 'tenant-secret-token-4b1d';
 
@@ -141,19 +141,7 @@ async function say(id: string, text: string, clientMessageId = `${id}-${text.rep
   throw new Error('never answered');
 }
 
-/** Every string and decoded byte payload in a workflow history, as one text to search. */
-async function historyText(workflowId: string): Promise<string> {
-  const history = await stack.temporal.workflow.getHandle(workflowId).fetchHistory();
-  const parts: string[] = [];
-  const walk = (value: unknown): void => {
-    if (value instanceof Uint8Array) parts.push(Buffer.from(value).toString('utf8'));
-    else if (Array.isArray(value)) value.forEach(walk);
-    else if (value && typeof value === 'object') Object.values(value).forEach(walk);
-    else if (typeof value === 'string') parts.push(value);
-  };
-  walk(history);
-  return parts.join('\n');
-}
+const historyText = (workflowId: string): Promise<string> => workflowHistoryText(stack.temporal, workflowId);
 
 describe('API actions in a conversation', () => {
   beforeAll(() => stack.startWorker());

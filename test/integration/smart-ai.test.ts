@@ -11,7 +11,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createDemoApi, type DemoApiState } from '../../scripts/demo-api/app';
 import { AI_MESSAGES } from '../../workflows/smart-ai';
-import { eventually, recording, signUp, sleep, startStack, type Http, type Stack } from '../harness';
+import { eventually, recording, signUp, sleep, startStack, type Http, type Stack, workflowHistoryText } from '../harness';
 import { delay, fn, json, startScriptedLlm, status, text, toolCall, type ScriptedLlm } from '../llm-server';
 
 const TENANT_TOKEN = 'tenant-token-ai-77f1';
@@ -165,18 +165,7 @@ const echoToolResult = fn((req) => {
 
 const bookingsPosted = (): number => demo.requests.filter((r) => r.method === 'POST' && r.path === '/bookings').length;
 
-async function historyText(workflowId: string): Promise<string> {
-  const history = await stack.temporal.workflow.getHandle(workflowId).fetchHistory();
-  const parts: string[] = [];
-  const walk = (value: unknown): void => {
-    if (value instanceof Uint8Array) parts.push(Buffer.from(value).toString('utf8'));
-    else if (Array.isArray(value)) value.forEach(walk);
-    else if (value && typeof value === 'object') Object.values(value).forEach(walk);
-    else if (typeof value === 'string') parts.push(value);
-  };
-  walk(history);
-  return parts.join('\n');
-}
+const historyText = (workflowId: string): Promise<string> => workflowHistoryText(stack.temporal, workflowId);
 
 describe('Smart AI settings', () => {
   it('keeps the provider key write-only and out of published versions', async () => {
@@ -337,6 +326,18 @@ describe('a Smart AI turn', () => {
     expect(errors[2]).toMatch(/YYYY-MM-DD/);
     expect(errors[3]).toMatch(/unknown tool "their_action"/);
     expect(errors[4]).toMatch(/unknown tool "delete_everything"/);
+  });
+
+  it("refuses a tool another bot of the same account has, even one with side effects", async () => {
+    const botId = await aiBot({ tools: [{ actionId: 'check_availability', whenToUse: 'free slots' }] });
+    const id = await start(botId);
+    const before = bookingsPosted();
+    llm.script(toolCall('book', { name: 'Eve', email: 'eve@example.com', date: '2099-01-02', time: '09:00' }), echoToolResult);
+    const [reply] = await send(id, 'book me');
+    expect(reply.text).toContain('unknown tool');
+    expect(reply.confirmation).toBeUndefined();
+    expect(llm.requests[0]!.body.tools.map((t: any) => t.function.name)).toEqual(['check_availability', 'search_knowledge']);
+    expect(bookingsPosted()).toBe(before);
   });
 
   it('treats text in a tenant response as data: hidden fields never reach the model, and an injected action still needs the visitor', async () => {

@@ -1,13 +1,13 @@
 import type { RequestHandler } from 'express';
-import { ConfirmBody, type TurnResult } from '../../../models/conversation.schema';
-import { confirmUpdate, conversationWorkflowId } from '../../../workflows/definitions';
+import { ConfirmBody } from '../../../models/conversation.schema';
+import { confirmUpdate } from '../../../workflows/definitions';
 import { callerOf } from '../../auth';
 import type { ApiDeps } from '../../deps';
 import { AppError } from '../../errors';
 import { randomClientMessageId, visitorMessageId } from '../../ids';
-import { conversationUpdateError, isWaitExpired } from '../../temporal-errors';
 import { parse } from '../../validate';
 import { ConversationParams } from './send-message';
+import { answerTurn } from './turn-update';
 
 /**
  * `POST /v1/conversations/:id/confirm`: the visitor approves (or declines) the action Smart AI proposed,
@@ -15,7 +15,7 @@ import { ConversationParams } from './send-message';
  * Answers with the bot's replies, like a message (a Temporal Update; same clientMessageId → same answer).
  */
 export function confirmAction(deps: ApiDeps): RequestHandler {
-  const { Conversation, temporal, config } = deps;
+  const { Conversation } = deps;
   return async (req, res) => {
     const { id } = parse(ConversationParams, req.params, 'params');
     const body = parse(ConfirmBody, req.body);
@@ -23,21 +23,11 @@ export function confirmAction(deps: ApiDeps): RequestHandler {
     if (!conversation) throw AppError.notFound('conversation');
     if (conversation.status === 'closed') throw new AppError(409, 'conversation_closed', 'the conversation is closed; start a new one');
     const messageId = visitorMessageId(id, body.clientMessageId ?? randomClientMessageId());
-    let turn: TurnResult;
-    try {
-      turn = await temporal.withDeadline(Date.now() + config.REPLY_WAIT_MS, () =>
-        temporal.workflow.getHandle(conversationWorkflowId(id)).executeUpdate(confirmUpdate, {
-          args: [{ messageId, confirmationId: body.confirmationId, argsHash: body.argsHash, approved: body.approved }],
-          updateId: messageId,
-        }),
-      );
-    } catch (error) {
-      if (isWaitExpired(error)) {
-        res.status(202).json({ messageId, status: 'pending', replies: [] });
-        return;
-      }
-      throw conversationUpdateError(error) ?? error;
-    }
-    res.status(200).json({ messageId: turn.messageId, replies: turn.replies });
+    await answerTurn(deps, res, {
+      conversationId: id,
+      messageId,
+      update: confirmUpdate,
+      args: { messageId, confirmationId: body.confirmationId, argsHash: body.argsHash, approved: body.approved },
+    });
   };
 }

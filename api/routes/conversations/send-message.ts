@@ -1,13 +1,13 @@
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import { SendMessageBody, type TurnResult } from '../../../models/conversation.schema';
-import { conversationWorkflowId, visitorMessageUpdate } from '../../../workflows/definitions';
+import { visitorMessageUpdate } from '../../../workflows/definitions';
 import { callerOf } from '../../auth';
 import type { ApiDeps } from '../../deps';
 import { AppError } from '../../errors';
 import { randomClientMessageId, visitorMessageId } from '../../ids';
-import { conversationUpdateError, isWaitExpired } from '../../temporal-errors';
 import { parse } from '../../validate';
+import { answerTurn } from './turn-update';
 import { messageView } from './views';
 
 export const ConversationParams = z.object({ id: z.string().regex(/^conv_[a-z0-9]{1,40}$/, 'must be a conversation id') });
@@ -17,7 +17,7 @@ export const ConversationParams = z.object({ id: z.string().regex(/^conv_[a-z0-9
  * the bot's replies. The Update id is derived from `clientMessageId`, so a retry is answered once.
  */
 export function sendMessage(deps: ApiDeps): RequestHandler {
-  const { Conversation, Message, temporal, config, conversationOwners } = deps;
+  const { Conversation, Message, conversationOwners } = deps;
   return async (req, res) => {
     const { id } = parse(ConversationParams, req.params, 'params');
     const body = parse(SendMessageBody, req.body);
@@ -42,22 +42,7 @@ export function sendMessage(deps: ApiDeps): RequestHandler {
     }
     if (status === 'closed') throw new AppError(409, 'conversation_closed', 'the conversation is closed; start a new one');
 
-    let turn: TurnResult;
-    try {
-      turn = await temporal.withDeadline(Date.now() + config.REPLY_WAIT_MS, () =>
-        temporal.workflow.getHandle(conversationWorkflowId(id)).executeUpdate(visitorMessageUpdate, {
-          args: [{ messageId, text: body.message.text }],
-          updateId: messageId,
-        }),
-      );
-    } catch (error) {
-      if (isWaitExpired(error)) {
-        res.status(202).json({ messageId, status: 'pending', replies: [] });
-        return;
-      }
-      throw conversationUpdateError(error) ?? error;
-    }
-    res.status(200).json({ messageId: turn.messageId, replies: turn.replies });
+    await answerTurn(deps, res, { conversationId: id, messageId, update: visitorMessageUpdate, args: { messageId, text: body.message.text } });
   };
 
   async function storedTurn(conversationId: string, messageId: string): Promise<TurnResult | undefined> {

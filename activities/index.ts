@@ -4,6 +4,7 @@ import { createHttpActivities, type HttpOptions } from './http/call-endpoint';
 import { createLlmActivities } from './llm/complete-chat';
 import { createKnowledgeActivities } from './knowledge';
 import { createTranscriptActivities } from './transcript';
+import { createWebhookActivities } from './webhooks';
 
 /** Everything activities need from the outside world, injected so tests can pass their own. */
 export interface ActivityDeps {
@@ -11,15 +12,18 @@ export interface ActivityDeps {
   /** Opens connection credentials (sealed by the API with the same PARLEY_SECRET_KEYS). */
   secrets: SecretBox;
   http?: HttpOptions;
+  /** Told when `saveTurn` recorded events (the worker's webhook dispatcher then looks for them). */
+  onEvents?: () => void;
 }
 
 /** Builds every activity the worker registers, bound to its dependencies. */
 export function createActivities(deps: ActivityDeps) {
   return {
-    ...createTranscriptActivities(deps.db),
+    ...createTranscriptActivities(deps.db, deps.onEvents),
     ...createHttpActivities({ db: deps.db, secrets: deps.secrets, http: deps.http }),
     ...createLlmActivities({ db: deps.db, secrets: deps.secrets, http: deps.http }),
     ...createKnowledgeActivities(deps.db),
+    ...createWebhookActivities({ db: deps.db, secrets: deps.secrets, http: deps.http }),
   };
 }
 

@@ -1,6 +1,8 @@
 import type { Connection, mongo } from 'mongoose';
 import { conversationModels, type ConversationDoc, type MessageDoc } from '../models/conversation.model';
 import type { Channel, ConversationStatus } from '../models/conversation.schema';
+import { webhookModels, type EventDoc } from '../models/webhook.model';
+import { turnEvents } from './events';
 
 /** One transcript message as the workflow hands it to `saveTurn`. */
 export interface SavedMessage {
@@ -35,6 +37,20 @@ export interface SaveTurnInput {
   at: string;
   /** A visitor message written earlier as `pending` whose turn this write completes. */
   completes?: string;
+  /** API actions run since the previous write (recorded as `action.completed` / `action.failed` events). */
+  actions?: ActionOutcome[];
+  /** This write moves the conversation into handoff (a `conversation.handoff` event). */
+  handoffStarts?: boolean;
+}
+
+/** One API action's outcome, as the conversation workflow reports it to `saveTurn`. */
+export interface ActionOutcome {
+  /** The run's key within the conversation (its child workflow id's suffix). */
+  key: string;
+  actionId: string;
+  ok: boolean;
+  outputs?: Record<string, unknown>;
+  error?: string;
 }
 
 const DUPLICATE_KEY = 11000;
@@ -45,8 +61,30 @@ function isDuplicateOnly(error: unknown): boolean {
   return Array.isArray(e.writeErrors) && e.writeErrors.length > 0 && e.writeErrors.every((w) => w.code === DUPLICATE_KEY);
 }
 
-export function createTranscriptActivities(db: Connection) {
+/**
+ * `onEvents` is told when a write recorded events (the worker's webhook dispatcher looks for them then,
+ * instead of waiting for its next tick).
+ */
+/**
+ * Inserts a conversation's events in position order (a stream reader that sees one has seen those
+ * before it). A retry that meets copies already stored inserts the rest one by one.
+ */
+async function insertInOrder(events: mongo.Collection<EventDoc>, docs: EventDoc[]): Promise<void> {
+  try {
+    await events.insertMany(docs, { ordered: true });
+  } catch (error) {
+    if (!isDuplicateOnly(error)) throw error;
+    for (const doc of docs) {
+      await events.insertOne(doc).catch((e: unknown) => {
+        if (!isDuplicateOnly(e)) throw e;
+      });
+    }
+  }
+}
+
+export function createTranscriptActivities(db: Connection, onEvents?: () => void) {
   const models = conversationModels(db);
+  const events = webhookModels(db).Event.collection as unknown as mongo.Collection<EventDoc>;
   // The driver's collections directly: the workflow built these documents, mongoose casting adds nothing
   // but CPU on the hottest path of a turn.
   const messages = models.Message.collection as unknown as mongo.Collection<MessageDoc>;
@@ -98,6 +136,11 @@ export function createTranscriptActivities(db: Connection) {
           }),
         );
       }
+      // Events (for webhooks and the SSE stream) go out with the other writes: no extra round trip.
+      const recorded = turnEvents(input);
+      if (recorded.length > 0) {
+        writes.push(insertInOrder(events, recorded));
+      }
       // Idempotent too: clearing the flag twice changes nothing.
       if (input.completes) writes.push(messages.updateOne({ _id: input.completes }, { $unset: { pending: '' } }));
       const set: Record<string, unknown> = { status: input.status, messageCount: input.messageCount, updatedAt: at };
@@ -126,6 +169,7 @@ export function createTranscriptActivities(db: Connection) {
         ),
       );
       await Promise.all(writes);
+      if (recorded.length > 0) onEvents?.();
     },
   };
 }

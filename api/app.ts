@@ -1,15 +1,22 @@
 import express, { type Express } from 'express';
+import { keyRateLimit, requirePermission } from './access';
 import { createAuthenticator } from './auth';
 import type { ApiDeps } from './deps';
-import { errorHandler, notFoundRoute } from './errors';
+import { AppError, errorHandler, notFoundRoute } from './errors';
 import { accountRouter, signupRouter } from './routes/accounts';
 import { actionsRouter } from './routes/actions';
 import { botAiRouter } from './routes/bot-ai';
 import { botsRouter } from './routes/bots';
+import { codecRouter } from './routes/codec';
 import { connectionsRouter } from './routes/connections';
 import { conversationsRouter } from './routes/conversations';
+import { docsRouter } from './routes/docs';
 import { knowledgeImportJson, knowledgeRouter } from './routes/knowledge';
+import { loginRouter } from './routes/login';
 import { logsRouter } from './routes/logs';
+import { webhooksRouter } from './routes/webhooks';
+import { createSharedLimiters } from './rate-limit';
+import { createTokenService } from './tokens';
 
 /** Builds the Express app. The API is a thin Temporal client: it never calls a tenant API or an LLM. */
 export function createApp(deps: ApiDeps): Express {
@@ -17,18 +24,30 @@ export function createApp(deps: ApiDeps): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.set('query parser', 'simple'); // flat strings only: `?status[$ne]=x` stays a harmless unknown key
-  const auth = createAuthenticator(deps.ApiKey);
+  const tokens = createTokenService(deps.config);
+  if (deps.config.NODE_ENV === 'production' && !deps.config.PARLEY_JWT_SECRET) {
+    deps.log('PARLEY_JWT_SECRET is not set: login tokens use a key derived from PARLEY_SECRET_KEYS');
+  }
+  const auth = createAuthenticator(deps.ApiKey, tokens, deps.Account);
+  // Rate-limit counts live in MongoDB, shared by every API instance on the same database.
+  const limiters = createSharedLimiters(deps.ApiKey.db, deps.log);
+  app.use(requireJsonBody);
   // A knowledge import (up to 500 items) has its own larger body limit; every other route keeps 64 kB.
   // The caller is authenticated first, so an anonymous client cannot make the API read 5 MB.
-  app.post('/v1/knowledge/import', auth.middleware, knowledgeImportJson);
+  app.post('/v1/knowledge/import', auth.middleware, requirePermission, knowledgeImportJson);
+  // The Temporal Web UI's codec server (CORS, its own token and body limit): before the 64 kB JSON parser.
+  app.use(codecRouter(deps));
   app.use(express.json({ limit: '64kb', strict: true }));
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  app.use(docsRouter()); // GET /openapi.json, GET /docs (no auth; every route is in api/openapi/routes.ts)
   app.use(signupRouter(deps));
+  app.use(loginRouter(deps, { limiters, tokens }));
 
-  app.use('/v1', auth.middleware);
+  // Every authenticated route: who (key or login token), how often (per key), and what it may do.
+  app.use('/v1', auth.middleware, keyRateLimit(limiters, deps.config), requirePermission);
   app.use(accountRouter(deps, auth));
   app.use(botsRouter(deps));
   app.use(botAiRouter(deps));
@@ -37,8 +56,20 @@ export function createApp(deps: ApiDeps): Express {
   app.use(actionsRouter(deps));
   app.use(logsRouter(deps));
   app.use(knowledgeRouter(deps));
+  app.use(webhooksRouter(deps));
 
   app.use(notFoundRoute);
   app.use(errorHandler(deps.log));
   return app;
 }
+
+/**
+ * A body on POST/PUT/PATCH must be JSON: anything else is 415, never silently ignored (express.json
+ * would skip it and the route would see no body). Requests without a body are not concerned.
+ */
+const requireJsonBody: express.RequestHandler = (req, _res, next) => {
+  if (req.method !== 'POST' && req.method !== 'PUT' && req.method !== 'PATCH') return next();
+  const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+  if (!hasBody || req.is('application/json')) return next();
+  next(new AppError(415, 'unsupported_media_type', 'send the request body as JSON with "Content-Type: application/json"', { contentType: (req.get('content-type') ?? '').slice(0, 100) || null }));
+};

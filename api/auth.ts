@@ -1,13 +1,17 @@
 import type { Request, RequestHandler, Response } from 'express';
 import type { Model } from 'mongoose';
-import type { ApiKeyDoc } from '../models/account.model';
+import type { AccountDoc, ApiKeyDoc } from '../models/account.model';
+import { API_PERMISSIONS, type ApiPermission } from '../models/account.schema';
 import { AppError } from './errors';
 import { hashApiKey } from './passwords';
+import type { TokenService } from './tokens';
 
 /** The authenticated caller, set by `authenticate`. */
 export interface Caller {
   accountId: string;
+  /** The API key's id, or `login:<accountId>` for a login token. Rate limits count per this id. */
   apiKeyId: string;
+  permissions: readonly ApiPermission[];
 }
 
 export function callerOf(res: Response): Caller {
@@ -26,34 +30,50 @@ export interface Authenticator {
   forget(hash: string): void;
 }
 
-export function createAuthenticator(ApiKey: Model<ApiKeyDoc>): Authenticator {
+/** A key stored before permissions existed (no list) may do everything, as it could before. */
+export const permissionsOf = (doc: Pick<ApiKeyDoc, 'permissions'>): ApiPermission[] =>
+  doc.permissions && doc.permissions.length > 0 ? [...doc.permissions] : [...API_PERMISSIONS];
+
+const JWT = /^Bearer\s+([A-Za-z0-9_-]{10,2000}\.[A-Za-z0-9_-]{10,4000}\.[A-Za-z0-9_-]{10,200})\s*$/;
+
+export function createAuthenticator(ApiKey: Model<ApiKeyDoc>, tokens?: TokenService, Account?: Model<AccountDoc>): Authenticator {
   const cache = new Map<string, { caller: Caller; until: number }>();
 
   const lookup = async (key: string): Promise<Caller | undefined> => {
     const hash = hashApiKey(key);
     const hit = cache.get(hash);
     if (hit && hit.until > Date.now()) return hit.caller;
-    const doc = await ApiKey.findOne({ hash, revokedAt: null }, { accountId: 1 }).lean();
+    const doc = await ApiKey.findOne({ hash, revokedAt: null }, { accountId: 1, permissions: 1 }).lean();
     if (!doc) {
       cache.delete(hash);
       return undefined;
     }
-    const caller = { accountId: doc.accountId, apiKeyId: doc._id };
+    const caller: Caller = { accountId: doc.accountId, apiKeyId: doc._id, permissions: permissionsOf(doc) };
     if (cache.size >= CACHE_MAX) cache.clear();
     cache.set(hash, { caller, until: Date.now() + CACHE_MS });
     return caller;
   };
 
+  /** A login token carries every permission of the account's owner. */
+  const fromToken = async (token: string): Promise<Caller | undefined> => {
+    if (!tokens) return undefined;
+    const accountId = await tokens.verify(token);
+    if (!accountId) return undefined;
+    if (Account && !(await Account.exists({ _id: accountId }))) return undefined;
+    return { accountId, apiKeyId: `login:${accountId}`, permissions: [...API_PERMISSIONS] };
+  };
+
   const middleware: RequestHandler = async (req: Request, res: Response, next) => {
     const header = req.get('authorization') ?? '';
     const match = /^Bearer\s+(pk_[A-Za-z0-9_-]{20,100})\s*$/.exec(header);
-    if (!match?.[1]) {
-      next(new AppError(401, 'unauthorized', 'send your API key as "Authorization: Bearer pk_..."'));
+    const jwt = match ? undefined : JWT.exec(header)?.[1];
+    if (!match?.[1] && !jwt) {
+      next(new AppError(401, 'unauthorized', 'send your API key as "Authorization: Bearer pk_..." (or a login token)'));
       return;
     }
-    const caller = await lookup(match[1]);
+    const caller = match?.[1] ? await lookup(match[1]) : await fromToken(jwt!);
     if (!caller) {
-      next(new AppError(401, 'unauthorized', 'the API key is not valid'));
+      next(new AppError(401, 'unauthorized', match ? 'the API key is not valid' : 'the login token is not valid or has expired'));
       return;
     }
     res.locals.caller = caller;

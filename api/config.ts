@@ -13,11 +13,38 @@ const ApiEnv = z.object({
   CONTINUE_AS_NEW_AFTER_EVENTS: z.coerce.number().int().positive().optional(),
   /** Accounts one client address may create per hour. */
   ACCOUNT_SIGNUPS_PER_HOUR: z.coerce.number().int().positive().default(20),
+  /** Event streams (`GET /v1/conversations/:id/events`): poll interval, heartbeat interval, open streams per process. */
+  SSE_POLL_MS: z.coerce.number().int().min(10).default(250),
+  SSE_HEARTBEAT_MS: z.coerce.number().int().min(100).default(15_000),
+  SSE_MAX_STREAMS: z.coerce.number().int().positive().default(1000),
+  /** Requests per minute per API key (or per login session), on every authenticated route; shared by all API instances. */
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(600),
+  /** Message sends per minute per API key: `POST /v1/conversations`, `.../messages`, `.../confirm` (on top of the above). */
+  MESSAGE_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(120),
+  /** `POST /v1/auth/login` attempts per minute per client address, and per hour per email. */
+  LOGIN_ATTEMPTS_PER_MINUTE_PER_ADDRESS: z.coerce.number().int().positive().default(20),
+  LOGIN_ATTEMPTS_PER_HOUR_PER_EMAIL: z.coerce.number().int().positive().default(20),
+  /**
+   * HS256 key for login tokens (at least 32 characters). Optional: when unset it is derived with HKDF
+   * from the current PARLEY_SECRET_KEYS key. Set it in production to rotate sessions on their own.
+   */
+  PARLEY_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  NODE_ENV: z.string().optional(),
   /**
    * Keys that encrypt connection credentials at rest: `"<id>:<base64 of 32 bytes>"`, comma-separated,
    * the first current (models/secret-box.ts). Required, with no default: a default key would be a public one.
    */
   PARLEY_SECRET_KEYS: z.string(),
+  /**
+   * Keys that encrypt Temporal payloads (visitor data in workflow histories): the PARLEY_SECRET_KEYS format,
+   * the first encrypts, all decrypt (models/payload-codec.ts). Optional: unset, payloads are plain. The worker
+   * needs the same value.
+   */
+  PARLEY_PAYLOAD_KEYS: z.string().optional(),
+  /** Bearer token of `POST /codec/decode|encode` (the Temporal Web UI / CLI codec server); unset: disabled. */
+  CODEC_AUTH_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Origins (comma-separated) allowed to call the codec endpoints from a browser, e.g. the Web UI's `http://localhost:8233`. */
+  CODEC_CORS_ORIGINS: z.string().optional(),
 });
 export type ApiConfig = z.infer<typeof ApiEnv>;
 

@@ -4,7 +4,9 @@ import { accountModels } from '../models/account.model';
 import { botModels } from '../models/bot.model';
 import { connectionModels } from '../models/connection.model';
 import { conversationModels } from '../models/conversation.model';
+import { idempotencyModels } from '../models/idempotency.model';
 import { knowledgeModels } from '../models/knowledge.model';
+import { webhookModels } from '../models/webhook.model';
 import { SecretBox } from '../models/secret-box';
 import type { ApiConfig } from './config';
 import { OwnershipCache } from './ownership-cache';
@@ -17,6 +19,8 @@ export function createDeps(options: { db: Connection; temporal: Client; config: 
     ...conversationModels(options.db),
     ...connectionModels(options.db),
     ...knowledgeModels(options.db),
+    ...webhookModels(options.db),
+    ...idempotencyModels(options.db),
     temporal: options.temporal,
     conversationOwners: new OwnershipCache(),
     config: options.config,

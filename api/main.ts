@@ -1,6 +1,8 @@
 /** API process entry: connect to MongoDB and Temporal, serve HTTP until SIGINT/SIGTERM. */
 import { Client, Connection } from '@temporalio/client';
 import { connectDatabase, syncIndexes } from '../models/db';
+import { purgeIdempotencyKeys } from '../models/idempotency.model';
+import { temporalDataConverter } from '../models/payload-codec';
 import { createApp } from './app';
 import { loadApiConfig } from './config';
 import { createDeps } from './deps';
@@ -9,9 +11,15 @@ async function main(): Promise<void> {
   const config = loadApiConfig();
   const db = await connectDatabase(config.MONGODB_URI);
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
-  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  // With PARLEY_PAYLOAD_KEYS, payloads (visitor text...) are encrypted before they reach Temporal.
+  const dataConverter = temporalDataConverter(config.PARLEY_PAYLOAD_KEYS);
+  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, ...(dataConverter ? { dataConverter } : {}) });
   const deps = createDeps({ db, temporal, config });
   await syncIndexes(db);
+  // Idempotency keys of conversation starts expire after 24 h (FerretDB has no TTL indexes): hourly clean-up.
+  const purgeKeys = (): void => void purgeIdempotencyKeys(deps.IdempotencyKey).catch((error: unknown) => deps.log('idempotency key clean-up failed', error));
+  purgeKeys();
+  setInterval(purgeKeys, 3600_000).unref();
   const server = createApp(deps).listen(config.PORT, config.HOST, () => {
     console.log(`[api] listening on http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${config.PORT}`);
   });

@@ -1,9 +1,16 @@
 import { Schema, type Connection, type Model } from 'mongoose';
+import type { ApiPermission } from './account.schema';
 
 export interface AccountDoc {
   _id: string;
   name: string;
+  /**
+   * The login identity, unique. An account signed up with an email that was already taken keeps
+   * `unlinked:<id>` here (never a valid email, so never matched by a login) and the address it gave in
+   * `unlinkedEmail`: sign-up answers the same either way, and the existing account is untouched.
+   */
   email: string;
+  unlinkedEmail?: string | null;
   passwordHash: string;
   createdAt: Date;
 }
@@ -13,6 +20,7 @@ const schema = new Schema<AccountDoc>(
     _id: { type: String, required: true },
     name: { type: String, required: true },
     email: { type: String, required: true, unique: true },
+    unlinkedEmail: { type: String, default: null },
     passwordHash: { type: String, required: true },
     createdAt: { type: Date, required: true },
   },
@@ -29,6 +37,8 @@ export interface ApiKeyDoc {
   hash: string;
   createdAt: Date;
   revokedAt?: Date | null;
+  /** What the key may do; a key stored before permissions existed has none listed and may do everything. */
+  permissions?: ApiPermission[] | null;
 }
 
 const apiKeySchema = new Schema<ApiKeyDoc>(
@@ -40,6 +50,7 @@ const apiKeySchema = new Schema<ApiKeyDoc>(
     hash: { type: String, required: true, unique: true },
     createdAt: { type: Date, required: true },
     revokedAt: { type: Date, default: null },
+    permissions: { type: [String], default: undefined },
   },
   { versionKey: false },
 );

@@ -14,24 +14,34 @@ export interface SealedSecret {
   data: string;
 }
 
+/**
+ * Parses a key set: `"<id>:<base64 of 32 bytes>"`, comma-separated, the first current. Shared by the
+ * credentials box and the Temporal payload codec; `variable` names the setting in error messages.
+ */
+export function parseKeySpec(spec: string, variable: string): { keys: Map<string, Buffer>; currentId: string } {
+  const entries = spec
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .map((part) => {
+      const separator = part.indexOf(':');
+      const id = separator > 0 ? part.slice(0, separator) : '';
+      const key = Buffer.from(part.slice(separator + 1), 'base64');
+      if (!id || key.length !== 32) throw new Error(`${variable} entries are "<id>:<base64 of 32 random bytes>"`);
+      return [id, key] as const;
+    });
+  if (entries.length === 0) throw new Error(`${variable} holds no key`);
+  return { keys: new Map(entries), currentId: entries[0]![0] };
+}
+
 export class SecretBox {
   private readonly keys: Map<string, Buffer>;
   private readonly currentId: string;
 
   constructor(spec: string) {
-    const entries = spec
-      .split(',')
-      .map((part) => part.trim())
-      .filter(Boolean)
-      .map((part) => {
-        const [id, material] = part.split(':');
-        const key = Buffer.from(material ?? '', 'base64');
-        if (!id || key.length !== 32) throw new Error('PARLEY_SECRET_KEYS entries are "<id>:<base64 of 32 random bytes>"');
-        return [id, key] as const;
-      });
-    if (entries.length === 0) throw new Error('PARLEY_SECRET_KEYS holds no key');
-    this.keys = new Map(entries);
-    this.currentId = entries[0]![0];
+    const { keys, currentId } = parseKeySpec(spec, 'PARLEY_SECRET_KEYS');
+    this.keys = keys;
+    this.currentId = currentId;
   }
 
   /** Seals a JSON value with the current key; the associated data binds it to its owner (account/resource). */

@@ -223,7 +223,7 @@ async function main(): Promise<void> {
         startProcess('floor worker', 'scripts/bench/floor-worker.ts', { TEMPORAL_ADDRESS: temporalAddress, TASK_QUEUE: 'bench-floor' }, 'polling task queue'),
         // A turn slower than the API's reply wait would be answered 202 (replies later) and not measured:
         // the bench waits for every reply, and counts the turns past the default wait apart.
-        startProcess('api', 'api/main.ts', { ...common, PORT: String(apiPort), HOST: '127.0.0.1', REPLY_WAIT_MS: String(BENCH_REPLY_WAIT_MS) }, 'listening on'),
+        startProcess('api', 'api/main.ts', { ...common, PORT: String(apiPort), HOST: '127.0.0.1', REPLY_WAIT_MS: String(BENCH_REPLY_WAIT_MS), RATE_LIMIT_PER_MINUTE: '100000000', MESSAGE_RATE_LIMIT_PER_MINUTE: '100000000' }, 'listening on'),
       ])),
     );
     for (const [name, child] of [['worker', children[0]], ['floor-worker', children[1]], ['api', children[2]]] as const) watched.set(name, child!.pid!);

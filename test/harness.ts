@@ -14,6 +14,7 @@ import { createApp } from '../api/app';
 import { loadApiConfig, type ApiConfig } from '../api/config';
 import { createDeps, type ApiDeps } from '../api/deps';
 import { connectDatabase, syncIndexes } from '../models/db';
+import { temporalDataConverter } from '../models/payload-codec';
 import { SecretBox } from '../models/secret-box';
 import { createWorker } from '../worker/create-worker';
 
@@ -26,6 +27,10 @@ export interface StackOptions {
   withoutWorker?: boolean;
   /** Use this Temporal server instead of the shared one. */
   temporalAddress?: string;
+  /** Webhook retry delays (ms) for the in-process worker, e.g. a short schedule for retry tests. */
+  webhookRetryScheduleMs?: number[];
+  /** PARLEY_PAYLOAD_KEYS for the API's Temporal client and every worker (in-process or spawned): encrypted payloads. */
+  payloadKeys?: string;
 }
 
 export interface Stack {
@@ -60,13 +65,20 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
   const db = await connectDatabase(mongoUri);
   const connection = await Connection.connect({ address: temporalAddress });
-  const temporal = new Client({ connection });
+  const dataConverter = temporalDataConverter(options.payloadKeys);
+  const temporal = new Client({ connection, ...(dataConverter ? { dataConverter } : {}) });
   const secretKeys = options.api?.PARLEY_SECRET_KEYS ?? SecretBox.generateKey('test');
   const config: ApiConfig = loadApiConfig({
     TEMPORAL_ADDRESS: temporalAddress,
     MONGODB_URI: mongoUri,
     TASK_QUEUE: taskQueue,
     PARLEY_SECRET_KEYS: secretKeys,
+    ...(options.payloadKeys ? { PARLEY_PAYLOAD_KEYS: options.payloadKeys } : {}),
+    // Tests hammer the API: generous per-key limits unless a test sets its own (test/integration/platform-access.test.ts).
+    RATE_LIMIT_PER_MINUTE: '1000000',
+    MESSAGE_RATE_LIMIT_PER_MINUTE: '1000000',
+    LOGIN_ATTEMPTS_PER_MINUTE_PER_ADDRESS: '1000000',
+    LOGIN_ATTEMPTS_PER_HOUR_PER_EMAIL: '1000000',
     ...options.api,
   });
   const errors: unknown[] = [];
@@ -83,7 +95,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const startWorker = async (): Promise<void> => {
     if (worker) return;
     const nativeConnection = await NativeConnection.connect({ address: temporalAddress });
-    const w = await createWorker({ connection: nativeConnection, db, secrets: new SecretBox(secretKeys), taskQueue, workflowBundlePath: bundlePath });
+    const w = await createWorker({ connection: nativeConnection, db, secrets: new SecretBox(secretKeys), taskQueue, workflowBundlePath: bundlePath, webhookRetryScheduleMs: options.webhookRetryScheduleMs, payloadKeys: options.payloadKeys });
     worker = { worker: w, running: w.run(), connection: nativeConnection };
   };
   const stopWorker = async (): Promise<void> => {
@@ -98,7 +110,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const spawnWorkerProcess = async (): Promise<ChildProcess> => {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'worker', 'main.ts')], {
       cwd: ROOT,
-      env: { ...process.env, TEMPORAL_ADDRESS: temporalAddress, MONGODB_URI: mongoUri, TASK_QUEUE: taskQueue, WORKFLOW_BUNDLE_PATH: bundlePath, PARLEY_SECRET_KEYS: secretKeys },
+      env: { ...process.env, TEMPORAL_ADDRESS: temporalAddress, MONGODB_URI: mongoUri, TASK_QUEUE: taskQueue, WORKFLOW_BUNDLE_PATH: bundlePath, PARLEY_SECRET_KEYS: secretKeys, ...(options.payloadKeys ? { PARLEY_PAYLOAD_KEYS: options.payloadKeys } : {}) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     children.add(child);

@@ -13,6 +13,14 @@ const WorkerEnv = z.object({
   WORKFLOW_BUNDLE_PATH: z.string().optional(),
   MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().positive().default(200),
   MAX_CACHED_WORKFLOWS: z.coerce.number().int().positive().default(2000),
+  /** Keys that encrypt Temporal payloads: the same value as the API's (unset: plain payloads). */
+  PARLEY_PAYLOAD_KEYS: z.string().optional(),
+  /** Webhook retry delays in ms, comma-separated (`0,5000,...`); the Standard Webhooks schedule when unset. */
+  WEBHOOK_RETRY_SCHEDULE_MS: z
+    .string()
+    .regex(/^\d+(,\d+){0,19}$/, 'comma-separated milliseconds')
+    .transform((value) => value.split(',').map(Number))
+    .optional(),
 });
 export type WorkerConfig = z.infer<typeof WorkerEnv>;
 

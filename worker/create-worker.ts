@@ -1,7 +1,10 @@
+import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Connection } from 'mongoose';
 import { createActivities } from '../activities';
+import { createEventDispatcher } from '../activities/events';
 import type { HttpOptions } from '../activities/http/call-endpoint';
+import { temporalDataConverter } from '../models/payload-codec';
 import type { SecretBox } from '../models/secret-box';
 
 export interface CreateWorkerOptions {
@@ -15,6 +18,10 @@ export interface CreateWorkerOptions {
   workflowBundlePath?: string;
   maxConcurrentWorkflowTaskExecutions?: number;
   maxCachedWorkflows?: number;
+  /** PARLEY_PAYLOAD_KEYS: encrypt workflow payloads (the API's client needs the same); unset: plain. */
+  payloadKeys?: string;
+  /** Delays before each webhook delivery attempt (ms); the Standard Webhooks schedule when absent. */
+  webhookRetryScheduleMs?: number[];
 }
 
 /** Builds the Parley worker: every workflow and activity, wired to its dependencies. */
@@ -22,13 +29,33 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
   const workflowSource: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = options.workflowBundlePath
     ? { workflowBundle: { codePath: options.workflowBundlePath } }
     : { workflowsPath: require.resolve('../workflows') };
-  return Worker.create({
+  const dataConverter = temporalDataConverter(options.payloadKeys);
+  // Conversation events become webhook deliveries through this dispatcher (an outbox read by every
+  // worker; a delivery's workflow id makes a second start harmless). It runs while the worker runs.
+  const dispatcher = createEventDispatcher({
+    db: options.db,
+    temporal: new Client({ connection: options.connection, namespace: options.namespace ?? 'default', ...(dataConverter ? { dataConverter } : {}) }),
+    taskQueue: options.taskQueue,
+    retryScheduleMs: options.webhookRetryScheduleMs,
+  });
+  const worker = await Worker.create({
     connection: options.connection,
     namespace: options.namespace ?? 'default',
     taskQueue: options.taskQueue,
     ...workflowSource,
-    activities: createActivities({ db: options.db, secrets: options.secrets, http: options.http }),
+    ...(dataConverter ? { dataConverter } : {}),
+    activities: createActivities({ db: options.db, secrets: options.secrets, http: options.http, onEvents: dispatcher.kick }),
     maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTaskExecutions ?? 200,
     maxCachedWorkflows: options.maxCachedWorkflows ?? 2000,
   });
+  const run = worker.run.bind(worker);
+  worker.run = async () => {
+    dispatcher.start();
+    try {
+      return await run();
+    } finally {
+      await dispatcher.stop();
+    }
+  };
+  return worker;
 }

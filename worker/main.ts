@@ -19,6 +19,8 @@ async function main(): Promise<void> {
     workflowBundlePath: config.WORKFLOW_BUNDLE_PATH,
     maxConcurrentWorkflowTaskExecutions: config.MAX_CONCURRENT_WORKFLOW_TASKS,
     maxCachedWorkflows: config.MAX_CACHED_WORKFLOWS,
+    payloadKeys: config.PARLEY_PAYLOAD_KEYS,
+    webhookRetryScheduleMs: config.WEBHOOK_RETRY_SCHEDULE_MS,
   });
   console.log(`[worker] polling task queue ${config.TASK_QUEUE} on ${config.TEMPORAL_ADDRESS}`);
   // Worker.run() returns after SIGINT/SIGTERM once in-flight tasks are done (the SDK installs the handlers).

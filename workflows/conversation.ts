@@ -29,7 +29,7 @@ import type {
   TurnResult,
   VisitorMessageArgs,
 } from '../models/conversation.schema';
-import type { SavedMessage } from '../activities/transcript';
+import type { ActionOutcome, SavedMessage } from '../activities/transcript';
 import { trimMemory } from '../core/ai/prompt';
 import { readYesNo } from '../core/answers/yes-no';
 import { initialFlowState, interpret, type FlowContext, type FlowInput, type FlowState, type FlowStep } from '../core/flows/interpreter';
@@ -97,6 +97,8 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
   // tail of that queue. (Every promise in workflow code costs a stack capture in the SDK's sandbox, so
   // the hot path creates as few as it can.)
   let running: Promise<unknown> | undefined;
+  // Actions run since the last transcript write: the next write records them as events (no new commands).
+  let actionsRun: ActionOutcome[] = [];
 
   // Who the transcript writes belong to (no PII: the contact stays out of activity inputs).
   const conversationRef = {
@@ -183,6 +185,7 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
         { key: SA.channel, value: input.channel },
       ],
     });
+    actionsRun.push(result.ok ? { key, actionId, ok: true, outputs: result.outputs } : { key, actionId, ok: false, error: result.error });
     return result.ok ? { ok: true as const, outputs: result.outputs } : { ok: false as const, error: result.error };
   };
 
@@ -282,7 +285,19 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
         messages.push({ id: r.id, seq: seq++, role: 'bot', text: r.text, choices: r.choices, sources: r.sources, confirmation: r.confirmation, inReplyTo, createdAt: this.at });
       }
       const completes = !partial && this.visitorWritten ? messageId : undefined;
-      await saveTurn({ conversation: conversationRef, messages, messageCount: seq, status: partial ? state.status : turnStatus, at: this.at, ...(completes ? { completes } : {}) });
+      const actions = actionsRun;
+      actionsRun = [];
+      const handoffStarts = !partial && turnStatus === 'handoff' && state.status !== 'handoff';
+      await saveTurn({
+        conversation: conversationRef,
+        messages,
+        messageCount: seq,
+        status: partial ? state.status : turnStatus,
+        at: this.at,
+        ...(completes ? { completes } : {}),
+        ...(actions.length > 0 ? { actions } : {}),
+        ...(handoffStarts ? { handoffStarts } : {}),
+      });
       this.visitorWritten ||= text !== undefined;
       this.written = this.replies.length;
       state.messageCount = seq;

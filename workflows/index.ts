@@ -3,3 +3,4 @@ export { apiChainWorkflow } from './api-chain';
 export { conversationWorkflow } from './conversation';
 export { knowledgeAnalysisWorkflow } from './knowledge-analysis';
 export { connectionTestWorkflow, endpointTestWorkflow } from './tests';
+export { webhookDeliveryWorkflow } from './webhook-delivery';

@@ -1,7 +1,7 @@
 import { Router } from 'express';
-import { CreateAccountBody, CreateApiKeyBody } from '../../models/account.schema';
+import { API_PERMISSIONS, CreateAccountBody, CreateApiKeyBody } from '../../models/account.schema';
 import type { AccountDoc, ApiKeyDoc } from '../../models/account.model';
-import { callerOf, type Authenticator } from '../auth';
+import { callerOf, permissionsOf, type Authenticator } from '../auth';
 import type { ApiDeps } from '../deps';
 import { AppError } from '../errors';
 import { newId } from '../ids';
@@ -9,21 +9,30 @@ import { generateApiKey, hashPassword } from '../passwords';
 import { rateLimit } from '../rate-limit';
 import { parse } from '../validate';
 
-const accountView = (a: Pick<AccountDoc, '_id' | 'name' | 'email' | 'createdAt'>) => ({
+const accountView = (a: Pick<AccountDoc, '_id' | 'name' | 'email' | 'unlinkedEmail' | 'createdAt'>) => ({
   id: a._id,
   name: a.name,
-  email: a.email,
+  email: a.unlinkedEmail ?? a.email,
   createdAt: a.createdAt.toISOString(),
 });
 
-const apiKeyView = (k: Pick<ApiKeyDoc, '_id' | 'name' | 'prefix' | 'createdAt'>) => ({
+const apiKeyView = (k: Pick<ApiKeyDoc, '_id' | 'name' | 'prefix' | 'createdAt' | 'permissions'>) => ({
   id: k._id,
   name: k.name,
   prefix: k.prefix,
+  permissions: permissionsOf(k),
   createdAt: k.createdAt.toISOString(),
 });
 
-/** `POST /v1/accounts` — open to anyone, rate limited per client address. */
+/**
+ * `POST /v1/accounts` — open to anyone, rate limited per client address.
+ *
+ * The answer never tells whether the email already has an account: it is always 201 with a new account
+ * and its key, after the same work. When the email is taken, the new account is a separate one whose
+ * address is recorded but not linked (`unlinkedEmail`; its login identity stays `unlinked:<id>`): it can
+ * never log in with that email, never collides with, sees or changes the existing account, and its
+ * creator gets nothing they could not get by signing up with any other address.
+ */
 export function signupRouter(deps: ApiDeps): Router {
   const router = Router();
   const { Account, ApiKey } = deps;
@@ -32,23 +41,28 @@ export function signupRouter(deps: ApiDeps): Router {
     rateLimit({ limit: deps.config.ACCOUNT_SIGNUPS_PER_HOUR, windowMs: 3600_000, name: 'sign-up' }),
     async (req, res) => {
       const body = parse(CreateAccountBody, req.body);
-      if (await Account.exists({ email: body.email })) {
-        throw new AppError(409, 'email_taken', 'an account with this email already exists');
-      }
+      const taken = await Account.exists({ email: body.email });
       const now = new Date();
-      const account = { _id: newId('acct'), name: body.name, email: body.email, passwordHash: await hashPassword(body.password), createdAt: now };
+      const id = newId('acct');
+      const linked: AccountDoc = { _id: id, name: body.name, email: body.email, unlinkedEmail: null, passwordHash: await hashPassword(body.password), createdAt: now };
+      const unlinked: AccountDoc = { ...linked, email: `unlinked:${id}`, unlinkedEmail: body.email };
       const generated = generateApiKey();
-      const apiKey = { _id: newId('key'), accountId: account._id, name: 'Default key', prefix: generated.prefix, hash: generated.hash, createdAt: now };
-      // The key is written first: if the account insert then fails (say, a concurrent sign-up with the
-      // same email), the orphan key is removed and nothing of this request remains.
+      const apiKey = { _id: newId('key'), accountId: id, name: 'Default key', prefix: generated.prefix, hash: generated.hash, permissions: [...API_PERMISSIONS], createdAt: now };
+      // The key is written first: if the account insert then fails, the orphan key is removed and
+      // nothing of this request remains.
       await ApiKey.create(apiKey);
+      let account = taken ? unlinked : linked;
       try {
-        await Account.create(account);
+        try {
+          await Account.create(account);
+        } catch (error) {
+          // A concurrent sign-up with the same email won the race: this one becomes an unlinked account.
+          if ((error as { code?: number }).code !== 11000 || account === unlinked) throw error;
+          account = unlinked;
+          await Account.create(account);
+        }
       } catch (error) {
         await ApiKey.deleteOne({ _id: apiKey._id });
-        if ((error as { code?: number }).code === 11000) {
-          throw new AppError(409, 'email_taken', 'an account with this email already exists');
-        }
         throw error;
       }
       res.status(201).json({ account: accountView(account), apiKey: { ...apiKeyView(apiKey), key: generated.key } });
@@ -75,8 +89,13 @@ export function accountRouter(deps: ApiDeps, auth: Authenticator): Router {
 
   router.post('/v1/api-keys', async (req, res) => {
     const body = parse(CreateApiKeyBody, req.body ?? {});
+    const caller = callerOf(res);
+    // A key cannot mint a key that may do more than itself.
+    const beyond = body.permissions.filter((p) => !caller.permissions.includes(p));
+    if (beyond.length > 0) throw new AppError(403, 'forbidden', `this API key cannot grant ${beyond.join(', ')}`, { required: beyond });
+    const permissions = API_PERMISSIONS.filter((p) => body.permissions.includes(p));
     const generated = generateApiKey();
-    const doc = { _id: newId('key'), accountId: callerOf(res).accountId, name: body.name, prefix: generated.prefix, hash: generated.hash, createdAt: new Date() };
+    const doc = { _id: newId('key'), accountId: caller.accountId, name: body.name, prefix: generated.prefix, hash: generated.hash, permissions, createdAt: new Date() };
     await ApiKey.create(doc);
     res.status(201).json({ apiKey: { ...apiKeyView(doc), key: generated.key } });
   });

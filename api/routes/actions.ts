@@ -6,7 +6,7 @@ import { LIMITS } from '../../models/limits';
 import { callerOf } from '../auth';
 import type { ApiDeps } from '../deps';
 import { AppError } from '../errors';
-import { page } from '../pagination';
+import { page, queryInt } from '../pagination';
 import { parse } from '../validate';
 import { actionIssues, endpointIdsOf, storedSteps } from './connections/action-rules';
 import { ACTION_TEMPLATES } from './connections/action-templates';
@@ -24,7 +24,7 @@ export const actionView = (a: ActionDoc) => ({
 
 // Action ids are the account's own slugs (not time-ordered ids), so lists page in id order.
 const ActionId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be an action id');
-const ListQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(LIMITS.pageSizeMax).default(50), after: ActionId.optional() });
+const ListQuery = z.strictObject({ limit: queryInt(1, LIMITS.pageSizeMax).default(50), after: ActionId.optional() });
 const IdParams = z.object({ id: z.string().min(1).max(64) });
 
 /** Stored under `<accountId>:<id>`, so two accounts can both have an action `order_status`. */

@@ -4,7 +4,7 @@ import type { CallLogDoc } from '../../models/connection.model';
 import { LIMITS } from '../../models/limits';
 import { callerOf } from '../auth';
 import type { ApiDeps } from '../deps';
-import { page } from '../pagination';
+import { page, queryInt } from '../pagination';
 import { parse } from '../validate';
 import { EndpointParams, findEndpoint } from './connections/lookups';
 
@@ -32,7 +32,7 @@ export const callLogView = (l: CallLogDoc) => ({
 
 const Ref = z.string().min(1).max(64);
 const Page = {
-  limit: z.coerce.number().int().min(1).max(LIMITS.pageSizeMax).default(50),
+  limit: queryInt(1, LIMITS.pageSizeMax).default(50),
   // Log ids are time-ordered like every other id, so the last id of a page is the cursor.
   after: z.string().regex(/^[A-Za-z0-9_:.-]{1,128}$/, 'must be an id from a previous page').optional(),
   success: z.enum(['true', 'false']).optional(),

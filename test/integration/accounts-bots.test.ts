@@ -38,6 +38,7 @@ describe('sign-up and API keys', () => {
         id: expect.stringMatching(/^key_/),
         name: 'Default key',
         prefix: expect.any(String),
+        permissions: ['read', 'write', 'conversations'],
         createdAt: expect.any(String),
         key: expect.stringMatching(/^pk_[A-Za-z0-9_-]{40,}$/),
       },
@@ -53,7 +54,9 @@ describe('sign-up and API keys', () => {
 
     const keys = await api.get('/v1/api-keys');
     expect(keys.status).toBe(200);
-    expect(keys.body.data).toEqual([{ id: res.body.apiKey.id, name: 'Default key', prefix: res.body.apiKey.prefix, createdAt: res.body.apiKey.createdAt }]);
+    expect(keys.body.data).toEqual([
+      { id: res.body.apiKey.id, name: 'Default key', prefix: res.body.apiKey.prefix, permissions: ['read', 'write', 'conversations'], createdAt: res.body.apiKey.createdAt },
+    ]);
     expect(JSON.stringify(keys.body)).not.toContain(key);
     expect(JSON.stringify(me.body)).not.toContain(key);
     // Only its hash is stored.
@@ -62,29 +65,40 @@ describe('sign-up and API keys', () => {
     expect(JSON.stringify(stored)).not.toContain(key);
   });
 
-  it('refuses a second account with the same email, whatever its case, and leaves no orphan key', async () => {
+  it('answers a sign-up with a taken email exactly like a fresh one, and never links or touches the existing account', async () => {
     const email = uniqueEmail('dup');
-    expect((await anon().post('/v1/accounts', { name: 'First', email, password: PASSWORD })).status).toBe(201);
-    const accounts = await stack.deps.Account.countDocuments({});
-    const keys = await stack.deps.ApiKey.countDocuments({});
-
-    expectProblem(await anon().post('/v1/accounts', { name: 'Second', email, password: PASSWORD }), 409, 'email_taken');
-    expectProblem(await anon().post('/v1/accounts', { name: 'Shouty', email: email.toUpperCase(), password: PASSWORD }), 409, 'email_taken');
+    const first = await anon().post('/v1/accounts', { name: 'First', email, password: PASSWORD });
+    expect(first.status).toBe(201);
     const [local, domain] = email.split('@') as [string, string];
-    expectProblem(await anon().post('/v1/accounts', { name: 'Mixed', email: `${local.toUpperCase()}@${domain}`, password: PASSWORD }), 409, 'email_taken');
-
-    expect(await stack.deps.Account.countDocuments({})).toBe(accounts);
-    expect(await stack.deps.ApiKey.countDocuments({})).toBe(keys);
+    for (const [name, variant] of [['Second', email], ['Shouty', email.toUpperCase()], ['Mixed', `${local.toUpperCase()}@${domain}`]] as const) {
+      const again = await anon().post('/v1/accounts', { name, email: variant, password: 'another password 123' });
+      expect(again.status).toBe(201);
+      expect(again.body).toEqual({
+        account: { id: expect.stringMatching(/^acct_/), name, email: email.toLowerCase(), createdAt: expect.any(String) },
+        apiKey: { id: expect.any(String), name: 'Default key', prefix: expect.any(String), permissions: ['read', 'write', 'conversations'], createdAt: expect.any(String), key: expect.stringMatching(/^pk_/) },
+      });
+      expect(again.body.account.id).not.toBe(first.body.account.id);
+      // A separate account: its key sees only itself.
+      const other = http(stack.baseUrl, again.body.apiKey.key);
+      expect((await other.get('/v1/account')).body.account).toEqual(again.body.account);
+    }
+    // The email still logs in to the first account only, with the first password.
+    expect(await stack.deps.Account.countDocuments({ email: email.toLowerCase() })).toBe(1);
+    const login = await anon().post('/v1/auth/login', { email, password: PASSWORD });
+    expect(login.status).toBe(200);
+    expect((await http(stack.baseUrl, login.body.token).get('/v1/account')).body.account.id).toBe(first.body.account.id);
+    expectProblem(await anon().post('/v1/auth/login', { email, password: 'another password 123' }), 401, 'invalid_credentials');
   });
 
-  it('lets exactly one of several concurrent sign-ups with one email through, leaving no orphan key', async () => {
+  it('links exactly one of several concurrent sign-ups with one email, answering all alike, leaving no orphan key', async () => {
     const email = uniqueEmail('race');
     const results = await Promise.all(
       Array.from({ length: 5 }, (_, i) => anon().post('/v1/accounts', { name: `Racer ${i}`, email: i % 2 ? email.toUpperCase() : email, password: PASSWORD })),
     );
-    expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409, 409, 409]);
-    for (const r of results.filter((r) => r.status === 409)) expectProblem(r, 409, 'email_taken');
+    expect(results.map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
+    for (const r of results) expect(r.body.account.email).toBe(email.toLowerCase());
     expect(await stack.deps.Account.countDocuments({ email: email.toLowerCase() })).toBe(1);
+    expect(await stack.deps.Account.countDocuments({ unlinkedEmail: email.toLowerCase() })).toBe(4);
     const accountIds = new Set((await stack.deps.Account.find({}, { _id: 1 }).lean()).map((a) => a._id));
     const keys = await stack.deps.ApiKey.find({}, { accountId: 1 }).lean();
     expect(keys.filter((k) => !accountIds.has(k.accountId))).toEqual([]);
@@ -126,6 +140,7 @@ describe('sign-up and API keys', () => {
       id: expect.stringMatching(/^key_/),
       name: 'CI',
       prefix: expect.any(String),
+      permissions: ['read', 'write', 'conversations'],
       createdAt: expect.any(String),
       key: expect.stringMatching(/^pk_/),
     });
@@ -137,7 +152,7 @@ describe('sign-up and API keys', () => {
     const second = recorded(http(stack.baseUrl, created.body.apiKey.key));
     const listed = await second.get('/v1/api-keys');
     expect(listed.body.data.map((k: { id: string }) => k.id)).toEqual([firstKeyId, created.body.apiKey.id, unnamed.body.apiKey.id]);
-    for (const k of listed.body.data) expect(Object.keys(k).sort()).toEqual(['createdAt', 'id', 'name', 'prefix']);
+    for (const k of listed.body.data) expect(Object.keys(k).sort()).toEqual(['createdAt', 'id', 'name', 'permissions', 'prefix']);
     expect(JSON.stringify(listed.body)).not.toContain(created.body.apiKey.key);
 
     // The second key revokes the first; the first stops working immediately.

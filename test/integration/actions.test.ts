@@ -333,7 +333,11 @@ describe('Run Test and Test Connection', () => {
     expect((await api.post(`/v1/connections/${connectionId}/test`)).body.result).toMatchObject({ ok: true });
     const wrong = await create('/v1/connections', { name: 'Wrong token', baseUrl: `http://127.0.0.1:${(demoServer.address() as AddressInfo).port}`, auth: { type: 'bearer', token: 'nope' }, allowPrivateNetwork: true });
     expect((await api.post(`/v1/connections/${wrong.connection.id}/test`)).body.result).toMatchObject({ ok: false, code: 'unauthorized' });
-    const blocked = await create('/v1/connections', { name: 'Not allowed', baseUrl: 'https://127.0.0.1:9', auth: { type: 'none' } });
+    // A loopback literal is refused at save without allowPrivateNetwork; a connection whose host only
+    // resolves to one (simulated by clearing the flag in the database) is refused by the worker.
+    expect((await api.post('/v1/connections', { name: 'Not allowed', baseUrl: 'https://127.0.0.1:9', auth: { type: 'none' } })).status).toBe(400);
+    const blocked = await create('/v1/connections', { name: 'Not allowed', baseUrl: 'https://127.0.0.1:9', auth: { type: 'none' }, allowPrivateNetwork: true });
+    await stack.deps.ApiConnection.updateOne({ _id: blocked.connection.id }, { $set: { allowPrivateNetwork: false } });
     expect((await api.post(`/v1/connections/${blocked.connection.id}/test`)).body.result).toMatchObject({ ok: false, code: 'blocked_address' });
   });
 });

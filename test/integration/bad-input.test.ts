@@ -221,13 +221,13 @@ describe('unreadable bodies', () => {
     expectProblem(await api.raw('POST', `/v1/conversations/${convId}/messages`, JSON.stringify(text('w'.repeat(66 * 1024)))), 413, 'payload_too_large');
   });
 
-  it('answers 400 (not 500) for a body sent without a JSON content type', async () => {
+  it('answers 415 (not 400, never ignored) for a body sent without a JSON content type', async () => {
     const res = await fetch(`${stack.baseUrl}/v1/bots`, {
       method: 'POST',
       headers: { authorization: `Bearer ${key}`, 'content-type': 'text/plain' },
       body: JSON.stringify({ name: 'Plain' }),
     });
-    expectProblem({ status: res.status, body: await res.json(), headers: res.headers }, 400, 'validation_failed');
+    expectProblem({ status: res.status, body: await res.json(), headers: res.headers }, 415, 'unsupported_media_type');
   });
 
   it('answers 415 (not 500) for an unsupported charset or content encoding', async () => {

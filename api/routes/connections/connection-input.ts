@@ -5,6 +5,7 @@
  */
 import type { ConnectionDoc, ConnectionSecrets } from '../../../models/connection.model';
 import type { ConnectionAuth } from '../../../models/connection.schema';
+import { checkHostLiteral } from '../../../core/http/address-policy';
 import type { FieldIssue } from './issues';
 
 /**
@@ -35,6 +36,30 @@ export function checkTransport(baseUrl: string, allowPrivateNetwork: boolean, is
   if (baseUrl.startsWith('http:') && !allowPrivateNetwork) {
     issues.push({ field: 'baseUrl', message: 'must use https (plain http only for connections with allowPrivateNetwork)' });
   }
+  checkBaseUrlHost(baseUrl, allowPrivateNetwork, issues);
+}
+
+/**
+ * A host written as a private, loopback, link-local or metadata IP literal (or `localhost`) is refused at
+ * save unless the connection allows private networks; metadata addresses always. Same policy as the
+ * worker's connect-time check (core/http/address-policy.ts), which still judges every resolved address.
+ */
+function checkBaseUrlHost(baseUrl: string, allowPrivateNetwork: boolean, issues: FieldIssue[]): void {
+  let hostname: string;
+  try {
+    hostname = new URL(baseUrl).hostname;
+  } catch {
+    return; // normalizeBaseUrl has reported it
+  }
+  const verdict = checkHostLiteral(hostname, allowPrivateNetwork);
+  if (verdict.ok) return;
+  issues.push({
+    field: 'baseUrl',
+    message:
+      verdict.reason === 'metadata'
+        ? 'must not point to a cloud metadata address'
+        : `points to a ${verdict.range ?? 'private'} address; set allowPrivateNetwork to reach a private network`,
+  });
 }
 
 /** Splits `auth` into what is shown (type, header/parameter name, username) and what is sealed. */
@@ -73,6 +98,10 @@ const UNSAFE_VALUE = /[\r\n\0]/;
 export function checkAuth(auth: ConnectionAuth, issues: FieldIssue[]): void {
   if (auth.type === 'api_key') {
     if (auth.in === 'header' && !HEADER_NAME.test(auth.name)) issues.push({ field: 'auth.name', message: 'must be an HTTP header name' });
+    // The same reserved names as extra headers: an API key sent as `Host` or `Content-Length` would break framing.
+    else if (auth.in === 'header' && RESERVED_HEADERS.has(auth.name.toLowerCase())) {
+      issues.push({ field: 'auth.name', message: `"${auth.name}" is set by Parley itself and cannot be used for the API key` });
+    }
     if (UNSAFE_VALUE.test(auth.value)) issues.push({ field: 'auth.value', message: 'must not contain line breaks or NUL' });
   }
   if (auth.type === 'bearer' && UNSAFE_VALUE.test(auth.token)) issues.push({ field: 'auth.token', message: 'must not contain line breaks or NUL' });

@@ -1,0 +1,157 @@
+/**
+ * Conversation events, recorded by `saveTurn` (the local activity every turn already runs, so the
+ * conversation workflow's commands do not change) and handed to webhook deliveries by a dispatcher in
+ * the worker (an outbox: events are written with `dispatched: false`, the dispatcher starts one
+ * `webhookDeliveryWorkflow` per subscribed endpoint and marks them dispatched).
+ *
+ * Ids and positions derive from what an event describes, so a retried write is the same event:
+ * - `conversation.started`: position 0 (the turn that writes transcript position 0);
+ * - a message at transcript position `seq`: `(seq + 1) * 100`;
+ * - the actions of a write whose first message is at `a`: `a * 100 + 10 + i` (before that message);
+ * - after the write's last message (`messageCount` N): handoff `N*100+1`, release `N*100+2`, close `N*100+3`.
+ */
+import { createHash } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type { Connection, mongo } from 'mongoose';
+import { webhookModels, type EventDoc } from '../models/webhook.model';
+import { webhookDeliveryWorkflowId, type EventType, type WebhookDeliveryInput } from '../models/webhook.schema';
+import type { SaveTurnInput } from './transcript';
+
+const MAX_ACTIONS_PER_WRITE = 80;
+
+const eventId = (kind: string, ref: string): string => `evt_${createHash('sha256').update(`${kind}\u0000${ref}`).digest('hex').slice(0, 32)}`;
+
+/** The events one `saveTurn` write records (pure; the same input always gives the same events). */
+export function turnEvents(input: SaveTurnInput): EventDoc[] {
+  const c = input.conversation;
+  const createdAt = new Date(input.at);
+  const events: EventDoc[] = [];
+  const add = (type: EventType, ref: string, position: number, data: Record<string, unknown>): void => {
+    events.push({ _id: eventId(type, ref), accountId: c.accountId, conversationId: c.id, botId: c.botId, position, type, data: { conversationId: c.id, botId: c.botId, ...data }, createdAt, dispatched: false });
+  };
+  const N = input.messageCount;
+  const first = N - input.messages.length;
+  if (input.messages.some((m) => m.seq === 0)) {
+    add('conversation.started', `${c.id}:started`, 0, { botVersion: c.botVersion, channel: c.channel, externalUserId: c.externalUserId });
+  }
+  (input.actions ?? []).slice(0, MAX_ACTIONS_PER_WRITE).forEach((action, i) => {
+    const data = action.ok ? { actionId: action.actionId, run: action.key, outputs: action.outputs ?? {} } : { actionId: action.actionId, run: action.key, error: action.error ?? null };
+    add(action.ok ? 'action.completed' : 'action.failed', `${c.id}:${action.key}`, first * 100 + 10 + i, data);
+  });
+  for (const m of input.messages) {
+    const message = {
+      id: m.id,
+      seq: m.seq,
+      role: m.role,
+      type: 'text',
+      text: m.text,
+      ...(m.choices ? { choices: m.choices } : {}),
+      ...(m.sources ? { sources: m.sources } : {}),
+      ...(m.confirmation ? { confirmation: m.confirmation } : {}),
+      inReplyTo: m.inReplyTo ?? null,
+      createdAt: m.createdAt,
+    };
+    add('message.created', m.id, (m.seq + 1) * 100, { message });
+  }
+  if (input.handoffStarts) add('conversation.handoff', `${c.id}:handoff:${N}`, N * 100 + 1, { messageCount: N });
+  // A write with no message that sets the status back to active is a release (nothing else does that).
+  if (input.messages.length === 0 && input.status === 'active') add('conversation.released', `${c.id}:released:${N}`, N * 100 + 2, { messageCount: N });
+  if (input.status === 'closed') add('conversation.closed', `${c.id}:closed`, N * 100 + 3, { reason: input.closeReason ?? 'closed', messageCount: N });
+  return events;
+}
+
+export interface DispatcherOptions {
+  db: Connection;
+  temporal: Client;
+  taskQueue: string;
+  /** Delays before each delivery attempt; the Standard Webhooks schedule when absent. */
+  retryScheduleMs?: number[];
+  /** How often undispatched events are looked for when nothing kicks the dispatcher. Default 1 s. */
+  intervalMs?: number;
+  log?: (message: string, error?: unknown) => void;
+}
+
+export interface EventDispatcher {
+  /** Looks for undispatched events now (saveTurn calls this after writing events). */
+  kick(): void;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the webhook deliveries of new events. Several workers may run one each: a delivery's workflow
+ * id derives from the event and the endpoint, so a second start of the same delivery is refused.
+ */
+export function createEventDispatcher(options: DispatcherOptions): EventDispatcher {
+  const { Event, WebhookEndpoint } = webhookModels(options.db);
+  const events = Event.collection as unknown as mongo.Collection<EventDoc>;
+  const log = options.log ?? ((message, error) => console.error(`[worker] ${message}`, error instanceof Error ? error.message : ''));
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let again = false;
+  let stopped = true;
+
+  const dispatchOnce = async (): Promise<number> => {
+    const batch = await events.find({ dispatched: false }).sort({ createdAt: 1 }).limit(200).toArray();
+    if (batch.length === 0) return 0;
+    const accounts = [...new Set(batch.map((e) => e.accountId))];
+    const endpoints = await WebhookEndpoint.find({ accountId: { $in: accounts }, enabled: true }, { _id: 1, accountId: 1, events: 1, createdAt: 1 }).lean();
+    for (const event of batch) {
+      for (const endpoint of endpoints) {
+        if (endpoint.accountId !== event.accountId || !endpoint.events.includes(event.type as EventType)) continue;
+        // An endpoint receives what happened after it was created.
+        if (endpoint.createdAt.getTime() > event.createdAt.getTime()) continue;
+        const input: WebhookDeliveryInput = { accountId: event.accountId, endpointId: endpoint._id, eventId: event._id, ...(options.retryScheduleMs ? { scheduleMs: options.retryScheduleMs } : {}) };
+        try {
+          await options.temporal.workflow.start('webhookDeliveryWorkflow', {
+            workflowId: webhookDeliveryWorkflowId(event._id, endpoint._id),
+            taskQueue: options.taskQueue,
+            args: [input],
+            workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          });
+        } catch (error) {
+          if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+        }
+      }
+    }
+    await events.updateMany({ _id: { $in: batch.map((e) => e._id) } }, { $set: { dispatched: true } });
+    return batch.length;
+  };
+
+  const run = (): void => {
+    if (stopped) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = (async () => {
+      try {
+        do {
+          again = false;
+          while (!stopped && (await dispatchOnce()) === 200);
+        } while (again && !stopped);
+      } catch (error) {
+        log('event dispatch failed (retried on the next tick)', error);
+      } finally {
+        running = undefined;
+      }
+    })();
+  };
+
+  return {
+    kick: run,
+    start() {
+      if (!stopped) return;
+      stopped = false;
+      timer = setInterval(run, options.intervalMs ?? 1000);
+      timer.unref();
+      run();
+    },
+    async stop() {
+      stopped = true;
+      if (timer) clearInterval(timer);
+      await running;
+    },
+  };
+}

@@ -1,0 +1,32 @@
+import type { WebhookDeliveryDoc, WebhookEndpointDoc } from '../../../models/webhook.model';
+
+/** Built field by field (never by spreading the document), so `sealed` cannot leak into a response. */
+export const webhookView = (w: WebhookEndpointDoc) => ({
+  id: w._id,
+  url: w.url,
+  events: w.events,
+  description: w.description ?? null,
+  allowPrivateNetwork: w.allowPrivateNetwork,
+  enabled: w.enabled,
+  disabledReason: w.disabledReason ?? null,
+  disabledAt: w.disabledAt ? w.disabledAt.toISOString() : null,
+  createdAt: w.createdAt.toISOString(),
+  updatedAt: w.updatedAt.toISOString(),
+});
+
+export const deliveryView = (d: WebhookDeliveryDoc) => ({
+  id: d._id,
+  endpointId: d.endpointId,
+  eventId: d.eventId,
+  eventType: d.eventType,
+  attempt: d.attempt,
+  status: d.status,
+  responseStatus: d.responseStatus,
+  responseBody: d.responseBody,
+  error: d.error,
+  durationMs: d.durationMs,
+  nextRetryAt: d.nextRetryAt ? d.nextRetryAt.toISOString() : null,
+  disabledEndpoint: d.disabledEndpoint,
+  workflowId: d.workflowId,
+  createdAt: d.createdAt.toISOString(),
+});

@@ -1,0 +1,136 @@
+import { Schema, type Connection, type Model } from 'mongoose';
+import type { EventType } from './webhook.schema';
+import type { SealedSecret } from './secret-box';
+
+/**
+ * One conversation event (a message written, a status change, an action's outcome). Written by the
+ * worker's `saveTurn` with an id derived from what it describes, so at-least-once writes dedupe on `_id`,
+ * and a `position` that grows with the conversation (the SSE stream's event id).
+ */
+export interface EventDoc {
+  _id: string;
+  accountId: string;
+  conversationId: string;
+  botId: string;
+  position: number;
+  type: EventType | 'webhook.test';
+  data: Record<string, unknown>;
+  createdAt: Date;
+  /** False until the worker's dispatcher has started the deliveries of this event (an outbox). */
+  dispatched: boolean;
+}
+
+const eventSchema = new Schema<EventDoc>(
+  {
+    _id: { type: String, required: true },
+    accountId: { type: String, required: true },
+    conversationId: { type: String, required: true },
+    botId: { type: String, required: true },
+    position: { type: Number, required: true },
+    type: { type: String, required: true },
+    data: { type: Schema.Types.Mixed, required: true },
+    createdAt: { type: Date, required: true },
+    dispatched: { type: Boolean, required: true },
+  },
+  { versionKey: false, minimize: false },
+);
+eventSchema.index({ conversationId: 1, position: 1 }, { unique: true });
+eventSchema.index({ dispatched: 1, createdAt: 1 });
+
+/** What the sealed part of an endpoint holds. */
+export interface WebhookSecrets {
+  secret: string;
+}
+
+export interface WebhookEndpointDoc {
+  _id: string;
+  accountId: string;
+  url: string;
+  events: EventType[];
+  description?: string | null;
+  allowPrivateNetwork: boolean;
+  enabled: boolean;
+  /** Why the endpoint stopped receiving deliveries: `gone` (it answered 410) or `disabled_by_api`. */
+  disabledReason?: string | null;
+  disabledAt?: Date | null;
+  /** The signing secret, sealed with PARLEY_SECRET_KEYS and bound to the endpoint id. */
+  sealed: SealedSecret;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const webhookEndpointSchema = new Schema<WebhookEndpointDoc>(
+  {
+    _id: { type: String, required: true },
+    accountId: { type: String, required: true },
+    url: { type: String, required: true },
+    events: { type: [String], required: true },
+    description: { type: String, default: null },
+    allowPrivateNetwork: { type: Boolean, required: true },
+    enabled: { type: Boolean, required: true },
+    disabledReason: { type: String, default: null },
+    disabledAt: { type: Date, default: null },
+    sealed: { type: Schema.Types.Mixed, required: true },
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+  },
+  { versionKey: false, minimize: false },
+);
+webhookEndpointSchema.index({ accountId: 1, _id: 1 });
+
+/** One delivery attempt: what came back, never the secret or the signature. */
+export interface WebhookDeliveryDoc {
+  _id: string;
+  accountId: string;
+  endpointId: string;
+  eventId: string;
+  eventType: string;
+  workflowId: string;
+  attempt: number;
+  status: 'succeeded' | 'failed';
+  responseStatus: number | null;
+  responseBody: string | null;
+  error: string | null;
+  durationMs: number;
+  /** When the next attempt is due; null when none will follow. */
+  nextRetryAt: Date | null;
+  /** The endpoint was disabled by this attempt (it answered 410). */
+  disabledEndpoint: boolean;
+  createdAt: Date;
+}
+
+const webhookDeliverySchema = new Schema<WebhookDeliveryDoc>(
+  {
+    _id: { type: String, required: true },
+    accountId: { type: String, required: true },
+    endpointId: { type: String, required: true },
+    eventId: { type: String, required: true },
+    eventType: { type: String, required: true },
+    workflowId: { type: String, required: true },
+    attempt: { type: Number, required: true },
+    status: { type: String, required: true },
+    responseStatus: { type: Number, default: null },
+    responseBody: { type: String, default: null },
+    error: { type: String, default: null },
+    durationMs: { type: Number, required: true },
+    nextRetryAt: { type: Date, default: null },
+    disabledEndpoint: { type: Boolean, required: true },
+    createdAt: { type: Date, required: true },
+  },
+  { versionKey: false },
+);
+// One row per attempt of a delivery (a retried activity rewrites its row), listed newest first.
+webhookDeliverySchema.index({ workflowId: 1, attempt: 1 }, { unique: true });
+webhookDeliverySchema.index({ endpointId: 1, _id: -1 });
+
+export function webhookModels(db: Connection): {
+  Event: Model<EventDoc>;
+  WebhookEndpoint: Model<WebhookEndpointDoc>;
+  WebhookDelivery: Model<WebhookDeliveryDoc>;
+} {
+  return {
+    Event: db.models.Event ?? db.model<EventDoc>('Event', eventSchema, 'events'),
+    WebhookEndpoint: db.models.WebhookEndpoint ?? db.model<WebhookEndpointDoc>('WebhookEndpoint', webhookEndpointSchema, 'webhook_endpoints'),
+    WebhookDelivery: db.models.WebhookDelivery ?? db.model<WebhookDeliveryDoc>('WebhookDelivery', webhookDeliverySchema, 'webhook_deliveries'),
+  };
+}

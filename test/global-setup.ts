@@ -14,6 +14,16 @@ declare global {
   var __PARLEY_SERVERS__: ManagedServer[] | undefined;
 }
 
+/** Starts a server, and once more on fresh ports if the first start fails (say, a port taken meanwhile). */
+async function once<T>(start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (error) {
+    process.stderr.write(`\n[test] a server failed to start (${error instanceof Error ? error.message : String(error)}); trying again on other ports\n`);
+    return start();
+  }
+}
+
 export default async function globalSetup(): Promise<void> {
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-test-'));
   const servers: ManagedServer[] = [];
@@ -24,13 +34,13 @@ export default async function globalSetup(): Promise<void> {
   const [mongoUri, temporalAddress] = await Promise.all([
     process.env.TEST_MONGODB_URI ??
       (async () => {
-        const ferret = await startFerretDb({ port: await freePort(), dataDir: path.join(workDir, 'ferretdb'), logFile: path.join(workDir, 'ferretdb.log') });
+        const ferret = await once(async () => startFerretDb({ port: await freePort(), dataDir: path.join(workDir, 'ferretdb'), logFile: path.join(workDir, 'ferretdb.log') }));
         servers.push(ferret);
         return `mongodb://127.0.0.1:${ferret.port}`;
       })(),
     process.env.TEST_TEMPORAL_ADDRESS ??
       (async () => {
-        const temporal = await startTemporal({ port: await freePort(), logFile: path.join(workDir, 'temporal.log') });
+        const temporal = await once(async () => startTemporal({ port: await freePort(), logFile: path.join(workDir, 'temporal.log') }));
         servers.push(temporal);
         return temporal.address;
       })(),

@@ -91,17 +91,30 @@ export function ensureFerretDb(): string {
   return binary;
 }
 
-/** Asks the OS for a free TCP port on 127.0.0.1. */
+/** Ports this process handed out already: two servers started side by side never get the same one. */
+const handedOut = new Set<number>();
+
+/**
+ * A free TCP port on 127.0.0.1, below the OS's ephemeral range (32768+ on Linux). Servers that pick
+ * their own internal ports (the Temporal dev server does) and every outgoing connection take ephemeral
+ * ports, so a port chosen here is not also taken by one of those between choosing and binding it.
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (handedOut.has(port) || !(await canBind(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
+  throw new InfraError('no free TCP port found on 127.0.0.1 between 20000 and 32000');
+}
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = net.createServer();
     server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }
 

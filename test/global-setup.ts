@@ -31,7 +31,8 @@ export default async function globalSetup(): Promise<void> {
   process.env.PARLEY_TEST_DIR = workDir;
 
   const started = Date.now();
-  const [mongoUri, temporalAddress] = await Promise.all([
+  // jest runs no teardown when the set-up fails: stop whatever did start, so no server is left behind.
+  const results = await Promise.allSettled([
     process.env.TEST_MONGODB_URI ??
       (async () => {
         const ferret = await once(async () => startFerretDb({ port: await freePort(), dataDir: path.join(workDir, 'ferretdb'), logFile: path.join(workDir, 'ferretdb.log') }));
@@ -45,6 +46,12 @@ export default async function globalSetup(): Promise<void> {
         return temporal.address;
       })(),
   ]);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await Promise.allSettled(servers.map((server) => server.stop()));
+    throw failed.reason;
+  }
+  const [mongoUri, temporalAddress] = results.map((r) => (r as PromiseFulfilledResult<string>).value) as [string, string];
   process.env.PARLEY_TEST_MONGODB_URI = mongoUri;
   process.env.PARLEY_TEST_TEMPORAL_ADDRESS = temporalAddress;
 

@@ -15,6 +15,8 @@ const ApiEnv = z.object({
   ACCOUNT_SIGNUPS_PER_HOUR: z.coerce.number().int().positive().default(20),
   /** Event streams (`GET /v1/conversations/:id/events`): poll interval, heartbeat interval, open streams per process. */
   SSE_POLL_MS: z.coerce.number().int().min(10).default(250),
+  /** Days conversation events (webhooks, SSE resume) and webhook delivery logs are kept. */
+  EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   SSE_HEARTBEAT_MS: z.coerce.number().int().min(100).default(15_000),
   SSE_MAX_STREAMS: z.coerce.number().int().positive().default(1000),
   /** Requests per minute per API key (or per login session), on every authenticated route; shared by all API instances. */

@@ -2,6 +2,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { connectDatabase, syncIndexes } from '../models/db';
 import { purgeIdempotencyKeys } from '../models/idempotency.model';
+import { purgeOldEvents } from '../models/webhook.model';
 import { temporalDataConverter } from '../models/payload-codec';
 import { createApp } from './app';
 import { loadApiConfig } from './config';
@@ -16,10 +17,14 @@ async function main(): Promise<void> {
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, ...(dataConverter ? { dataConverter } : {}) });
   const deps = createDeps({ db, temporal, config });
   await syncIndexes(db);
-  // Idempotency keys of conversation starts expire after 24 h (FerretDB has no TTL indexes): hourly clean-up.
-  const purgeKeys = (): void => void purgeIdempotencyKeys(deps.IdempotencyKey).catch((error: unknown) => deps.log('idempotency key clean-up failed', error));
-  purgeKeys();
-  setInterval(purgeKeys, 3600_000).unref();
+  // FerretDB has no TTL indexes, so expiry is an hourly clean-up: idempotency keys of conversation starts
+  // after 24 h, events and webhook delivery logs after EVENT_RETENTION_DAYS. Idempotent; any instance may run it.
+  const cleanUp = (): void => {
+    void purgeIdempotencyKeys(deps.IdempotencyKey).catch((error: unknown) => deps.log('idempotency key clean-up failed', error));
+    void purgeOldEvents(deps, config.EVENT_RETENTION_DAYS).catch((error: unknown) => deps.log('event clean-up failed', error));
+  };
+  cleanUp();
+  setInterval(cleanUp, 3600_000).unref();
   const server = createApp(deps).listen(config.PORT, config.HOST, () => {
     console.log(`[api] listening on http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${config.PORT}`);
   });

@@ -134,3 +134,20 @@ export function webhookModels(db: Connection): {
     WebhookDelivery: db.models.WebhookDelivery ?? db.model<WebhookDeliveryDoc>('WebhookDelivery', webhookDeliverySchema, 'webhook_deliveries'),
   };
 }
+
+/**
+ * Deletes events and delivery log rows older than `retentionDays` (FerretDB has no TTL indexes, so the
+ * API runs this hourly). An event not yet handed to its webhooks is kept whatever its age.
+ */
+export async function purgeOldEvents(
+  models: { Event: Model<EventDoc>; WebhookDelivery: Model<WebhookDeliveryDoc> },
+  retentionDays: number,
+  now = new Date(),
+): Promise<{ events: number; deliveries: number }> {
+  const cutoff = new Date(now.getTime() - retentionDays * 24 * 3600_000);
+  const [events, deliveries] = await Promise.all([
+    models.Event.deleteMany({ createdAt: { $lt: cutoff }, dispatched: true }),
+    models.WebhookDelivery.deleteMany({ createdAt: { $lt: cutoff } }),
+  ]);
+  return { events: events.deletedCount, deliveries: deliveries.deletedCount };
+}

@@ -86,6 +86,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   await syncIndexes(db);
 
   const server = createApp(deps).listen(0, '127.0.0.1');
+  // Idle keep-alive sockets stay open a minute: with Node's 5 s default, a test that pauses (a slow bulk
+  // insert) can reuse a socket the server is closing at that moment, and the request fails with ECONNRESET.
+  server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 

@@ -123,7 +123,7 @@ async function connection(options: { baseUrl?: string; auth?: AuthSpec; headers?
     auth: shown,
     headerNames: Object.keys(headers),
     sealed: box.seal({ auth: secret, headers } satisfies ConnectionSecrets, id),
-    timeoutMs: options.timeoutMs ?? 1000,
+    timeoutMs: options.timeoutMs ?? 5000, // generous: CI runs many suites at once on two cores
     allowPrivateNetwork: options.allowPrivateNetwork ?? true,
     createdAt: now,
     updatedAt: now,

@@ -62,10 +62,6 @@ function isDuplicateOnly(error: unknown): boolean {
 }
 
 /**
- * `onEvents` is told when a write recorded events (the worker's webhook dispatcher looks for them then,
- * instead of waiting for its next tick).
- */
-/**
  * Inserts a conversation's events in position order (a stream reader that sees one has seen those
  * before it). A retry that meets copies already stored inserts the rest one by one.
  */
@@ -82,6 +78,10 @@ async function insertInOrder(events: mongo.Collection<EventDoc>, docs: EventDoc[
   }
 }
 
+/**
+ * `onEvents` is told when a write recorded events (the worker's webhook dispatcher looks for them then,
+ * instead of waiting for its next tick).
+ */
 export function createTranscriptActivities(db: Connection, onEvents?: () => void) {
   const models = conversationModels(db);
   const events = webhookModels(db).Event.collection as unknown as mongo.Collection<EventDoc>;

@@ -43,7 +43,7 @@ export function createApp(deps: ApiDeps): Express {
     res.json({ status: 'ok' });
   });
   app.use(docsRouter()); // GET /openapi.json, GET /docs (no auth; every route is in api/openapi/routes.ts)
-  app.use(signupRouter(deps));
+  app.use(signupRouter(deps, limiters));
   app.use(loginRouter(deps, { limiters, tokens }));
 
   // Every authenticated route: who (key or login token), how often (per key), and what it may do.

@@ -6,7 +6,7 @@ import type { ApiDeps } from '../deps';
 import { AppError } from '../errors';
 import { newId } from '../ids';
 import { generateApiKey, hashPassword } from '../passwords';
-import { rateLimit } from '../rate-limit';
+import { applyLimits, type SharedLimiters } from '../rate-limit';
 import { parse } from '../validate';
 
 const accountView = (a: Pick<AccountDoc, '_id' | 'name' | 'email' | 'unlinkedEmail' | 'createdAt'>) => ({
@@ -33,12 +33,14 @@ const apiKeyView = (k: Pick<ApiKeyDoc, '_id' | 'name' | 'prefix' | 'createdAt' |
  * never log in with that email, never collides with, sees or changes the existing account, and its
  * creator gets nothing they could not get by signing up with any other address.
  */
-export function signupRouter(deps: ApiDeps): Router {
+export function signupRouter(deps: ApiDeps, limiters: SharedLimiters): Router {
   const router = Router();
   const { Account, ApiKey } = deps;
+  // Per client address, counted in the store every API instance shares (like the per-key limits).
+  const perAddress = limiters.create('signup-address', deps.config.ACCOUNT_SIGNUPS_PER_HOUR, 3600);
   router.post(
     '/v1/accounts',
-    rateLimit({ limit: deps.config.ACCOUNT_SIGNUPS_PER_HOUR, windowMs: 3600_000, name: 'sign-up' }),
+    async (req, res, next) => next(applyLimits(res, [await perAddress.consume(req.ip ?? 'unknown')])),
     async (req, res) => {
       const body = parse(CreateAccountBody, req.body);
       const taken = await Account.exists({ email: body.email });

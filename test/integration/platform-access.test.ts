@@ -134,6 +134,24 @@ describe('rate limits per API key', () => {
   });
 });
 
+describe('sign-ups per client address', () => {
+  it('answers 429 with Retry-After past the hourly limit, counted in the shared store', async () => {
+    const small = await startStack({ withoutWorker: true, api: { ACCOUNT_SIGNUPS_PER_HOUR: '2' } });
+    try {
+      const signUpOnce = (n: number) => http(small.baseUrl).post('/v1/accounts', { name: `Co ${n}`, email: `limit-${n}@example.com`, password: 'correct horse battery' });
+      expect((await signUpOnce(1)).status).toBe(201);
+      const second = await signUpOnce(2);
+      expect([second.status, second.headers.get('x-ratelimit-remaining')]).toEqual([201, '0']);
+      const third = await signUpOnce(3);
+      expect([third.status, third.body.code]).toEqual([429, 'rate_limited']);
+      expect(Number(third.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(await small.deps.ApiKey.db.collection('rate_limits').countDocuments({ key: { $regex: '^signup-address' } })).toBe(1);
+    } finally {
+      await small.stop();
+    }
+  });
+});
+
 describe('a limiter whose store is unreachable', () => {
   it('lets requests through (fail open) and logs a warning instead of failing them', async () => {
     const db = await connectDatabase(stack.mongoUri);

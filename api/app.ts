@@ -13,8 +13,14 @@ import { conversationsRouter } from './routes/conversations';
 import { docsRouter } from './routes/docs';
 import { knowledgeImportJson, knowledgeRouter } from './routes/knowledge';
 import { loginRouter } from './routes/login';
+import { observeRequests } from './logger';
+import { metricsRoute } from './metrics';
 import { logsRouter } from './routes/logs';
 import { webhooksRouter } from './routes/webhooks';
+import { websitesRouter } from './routes/websites';
+import { widgetPagesRouter } from './widget/pages';
+import { widgetRouter } from './widget/router';
+import { createWidgetTokens } from './widget/tokens';
 import { createSharedLimiters } from './rate-limit';
 import { createTokenService } from './tokens';
 
@@ -22,7 +28,9 @@ import { createTokenService } from './tokens';
 export function createApp(deps: ApiDeps): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  // First, so that every request is logged and counted, even one refused early (415, 401, 429).
+  app.use(observeRequests(deps));
+  app.set('trust proxy', deps.config.TRUST_PROXY);
   app.set('query parser', 'simple'); // flat strings only: `?status[$ne]=x` stays a harmless unknown key
   const tokens = createTokenService(deps.config);
   if (deps.config.NODE_ENV === 'production' && !deps.config.PARLEY_JWT_SECRET) {
@@ -30,7 +38,7 @@ export function createApp(deps: ApiDeps): Express {
   }
   const auth = createAuthenticator(deps.ApiKey, tokens, deps.Account);
   // Rate-limit counts live in MongoDB, shared by every API instance on the same database.
-  const limiters = createSharedLimiters(deps.ApiKey.db, deps.log);
+  const limiters = createSharedLimiters(deps.ApiKey.db, deps.log, (limiter) => deps.metrics.rateLimited.inc({ limiter }));
   app.use(requireJsonBody);
   // A knowledge import (up to 500 items) has its own larger body limit; every other route keeps 64 kB.
   // The caller is authenticated first, so an anonymous client cannot make the API read 5 MB.
@@ -42,9 +50,15 @@ export function createApp(deps: ApiDeps): Express {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  app.get('/metrics', metricsRoute(deps)); // Prometheus; Bearer METRICS_AUTH_TOKEN when set
   app.use(docsRouter()); // GET /openapi.json, GET /docs (no auth; every route is in api/openapi/routes.ts)
   app.use(signupRouter(deps, limiters));
   app.use(loginRouter(deps, { limiters, tokens }));
+  // The chat widget: its script, the preview page, and the public endpoints keyed by a website token
+  // (origin-checked and limited per website and per client; no API key).
+  const widgetTokens = createWidgetTokens(deps.config);
+  app.use(widgetPagesRouter(deps, widgetTokens));
+  app.use(widgetRouter(deps, { limiters, tokens: widgetTokens }));
 
   // Every authenticated route: who (key or login token), how often (per key), and what it may do.
   app.use('/v1', auth.middleware, keyRateLimit(limiters, deps.config), requirePermission);
@@ -57,6 +71,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(logsRouter(deps));
   app.use(knowledgeRouter(deps));
   app.use(webhooksRouter(deps));
+  app.use(websitesRouter(deps, widgetTokens));
 
   app.use(notFoundRoute);
   app.use(errorHandler(deps.log));

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LOG_LEVELS } from '../models/logger';
 
 const ApiEnv = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -6,6 +7,11 @@ const ApiEnv = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TASK_QUEUE: z.string().min(1).default('parley-conversations'),
+  /** The Temporal Web UI as operators open it: call logs link to their run's history there. */
+  TEMPORAL_UI_URL: z
+    .url({ protocol: /^https?$/ })
+    .default('http://localhost:8233')
+    .transform((url) => url.replace(/\/+$/, '')),
   MONGODB_URI: z.string().min(1).default('mongodb://127.0.0.1:27017/parley'),
   /** How long a message POST waits for the bot's replies before answering 202 pending. */
   REPLY_WAIT_MS: z.coerce.number().int().positive().default(10_000),
@@ -33,6 +39,31 @@ const ApiEnv = z.object({
   PARLEY_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   NODE_ENV: z.string().optional(),
   /**
+   * Which proxies' X-Forwarded-For the API believes (Express "trust proxy"): names (`loopback`,
+   * `linklocal`, `uniquelocal`), addresses or subnets, comma-separated, or a hop count. Per-client limits
+   * count the address this yields. Default: a proxy on the same machine only.
+   */
+  TRUST_PROXY: z
+    .string()
+    .trim()
+    .min(1)
+    .refine((v) => v !== 'true', 'name the trusted proxies (e.g. "loopback, uniquelocal") or give a hop count: "true" would believe any client')
+    .transform((v): string | number => (/^\d+$/.test(v) ? Number(v) : v))
+    .default('loopback'),
+  /**
+   * The API's public base URL (`https://chat.example.com`), used in widget snippets and preview links.
+   * Unset: taken from each request's Host header.
+   */
+  PUBLIC_URL: z.url({ protocol: /^https?$/ }).transform((url) => url.replace(/\/+$/, '')).optional(),
+  /** Public widget: requests per minute per website token (every visitor of the site together). */
+  WIDGET_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(3000),
+  /** Public widget: requests per minute per website and client address (a widget polls about 15 a minute). */
+  WIDGET_CLIENT_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(120),
+  /** Public widget: messages sent per minute per website and client address. */
+  WIDGET_CLIENT_MESSAGES_PER_MINUTE: z.coerce.number().int().positive().default(30),
+  /** Public widget: conversations started per hour per website and client address. */
+  WIDGET_CLIENT_CONVERSATIONS_PER_HOUR: z.coerce.number().int().positive().default(30),
+  /**
    * Keys that encrypt connection credentials at rest: `"<id>:<base64 of 32 bytes>"`, comma-separated,
    * the first current (models/secret-box.ts). Required, with no default: a default key would be a public one.
    */
@@ -47,6 +78,10 @@ const ApiEnv = z.object({
   CODEC_AUTH_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   /** Origins (comma-separated) allowed to call the codec endpoints from a browser, e.g. the Web UI's `http://localhost:8233`. */
   CODEC_CORS_ORIGINS: z.string().optional(),
+  /** pino level of the JSON logs on stdout; unset: `info` (`warn` under jest). */
+  LOG_LEVEL: z.enum(LOG_LEVELS).optional(),
+  /** Bearer token of `GET /metrics` (Prometheus); unset: open, so keep the port off the public network. */
+  METRICS_AUTH_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 });
 export type ApiConfig = z.infer<typeof ApiEnv>;
 

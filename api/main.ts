@@ -1,21 +1,25 @@
 /** API process entry: connect to MongoDB and Temporal, serve HTTP until SIGINT/SIGTERM. */
 import { Client, Connection } from '@temporalio/client';
 import { connectDatabase, syncIndexes } from '../models/db';
+import { createLogger } from '../models/logger';
 import { purgeIdempotencyKeys } from '../models/idempotency.model';
 import { purgeOldEvents } from '../models/webhook.model';
 import { temporalDataConverter } from '../models/payload-codec';
 import { createApp } from './app';
 import { loadApiConfig } from './config';
 import { createDeps } from './deps';
+import { createApiMetrics } from './metrics';
 
 async function main(): Promise<void> {
   const config = loadApiConfig();
+  const logger = createLogger({ name: 'api', level: config.LOG_LEVEL });
   const db = await connectDatabase(config.MONGODB_URI);
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   // With PARLEY_PAYLOAD_KEYS, payloads (visitor text...) are encrypted before they reach Temporal.
   const dataConverter = temporalDataConverter(config.PARLEY_PAYLOAD_KEYS);
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, ...(dataConverter ? { dataConverter } : {}) });
-  const deps = createDeps({ db, temporal, config });
+  // The process's own registry, with Node's process metrics (CPU, memory, event loop lag) beside Parley's.
+  const deps = createDeps({ db, temporal, config, logger, metrics: createApiMetrics({ processMetrics: true }) });
   await syncIndexes(db);
   // FerretDB has no TTL indexes, so expiry is an hourly clean-up: idempotency keys of conversation starts
   // after 24 h, events and webhook delivery logs after EVENT_RETENTION_DAYS. Idempotent; any instance may run it.
@@ -26,7 +30,7 @@ async function main(): Promise<void> {
   cleanUp();
   setInterval(cleanUp, 3600_000).unref();
   const server = createApp(deps).listen(config.PORT, config.HOST, () => {
-    console.log(`[api] listening on http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${config.PORT}`);
+    logger.info({ port: config.PORT, host: config.HOST, metricsAuth: config.METRICS_AUTH_TOKEN !== undefined }, `listening on http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${config.PORT}`);
   });
   const shutdown = (): void => {
     server.close(() => {
@@ -39,6 +43,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error('[api] fatal:', error instanceof Error ? error.message : error);
+  // The configuration may be what failed: this logger has the default level.
+  createLogger({ name: 'api' }).fatal({ err: error }, 'fatal: the API did not start');
   process.exit(1);
 });

@@ -50,7 +50,8 @@ export async function sweepExpiredRateLimits(db: MongoConnection): Promise<numbe
 
 const cleaners = new WeakMap<MongoConnection, NodeJS.Timeout>();
 
-export function createSharedLimiters(db: MongoConnection, log: Log): SharedLimiters {
+/** `onRefused` is told the limiter's name each time one answers 429 (the `parley_rate_limited_total` metric). */
+export function createSharedLimiters(db: MongoConnection, log: Log, onRefused?: (limiter: string) => void): SharedLimiters {
   const collection = db.collection(RATE_LIMIT_COLLECTION);
   // A unique key is what makes two instances' concurrent first requests share one row.
   const ready = Promise.all([collection.createIndex({ key: 1 }, { unique: true }), collection.createIndex({ expire: 1 })]).then(
@@ -115,7 +116,10 @@ export function createSharedLimiters(db: MongoConnection, log: Log): SharedLimit
           return toResult(res, true);
         } catch (error) {
           // The library rejects with a RateLimiterRes when the limit is used up, with an Error when the store fails.
-          if (error instanceof RateLimiterRes) return toResult(error, false);
+          if (error instanceof RateLimiterRes) {
+            onRefused?.(name);
+            return toResult(error, false);
+          }
           warn(error);
           return undefined;
         } finally {

@@ -131,7 +131,9 @@ export interface CallLogDoc {
   durationMs: number;
   attempt: number;
   conversationId?: string;
+  /** The workflow run that made the call (an action run, a Run Test or Test Connection run). */
   workflowId?: string;
+  runId?: string;
   createdAt: Date;
 }
 
@@ -151,6 +153,7 @@ const callLogSchema = new Schema<CallLogDoc>(
     attempt: { type: Number, required: true },
     conversationId: { type: String },
     workflowId: { type: String },
+    runId: { type: String },
     createdAt: { type: Date, required: true },
   },
   { versionKey: false, minimize: false },

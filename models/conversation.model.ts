@@ -7,6 +7,8 @@ export interface ConversationDoc {
   botId: string;
   botVersion: number;
   channel: Channel;
+  /** The website binding a widget conversation came through. */
+  websiteId?: string;
   externalUserId: string;
   contact?: Contact;
   variables?: Variables;
@@ -27,6 +29,7 @@ const conversationSchema = new Schema<ConversationDoc>(
     botId: { type: String, required: true },
     botVersion: { type: Number, required: true },
     channel: { type: String, required: true },
+    websiteId: { type: String },
     externalUserId: { type: String, required: true },
     contact: { type: Schema.Types.Mixed },
     variables: { type: Schema.Types.Mixed },

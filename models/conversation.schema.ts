@@ -8,7 +8,8 @@ import type { FlowState } from './flow.schema';
 export const CONVERSATION_STATUSES = ['active', 'handoff', 'closed'] as const;
 export type ConversationStatus = (typeof CONVERSATION_STATUSES)[number];
 
-export const CHANNELS = ['api'] as const;
+/** `widget`: the embeddable chat widget on a bound website; `preview`: the bot preview page. */
+export const CHANNELS = ['api', 'widget', 'preview'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
 /** A visitor message as the API channel accepts it. */

@@ -7,7 +7,9 @@
  *    .data/ferretdb), built into .tools/ if needed.
  * 3. The demo booking API (scripts/demo-api) in this process on 127.0.0.1:4010 ($DEMO_API_PORT), the
  *    "business system" the demo bot books through; bearer token in .data/demo-api-token, bookings in memory.
- * 4. The worker and the API as child processes, their output prefixed with [worker] / [api].
+ * 4. The worker and the API as child processes, their output prefixed with [worker] / [api], sharing the
+ *    keys generated on first run and kept in .data/ (credentials, Temporal payloads, login tokens, the codec
+ *    token); a local codec proxy on 127.0.0.1:8234 ($CODEC_PROXY_PORT) lets the Web UI decrypt payloads.
  * 5. A demo account, API key, connection to the demo booking API (endpoints, actions) and published bot,
  *    seeded through the HTTP API (.data/demo.json).
  * 6. A banner with every address, the demo key and ready-to-paste curl commands.
@@ -26,6 +28,7 @@ import { DATA_DIR, InfraError, ROOT, SEARCH_ATTRIBUTES, startFerretDb, startTemp
 import { DEMO_BOT, seedDemo, SeedError } from './lib/seed';
 import { demoAiFromEnv } from './lib/demo-ai';
 import { createDemoApi } from './demo-api/app';
+import { AesGcmPayloadCodec } from '../models/payload-codec';
 import { SecretBox } from '../models/secret-box';
 
 const TEMPORAL_PORT = 7233;
@@ -367,9 +370,12 @@ function demoApiToken(): string {
   return token;
 }
 
-/** Serves the demo booking API in this process on 127.0.0.1:`port`; stopped with everything else. */
+/** The chat widget's tag for the demo web site (`GET /` of the demo API), once the seed has bound it. */
+let demoSiteSnippet: string | undefined;
+
+/** Serves the demo booking API (and the demo web site) in this process on 127.0.0.1:`port`; stopped with everything else. */
 async function startDemoApi(port: number, token: string): Promise<string> {
-  const { app } = createDemoApi({ token });
+  const { app } = createDemoApi({ token, widgetSnippet: () => demoSiteSnippet });
   const server = http.createServer(app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
@@ -408,6 +414,7 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   const port = portFrom('PORT', 3000);
   const demoApiPort = portFrom('DEMO_API_PORT', 4010);
+  const codecProxyPort = portFrom('CODEC_PROXY_PORT', 8234);
   if (demoApiPort === port) throw new DevError(`PORT and DEMO_API_PORT are both ${port}; give the demo booking API another port`);
   const namespace = process.env.TEMPORAL_NAMESPACE || 'default';
   say(`starting the Parley dev stack in ${ROOT}`);
@@ -425,12 +432,15 @@ async function main(): Promise<void> {
   const db = await mongodb();
   if (stopping) return;
 
-  const env: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_ADDRESS: tc.address, MONGODB_URI: db.uri, PORT: String(port), PARLEY_SECRET_KEYS: secretKeys() };
+  const keys = localKeys();
+  const env: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_ADDRESS: tc.address, MONGODB_URI: db.uri, PORT: String(port), ...keys.env };
   say('starting the worker (bundling the workflow code takes a few seconds) ...');
   await startNodeProcess('worker', 'worker', 'worker/main.ts', env, /polling task queue/, 180_000);
   if (stopping) return;
   say(`starting the API on port ${port} ...`);
   await startNodeProcess('api', 'API', 'api/main.ts', env, /listening on/, 60_000);
+  if (stopping) return;
+  const codecProxy = await startCodecProxy(codecProxyPort, port, keys.env.CODEC_AUTH_TOKEN);
   if (stopping) return;
 
   say(`seeding the demo account and bot through the API (credentials in ${rel(DEMO_FILE)}) ...`);
@@ -439,13 +449,16 @@ async function main(): Promise<void> {
   const demo = await seedDemo({
     baseUrl: `http://127.0.0.1:${port}`,
     stateFile: DEMO_FILE,
-    demoApi: { baseUrl: demoApiUrl, token: demoToken, secretKeys: env.PARLEY_SECRET_KEYS ?? '' },
+    demoApi: { baseUrl: demoApiUrl, token: demoToken, secretKeys: keys.env.PARLEY_SECRET_KEYS },
+    // The demo web site is the demo API's `GET /`, opened as localhost or 127.0.0.1.
+    siteOrigins: [new URL(demoApiUrl).origin, new URL(demoApiUrl).origin.replace('127.0.0.1', 'localhost')],
     log: (m) => say(`  ${m}`),
     ai,
   });
   if (stopping) return;
+  demoSiteSnippet = demo.widget?.snippet;
 
-  printBanner({ apiUrl, demoApiUrl, temporal: tc, mongodb: db, demo, seconds: (Date.now() - t0) / 1000, ai: ai ? `on: ${ai.model} at ${ai.baseUrl}` : undefined });
+  printBanner({ apiUrl, demoApiUrl, temporal: tc, mongodb: db, demo, seconds: (Date.now() - t0) / 1000, ai: ai ? `on: ${ai.model} at ${ai.baseUrl}` : undefined, keys, codecProxy });
 }
 
 /** `text` as one shell word: single-quoted, a quote inside written as '\'' (e.g. the one in "I'd"). */
@@ -463,10 +476,13 @@ function printBanner(info: {
   demoApiUrl: string;
   temporal: TemporalChoice;
   mongodb: { uri: string; how: string };
-  demo: { apiKey: string; accountId: string; botId: string; email: string; actions: string[] };
+  demo: { apiKey: string; accountId: string; botId: string; email: string; actions: string[]; previewUrl: string };
   seconds: number;
   /** How Smart AI is set up, or undefined when it is off. */
   ai?: string;
+  keys: LocalKeys;
+  /** The Web UI's codec endpoint (the local proxy), or undefined when its port was taken. */
+  codecProxy?: string;
 }): void {
   const { apiUrl, demoApiUrl, demo } = info;
   const auth = `-H "Authorization: Bearer ${demo.apiKey}"`;
@@ -485,6 +501,8 @@ function printBanner(info: {
     rule,
     ` API                  ${apiUrl}`,
     ` Demo booking API     ${demoApiUrl} (bookings live in memory; restart clears them)`,
+    ` Chat widget          ${demoApiUrl.replace('127.0.0.1', 'localhost')}/  (the demo business's web site, with the widget pasted in)`,
+    ` Bot preview          ${demo.previewUrl}  (valid 1 h)`,
     ` Temporal Web UI      ${info.temporal.ui}`,
     ` Temporal address     ${info.temporal.address}   [${info.temporal.how}]`,
     ` MongoDB URI          ${maskUri(info.mongodb.uri)}   [${info.mongodb.how}]`,
@@ -495,7 +513,12 @@ function printBanner(info: {
     info.ai
       ? ` Smart AI             ${info.ai} (messages no flow takes are answered by the model, which can call the demo actions)`
       : ' Smart AI             off: set PARLEY_LLM_BASE_URL (and PARLEY_LLM_API_KEY, PARLEY_LLM_MODEL) and restart to turn it on (README: "Smart AI")',
+    ` Encrypted payloads   visitor data in Temporal histories is encrypted (PARLEY_PAYLOAD_KEYS ${info.keys.source.PARLEY_PAYLOAD_KEYS});`,
+    info.codecProxy
+      ? `                      to read it in the Web UI, set its codec server (top bar: "Codec Server" / "Data Encoder") to ${info.codecProxy}`
+      : `                      (no codec proxy: port taken; the CLI command below still decrypts)`,
     ` Credentials files    ${rel(DEMO_FILE)}, ${rel(DEMO_API_TOKEN_FILE)} (delete .data/ to start from scratch)`,
+    ` Keys                 ${KEY_SPECS.map((k) => `${k.name} ${info.keys.source[k.name]}`).join(', ')}`,
     rule,
     '',
     '# 1. Start a conversation with a first message (the reply holds conversation.id and the bot asks your name):',
@@ -518,12 +541,112 @@ function printBanner(info: {
     '# 4. Read the transcript:',
     `curl -sS ${apiUrl}/v1/conversations/$CONV/messages ${auth}`,
     '',
+    "# 5. The conversation's workflow history, decrypted by Parley's codec server (Temporal CLI):",
+    `temporal workflow show -w conversation-$CONV --address ${info.temporal.address} --codec-endpoint ${apiUrl}/codec --codec-auth "Bearer ${info.keys.env.CODEC_AUTH_TOKEN}"`,
+    '',
     '# Also try a conversation starting with "order status" (order 1001, billing email ada@example.com), or "human".',
     ...(info.ai ? ['# With Smart AI on, ask freely: "Is anything free next Saturday?", "What are your opening hours?", "Where can I park?"'] : []),
     rule,
     '',
   ];
   process.stdout.write(lines.join('\n'));
+}
+
+/** A secret `npm run dev` makes up on first run when the environment does not set it. */
+interface KeySpec {
+  name: 'PARLEY_SECRET_KEYS' | 'PARLEY_PAYLOAD_KEYS' | 'PARLEY_JWT_SECRET' | 'CODEC_AUTH_TOKEN';
+  /** File under .data/ that keeps it across runs (owner-only). */
+  file: string;
+  what: string;
+  generate(): string;
+}
+
+/**
+ * The API and the worker must hold the same keys (payloads one encrypts the other decrypts; credentials
+ * the API seals the worker opens), and keep them across runs (a new key opens nothing the old one
+ * sealed, and would log everyone out): each comes from the environment, else from its .data/ file,
+ * generated on first run.
+ */
+const KEY_SPECS: readonly KeySpec[] = [
+  { name: 'PARLEY_SECRET_KEYS', file: 'secret-keys', what: 'a credentials key', generate: () => SecretBox.generateKey('dev1') },
+  { name: 'PARLEY_PAYLOAD_KEYS', file: 'payload-keys', what: 'a Temporal payload key', generate: () => AesGcmPayloadCodec.generateKey('dev1') },
+  { name: 'PARLEY_JWT_SECRET', file: 'jwt-secret', what: 'a login-token key', generate: () => crypto.randomBytes(32).toString('base64url') },
+  { name: 'CODEC_AUTH_TOKEN', file: 'codec-auth-token', what: 'a codec server token', generate: () => crypto.randomBytes(24).toString('hex') },
+];
+
+interface LocalKeys {
+  /** What the API and the worker get, the same for both. */
+  env: Record<KeySpec['name'], string> & { CODEC_CORS_ORIGINS: string };
+  /** Where each came from, for the banner: "from the environment" or "in .data/<file>". */
+  source: Record<KeySpec['name'], string>;
+}
+
+function localKeys(): LocalKeys {
+  const env = {} as LocalKeys['env'];
+  const source = {} as LocalKeys['source'];
+  for (const spec of KEY_SPECS) {
+    const fromEnv = process.env[spec.name];
+    if (fromEnv) {
+      env[spec.name] = fromEnv;
+      source[spec.name] = 'from the environment';
+      continue;
+    }
+    const file = path.join(DATA_DIR, spec.file);
+    if (!fs.existsSync(file)) {
+      fs.mkdirSync(DATA_DIR, { recursive: true });
+      fs.writeFileSync(file, `${spec.generate()}\n`, { mode: 0o600 });
+      say(`generated ${spec.what} in ${rel(file)} (set ${spec.name} to use your own)`);
+    }
+    env[spec.name] = fs.readFileSync(file, 'utf8').trim();
+    source[spec.name] = `in ${rel(file)}`;
+  }
+  // The Web UI's pages (either host name) may call the codec server from the browser.
+  env.CODEC_CORS_ORIGINS = process.env.CODEC_CORS_ORIGINS || `http://localhost:${TEMPORAL_UI_PORT},http://127.0.0.1:${TEMPORAL_UI_PORT}`;
+  return { env, source };
+}
+
+/**
+ * The Web UI's codec server: the browser calls it without credentials, so this proxy on 127.0.0.1 adds
+ * the codec token and passes `/codec/*` to the API (which answers CORS for the UI's origin). Only this
+ * machine can reach it, as with docker-compose's api-lb on 127.0.0.1:8234. A taken port only skips it.
+ */
+async function startCodecProxy(port: number, apiPort: number, token: string): Promise<string | undefined> {
+  const server = http.createServer((req, res) => {
+    if (!req.url?.startsWith('/codec/')) {
+      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'only /codec/* is served here', code: 'not_found' }));
+      return;
+    }
+    const upstream = http.request(
+      { host: '127.0.0.1', port: apiPort, path: req.url, method: req.method, headers: { ...req.headers, host: `127.0.0.1:${apiPort}`, authorization: `Bearer ${token}` } },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.on('error', (error) => {
+      if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ message: `the Parley API did not answer: ${error.message}`, code: 'bad_gateway' }));
+    });
+    req.pipe(upstream);
+  });
+  const listened = await new Promise<boolean>((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => resolve(true));
+  });
+  if (!listened) {
+    say(`port ${port} is taken: no codec proxy for the Web UI (run with CODEC_PROXY_PORT=<another port> to have one)`);
+    return undefined;
+  }
+  started.push({
+    name: 'codec proxy',
+    running: () => server.listening,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  });
+  return `http://localhost:${port}/codec`;
 }
 
 main().catch(async (error: unknown) => {
@@ -535,18 +658,3 @@ main().catch(async (error: unknown) => {
   }
   await shutdown(1);
 });
-
-/**
- * The key that seals connection credentials: $PARLEY_SECRET_KEYS, else one generated on first run and
- * kept in .data/secret-keys (owner-only), so credentials saved in one session open in the next.
- */
-function secretKeys(): string {
-  if (process.env.PARLEY_SECRET_KEYS) return process.env.PARLEY_SECRET_KEYS;
-  const file = path.join(DATA_DIR, 'secret-keys');
-  if (!fs.existsSync(file)) {
-    fs.mkdirSync(DATA_DIR, { recursive: true });
-    fs.writeFileSync(file, `${SecretBox.generateKey('dev1')}\n`, { mode: 0o600 });
-    say(`generated a credentials key in ${rel(file)} (set PARLEY_SECRET_KEYS to use your own)`);
-  }
-  return fs.readFileSync(file, 'utf8').trim();
-}

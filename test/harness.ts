@@ -17,6 +17,7 @@ import { connectDatabase, syncIndexes } from '../models/db';
 import { temporalDataConverter } from '../models/payload-codec';
 import { SecretBox } from '../models/secret-box';
 import { createWorker } from '../worker/create-worker';
+import type { WorkerMetrics } from '../worker/metrics';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -31,6 +32,14 @@ export interface StackOptions {
   webhookRetryScheduleMs?: number[];
   /** PARLEY_PAYLOAD_KEYS for the API's Temporal client and every worker (in-process or spawned): encrypted payloads. */
   payloadKeys?: string;
+  /**
+   * Another instance of `stack`'s deployment: the same database, task queue and PARLEY_SECRET_KEYS, with its
+   * own API server, MongoDB and Temporal connections and worker (scale-out tests). Its stop() leaves the
+   * shared database to `stack`'s.
+   */
+  join?: Pick<Stack, 'taskQueue' | 'mongoUri' | 'secretKeys'>;
+  /** Where the in-process worker counts activity and action metrics (read its registry); a fresh one when absent. */
+  workerMetrics?: WorkerMetrics;
 }
 
 export interface Stack {
@@ -58,8 +67,8 @@ export function testEnv(name: string): string {
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const suffix = randomBytes(4).toString('hex');
-  const taskQueue = `parley-test-${suffix}`;
-  const mongoUri = `${testEnv('PARLEY_TEST_MONGODB_URI')}/parley_test_${suffix}`;
+  const taskQueue = options.join?.taskQueue ?? `parley-test-${suffix}`;
+  const mongoUri = options.join?.mongoUri ?? `${testEnv('PARLEY_TEST_MONGODB_URI')}/parley_test_${suffix}`;
   const temporalAddress = options.temporalAddress ?? testEnv('PARLEY_TEST_TEMPORAL_ADDRESS');
   const bundlePath = testEnv('PARLEY_TEST_WORKFLOW_BUNDLE');
 
@@ -67,7 +76,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const connection = await Connection.connect({ address: temporalAddress });
   const dataConverter = temporalDataConverter(options.payloadKeys);
   const temporal = new Client({ connection, ...(dataConverter ? { dataConverter } : {}) });
-  const secretKeys = options.api?.PARLEY_SECRET_KEYS ?? SecretBox.generateKey('test');
+  const secretKeys = options.api?.PARLEY_SECRET_KEYS ?? options.join?.secretKeys ?? SecretBox.generateKey('test');
   const config: ApiConfig = loadApiConfig({
     TEMPORAL_ADDRESS: temporalAddress,
     MONGODB_URI: mongoUri,
@@ -98,7 +107,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const startWorker = async (): Promise<void> => {
     if (worker) return;
     const nativeConnection = await NativeConnection.connect({ address: temporalAddress });
-    const w = await createWorker({ connection: nativeConnection, db, secrets: new SecretBox(secretKeys), taskQueue, workflowBundlePath: bundlePath, webhookRetryScheduleMs: options.webhookRetryScheduleMs, payloadKeys: options.payloadKeys });
+    const w = await createWorker({ connection: nativeConnection, db, secrets: new SecretBox(secretKeys), taskQueue, workflowBundlePath: bundlePath, webhookRetryScheduleMs: options.webhookRetryScheduleMs, payloadKeys: options.payloadKeys, metrics: options.workerMetrics });
     worker = { worker: w, running: w.run(), connection: nativeConnection };
   };
   const stopWorker = async (): Promise<void> => {
@@ -113,7 +122,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const spawnWorkerProcess = async (): Promise<ChildProcess> => {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'worker', 'main.ts')], {
       cwd: ROOT,
-      env: { ...process.env, TEMPORAL_ADDRESS: temporalAddress, MONGODB_URI: mongoUri, TASK_QUEUE: taskQueue, WORKFLOW_BUNDLE_PATH: bundlePath, PARLEY_SECRET_KEYS: secretKeys, ...(options.payloadKeys ? { PARLEY_PAYLOAD_KEYS: options.payloadKeys } : {}) },
+      // METRICS_PORT=0: no metrics server, so spawned workers never compete for port 9464.
+      env: { ...process.env, METRICS_PORT: '0', TEMPORAL_ADDRESS: temporalAddress, MONGODB_URI: mongoUri, TASK_QUEUE: taskQueue, WORKFLOW_BUNDLE_PATH: bundlePath, PARLEY_SECRET_KEYS: secretKeys, ...(options.payloadKeys ? { PARLEY_PAYLOAD_KEYS: options.payloadKeys } : {}) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     children.add(child);
@@ -149,7 +159,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await connection.close();
-      await db.dropDatabase().catch(() => undefined);
+      if (!options.join) await db.dropDatabase().catch(() => undefined);
       await db.close();
       if (errors.length > 0) console.error('[test] API logged errors:', errors);
     },

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LOG_LEVELS } from '../models/logger';
 
 const WorkerEnv = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
@@ -21,6 +22,18 @@ const WorkerEnv = z.object({
     .regex(/^\d+(,\d+){0,19}$/, 'comma-separated milliseconds')
     .transform((value) => value.split(',').map(Number))
     .optional(),
+  /** pino level of the JSON logs on stdout (Temporal's own worker logs included). */
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  /** Port of the worker's Prometheus endpoint (`GET /metrics`: activities, actions); 0 turns it off. */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  METRICS_HOST: z.string().min(1).default('0.0.0.0'),
+  /** Bearer token the metrics endpoint requires; unset: open, so keep the port off the public network. */
+  METRICS_AUTH_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /**
+   * `host:port` for the Temporal SDK core's own Prometheus exporter (task slots, poll latencies, sticky
+   * cache; metric names prefixed `temporal_`), e.g. `0.0.0.0:9465`; unset: off.
+   */
+  TEMPORAL_METRICS_ADDRESS: z.string().regex(/^\S+:\d{1,5}$/, 'host:port').optional(),
 });
 export type WorkerConfig = z.infer<typeof WorkerEnv>;
 

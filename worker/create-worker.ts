@@ -4,8 +4,11 @@ import type { Connection } from 'mongoose';
 import { createActivities } from '../activities';
 import { createEventDispatcher } from '../activities/events';
 import type { HttpOptions } from '../activities/http/call-endpoint';
+import { createLogger, logFunction, type StructuredLogger } from '../models/logger';
 import { temporalDataConverter } from '../models/payload-codec';
 import type { SecretBox } from '../models/secret-box';
+import { activityMetricsInterceptors } from './interceptors';
+import { createWorkerMetrics, type WorkerMetrics } from './metrics';
 
 export interface CreateWorkerOptions {
   connection: NativeConnection;
@@ -22,6 +25,10 @@ export interface CreateWorkerOptions {
   payloadKeys?: string;
   /** Delays before each webhook delivery attempt (ms); the Standard Webhooks schedule when absent. */
   webhookRetryScheduleMs?: number[];
+  /** Where activity and action metrics are counted (worker/main.ts serves its registry); a fresh registry when absent. */
+  metrics?: WorkerMetrics;
+  /** The worker's structured logger (the webhook dispatcher logs through it); a default pino logger when absent. */
+  logger?: StructuredLogger;
 }
 
 /** Builds the Parley worker: every workflow and activity, wired to its dependencies. */
@@ -37,6 +44,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     temporal: new Client({ connection: options.connection, namespace: options.namespace ?? 'default', ...(dataConverter ? { dataConverter } : {}) }),
     taskQueue: options.taskQueue,
     retryScheduleMs: options.webhookRetryScheduleMs,
+    log: logFunction(options.logger ?? createLogger({ name: 'worker' })),
   });
   const worker = await Worker.create({
     connection: options.connection,
@@ -47,6 +55,9 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     activities: createActivities({ db: options.db, secrets: options.secrets, http: options.http, onEvents: dispatcher.kick }),
     maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTaskExecutions ?? 200,
     maxCachedWorkflows: options.maxCachedWorkflows ?? 2000,
+    // Counts and times every activity attempt from the outside (worker/interceptors.ts); the SDK's own
+    // logging interceptor stays (custom interceptors no longer replace the defaults since SDK 1.9).
+    interceptors: { activity: [activityMetricsInterceptors(options.metrics ?? createWorkerMetrics())] },
   });
   const run = worker.run.bind(worker);
   worker.run = async () => {

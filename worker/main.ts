@@ -1,12 +1,37 @@
 /** Worker process entry: connect to Temporal and MongoDB, run until SIGINT/SIGTERM. */
-import { NativeConnection } from '@temporalio/worker';
+import type { LogLevel as TemporalLogLevel } from '@temporalio/common';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import type { Server } from 'node:http';
 import { connectDatabase } from '../models/db';
+import { createLogger, type LogLevel, type StructuredLogger } from '../models/logger';
 import { SecretBox } from '../models/secret-box';
 import { loadWorkerConfig } from './config';
 import { createWorker } from './create-worker';
+import { createWorkerMetrics, serveMetrics } from './metrics';
 
-async function main(): Promise<void> {
+const TEMPORAL_LEVEL: Record<LogLevel, TemporalLogLevel> = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR', fatal: 'ERROR', silent: 'ERROR' };
+const PINO_LEVEL = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const satisfies Record<TemporalLogLevel, LogLevel>;
+
+/**
+ * The Temporal SDK's logger (workflow and activity `log`, worker lifecycle, core's forwarded logs) as
+ * pino lines: the same JSON, the same redaction. Installed once per process, before any connection is
+ * made, which is why only this entry does it and never code that tests import.
+ */
+function temporalLogger(logger: StructuredLogger, level: LogLevel): DefaultLogger {
+  return new DefaultLogger(TEMPORAL_LEVEL[level], (entry) => {
+    logger[PINO_LEVEL[entry.level]]({ ...entry.meta }, entry.message);
+  });
+}
+
+async function main(logger: StructuredLogger): Promise<void> {
   const config = loadWorkerConfig();
+  logger.level = config.LOG_LEVEL;
+  Runtime.install({
+    logger: temporalLogger(logger, config.LOG_LEVEL),
+    // SDK core's own metrics (task slots, poll and schedule-to-start latencies), on their own port.
+    ...(config.TEMPORAL_METRICS_ADDRESS ? { telemetryOptions: { metrics: { prometheus: { bindAddress: config.TEMPORAL_METRICS_ADDRESS } } } } : {}),
+  });
+  const metrics = createWorkerMetrics({ processMetrics: true });
   const db = await connectDatabase(config.MONGODB_URI);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const worker = await createWorker({
@@ -21,15 +46,35 @@ async function main(): Promise<void> {
     maxCachedWorkflows: config.MAX_CACHED_WORKFLOWS,
     payloadKeys: config.PARLEY_PAYLOAD_KEYS,
     webhookRetryScheduleMs: config.WEBHOOK_RETRY_SCHEDULE_MS,
+    metrics,
+    logger,
   });
-  console.log(`[worker] polling task queue ${config.TASK_QUEUE} on ${config.TEMPORAL_ADDRESS}`);
+  // A metrics port already taken (a second worker on the host) is logged, not fatal: the worker's job is
+  // the task queue, and Prometheus reports the missing target.
+  let metricsServer: Server | undefined;
+  if (config.METRICS_PORT !== 0) {
+    metricsServer = await serveMetrics({ registry: metrics.registry, port: config.METRICS_PORT, host: config.METRICS_HOST, token: config.METRICS_AUTH_TOKEN }).then(
+      (server) => {
+        logger.info({ port: config.METRICS_PORT, host: config.METRICS_HOST, auth: config.METRICS_AUTH_TOKEN !== undefined }, `metrics on http://${config.METRICS_HOST}:${config.METRICS_PORT}/metrics`);
+        return server;
+      },
+      (error: unknown) => {
+        logger.error({ err: error, port: config.METRICS_PORT }, 'metrics server did not start; the worker runs without it');
+        return undefined;
+      },
+    );
+  }
+  logger.info({ taskQueue: config.TASK_QUEUE, temporalAddress: config.TEMPORAL_ADDRESS }, `polling task queue ${config.TASK_QUEUE} on ${config.TEMPORAL_ADDRESS}`);
   // Worker.run() returns after SIGINT/SIGTERM once in-flight tasks are done (the SDK installs the handlers).
   await worker.run();
+  metricsServer?.close();
   await connection.close();
   await db.close();
 }
 
-main().catch((error: unknown) => {
-  console.error('[worker] fatal:', error instanceof Error ? error.message : error);
+// The level is set from LOG_LEVEL once the configuration is read; a configuration error is logged at the default.
+const logger = createLogger({ name: 'worker' });
+main(logger).catch((error: unknown) => {
+  logger.fatal({ err: error }, 'fatal: the worker stopped');
   process.exit(1);
 });

@@ -5,14 +5,21 @@
  * reports a visitor-safe failure.
  *
  * Runs as a child of the conversation, with an id derived from the conversation and the step, so it is
- * its own run in the Web UI. The Idempotency-Key of each call derives from this workflow's id and the
- * step: stable across activity retries and worker restarts, different between steps and conversations.
+ * its own run in the Web UI, findable by the search attributes its parent starts it with (account, bot,
+ * channel, `ParleyAction`, `ParleyStatus` running) and the status it upserts when it ends. The
+ * Idempotency-Key of each call derives from this workflow's id and the step: stable across activity
+ * retries and worker restarts, different between steps and conversations.
+ *
+ * A failed run says why twice: `error` for the visitor (safe to show, says nothing of the tenant) and
+ * `reason` for the operator reading the result in the Web UI: the action, the step, what the tenant
+ * answered and whether it was retried, in plain words, without secrets or visitor data.
  */
-import { ActivityFailure, ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, patched, proxyActivities, TimeoutFailure, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 // Types only: activity implementations never enter the workflow bundle.
 import type { ConversationActivities } from '../activities';
 import type { ActionBody, StepInput } from '../models/connection.schema';
 import type { VariableValue } from '../models/flow.schema';
+import { ACTION_RUN_STATUS, SA } from './definitions';
 
 /** The call activity with a step's retry policy (5xx, 429 and network errors retry; 4xx never do). */
 const activitiesWith = (retry: { maxAttempts: number; initialIntervalMs: number } = { maxAttempts: 3, initialIntervalMs: 500 }) =>
@@ -35,9 +42,35 @@ export interface ApiChainInput {
 
 export type ApiChainResult =
   | { ok: true; outputs: Record<string, VariableValue> }
-  | { ok: false; error: string; failedStep: string; compensated: string[] };
+  | {
+      ok: false;
+      /** For the operator (first, so the Web UI shows it first): which step failed and why, in plain words. */
+      reason: string;
+      /** For the visitor: safe to show as is. */
+      error: string;
+      failedStep: string;
+      compensated: string[];
+    };
 
 const UNAVAILABLE = 'Sorry, that service is not responding right now. Please try again later.';
+
+/** Failure types whose message is written for history by the call activity. */
+const PLAIN_FAILURE_TYPES = new Set(['TenantServerError', 'RateLimited', 'TenantTimeout', 'TenantUnreachable']);
+
+/**
+ * The operator's words for a call whose activity failed for good. Parley's own transient failures carry
+ * their plain-words message (activities/http/operator-reason.ts); anything else is named by its kind
+ * only, since its message was not written for history (it is in the activity's failure event anyway).
+ */
+function failedCall(error: ActivityFailure | ApplicationFailure): string {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  if (cause instanceof ApplicationFailure && cause.type && PLAIN_FAILURE_TYPES.has(cause.type)) return cause.message;
+  if (cause instanceof TimeoutFailure) {
+    return `The call did not finish in time (${(cause.timeoutType ?? 'activity').toLowerCase().replace(/_/g, '-')} timeout; the worker may have stopped during the call). No attempts left.`;
+  }
+  const type = cause instanceof ApplicationFailure ? (cause.type ?? 'Error') : (cause?.name ?? 'Error');
+  return `The call activity failed (${type}); see the activity's failure in this history. Not retried further.`;
+}
 
 export async function apiChainWorkflow(input: ApiChainInput): Promise<ApiChainResult> {
   const { action } = input;
@@ -70,26 +103,40 @@ export async function apiChainWorkflow(input: ApiChainInput): Promise<ApiChainRe
       });
     } catch (error) {
       // Retries exhausted (5xx, 429, timeouts, network): a visitor-safe failure, never the raw error.
-      if (error instanceof ActivityFailure || error instanceof ApplicationFailure) return { ok: false as const, code: 'unavailable', message: UNAVAILABLE };
+      if (error instanceof ActivityFailure || error instanceof ApplicationFailure) return { ok: false as const, code: 'unavailable', message: UNAVAILABLE, reason: failedCall(error) };
       throw error;
     }
+  };
+
+  /**
+   * The run's status for the Web UI's filters. `patched`: runs recorded before this upsert existed
+   * replay without it (an extra command where their history has none would fail the replay).
+   */
+  const finish = (status: (typeof ACTION_RUN_STATUS)[keyof typeof ACTION_RUN_STATUS]): void => {
+    if (patched('parley-action-run-status')) upsertSearchAttributes([{ key: SA.status, value: status }]);
   };
 
   for (const step of action.steps) {
     const result = await call(step.endpointId, resolve(step.inputs), step.id, step.retry);
     if (!result.ok) {
       const compensated: string[] = [];
+      const notUndone: string[] = [];
       for (const previous of [...done].reverse()) {
         if (!previous.compensation) continue;
         // Best effort, each with its own retries; a failed compensation is visible in the Web UI and logs.
         const undo = await call(previous.compensation.endpointId, resolve(previous.compensation.inputs), `${previous.id}:compensate`);
         if (undo.ok) compensated.push(previous.id);
+        else notUndone.push(`step "${previous.id}" could not be undone: ${undo.reason ?? undo.message}`);
       }
-      return { ok: false, error: result.message, failedStep: step.id, compensated };
+      finish(ACTION_RUN_STATUS.failed);
+      const undone = compensated.length > 0 ? ` Undone: ${compensated.map((id) => `step "${id}"`).join(', ')}.` : '';
+      const reason = `Action "${action.name}" (${action.id}) failed at step "${step.id}": ${result.reason ?? result.message}${undone}${notUndone.map((n) => ` Also, ${n}`).join('')}`;
+      return { ok: false, reason, error: result.message, failedStep: step.id, compensated };
     }
     outputs.set(step.id, result.fields);
     done.push(step);
   }
   const last = action.steps[action.steps.length - 1]!;
+  finish(ACTION_RUN_STATUS.succeeded);
   return { ok: true, outputs: outputs.get(action.outputStep ?? last.id) ?? {} };
 }

@@ -35,7 +35,7 @@ import { readYesNo } from '../core/answers/yes-no';
 import { initialFlowState, interpret, type FlowContext, type FlowInput, type FlowState, type FlowStep } from '../core/flows/interpreter';
 import type { BotFlows, VariableValue } from '../models/flow.schema';
 import { apiChainWorkflow } from './api-chain';
-import { agentMessageUpdate, closeSignal, confirmUpdate, getStateQuery, releaseUpdate, SA, visitorMessageUpdate } from './definitions';
+import { ACTION_RUN_STATUS, agentMessageUpdate, closeSignal, confirmUpdate, getStateQuery, releaseUpdate, SA, visitorMessageUpdate } from './definitions';
 import { cloneAiState, initialAiState, SmartAiTurn, type AiReply } from './smart-ai';
 
 // Local activities: a transcript write is a few milliseconds, so it runs inside the same workflow task
@@ -183,6 +183,8 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
         { key: SA.accountId, value: input.accountId },
         { key: SA.botId, value: bot.botId },
         { key: SA.channel, value: input.channel },
+        { key: SA.action, value: action.id },
+        { key: SA.status, value: ACTION_RUN_STATUS.running },
       ],
     });
     actionsRun.push(result.ok ? { key, actionId, ok: true, outputs: result.outputs } : { key, actionId, ok: false, error: result.error });

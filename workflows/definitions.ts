@@ -37,10 +37,18 @@ export const closeSignal = defineSignal<[{ reason: string }]>('close');
 
 export const getStateQuery = defineQuery<ConversationState>('state');
 
-/** Search attributes that make conversations findable in the Web UI. Keywords only; never PII. */
+/**
+ * Search attributes that make conversations and action runs findable in the Web UI. Keywords only;
+ * never PII. `status` is a conversation's status (active, handoff, closed) or an action run's
+ * (ACTION_RUN_STATUS); `action` is the id of the action an `apiChainWorkflow` runs.
+ */
 export const SA = {
   accountId: defineSearchAttributeKey('ParleyAccountId', 'KEYWORD'),
   botId: defineSearchAttributeKey('ParleyBotId', 'KEYWORD'),
   status: defineSearchAttributeKey('ParleyStatus', 'KEYWORD'),
   channel: defineSearchAttributeKey('ParleyChannel', 'KEYWORD'),
+  action: defineSearchAttributeKey('ParleyAction', 'KEYWORD'),
 } as const;
+
+/** `ParleyStatus` of an action run: set to running at start, upserted by the run when it ends. */
+export const ACTION_RUN_STATUS = { running: 'running', succeeded: 'succeeded', failed: 'failed' } as const;

@@ -1,14 +1,26 @@
 /**
  * What an HTTP activity reads from its Temporal context, with plain defaults when called outside one
- * (tests, scripts): the attempt number and workflow id for call logs, the cancellation signal, heartbeats.
+ * (tests, scripts): the attempt number and workflow run for call logs, the retry policy for failure
+ * texts, the cancellation signal, heartbeats.
  */
 import { asyncLocalStorage } from '@temporalio/activity';
 
-/** The current activity's attempt and workflow id (attempt 1 and none outside an activity). */
-export function attemptInfo(): { attempt: number; workflowId?: string } {
+/** The current activity's attempt and the workflow run that scheduled it (attempt 1 and none outside an activity). */
+export function attemptInfo(): { attempt: number; workflowId?: string; runId?: string } {
   const info = asyncLocalStorage.getStore()?.info;
   if (!info) return { attempt: 1 };
-  return { attempt: info.attempt, ...(info.workflowExecution?.workflowId ? { workflowId: info.workflowExecution.workflowId } : {}) };
+  const run = info.workflowExecution;
+  return { attempt: info.attempt, ...(run?.workflowId ? { workflowId: run.workflowId } : {}), ...(run?.runId ? { runId: run.runId } : {}) };
+}
+
+/**
+ * The current attempt and the retry policy's attempt limit (0 or absent: no limit), so a failure can say
+ * whether Temporal will try again. Undefined outside an activity.
+ */
+export function retryState(): { attempt: number; maximumAttempts?: number } | undefined {
+  const info = asyncLocalStorage.getStore()?.info;
+  if (!info) return undefined;
+  return { attempt: info.attempt, ...(info.retryPolicy?.maximumAttempts !== undefined ? { maximumAttempts: info.retryPolicy.maximumAttempts } : {}) };
 }
 
 /** Aborted by the worker when the activity is cancelled (delivered with a heartbeat response). */

@@ -7,18 +7,19 @@
  * Temporal runs activities at least once: a 5xx, 429, timeout or network error throws so the workflow's
  * retry policy repeats the call, and non-GET calls carry the caller's Idempotency-Key so the tenant can
  * recognise a repeat. A 4xx, a redirect or a refused address is an answer, returned as `ok: false`: the
- * same call would get the same answer.
+ * same call would get the same answer (outcome.ts). Either way the failure says what happened in plain
+ * words for the operator (`reason`, or the thrown failure's message), which the Web UI shows.
  */
-import { ApplicationFailure, CancelledFailure } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/activity';
 import { applyAuth, type AuthorizedRequest } from '../../core/http/auth';
-import { createMasker, maskDeep, type Masker } from '../../core/http/mask';
+import { createMasker } from '../../core/http/mask';
 import { renderRequest, RequestRenderError } from '../../core/http/request';
-import { checkResponse } from '../../core/http/validation';
 import type { VariableValue } from '../../models/flow.schema';
 import { activitySignal, withHeartbeat } from './activity-context';
 import { buildCallLog, writeCallLog } from './call-log';
 import { createHttpContext, loadConnection, type HttpActivityDeps, type HttpContext } from './connection';
-import { failureMessage, parseJson, pickFields, retryAfterMs } from './response';
+import { NOT_RETRIED, onCall, type CallDescription } from './operator-reason';
+import { interpretOutcome } from './outcome';
 import { sendRequest } from './send';
 import { createTestConnection } from './test-connection';
 
@@ -59,9 +60,20 @@ export type CallEndpointFailureCode =
 
 export type CallEndpointResult =
   | { ok: true; status: number; fields: Record<string, VariableValue>; durationMs: number; body?: unknown }
-  | { ok: false; status?: number; code: CallEndpointFailureCode; message: string };
+  | {
+      ok: false;
+      status?: number;
+      code: CallEndpointFailureCode;
+      /** Visitor-safe: may be shown to the visitor (a flow's `{{last_error}}`) and the LLM. */
+      message: string;
+      /**
+       * For the operator reading the run in the Web UI: what happened on which call, in plain words
+       * (operator-reason.ts), never a secret nor visitor data. Absent in results recorded by older workers.
+       */
+      reason?: string;
+    };
 
-const NOT_FOUND = { ok: false, code: 'not_found', message: 'This action is not available.' } as const;
+const NOT_FOUND_MESSAGE = 'This action is not available.';
 const HEADER_VALUE = /^[\x21-\x7e]{1,255}$/;
 
 export function createHttpActivities(deps: HttpActivityDeps) {
@@ -74,10 +86,15 @@ export function createHttpActivities(deps: HttpActivityDeps) {
 
 async function callEndpoint(context: HttpContext, input: CallEndpointInput): Promise<CallEndpointResult> {
   const endpoint = await context.models.Endpoint.findOne({ _id: input.endpointId, accountId: input.accountId }).lean();
-  if (!endpoint) return NOT_FOUND;
+  if (!endpoint) return { ok: false, code: 'not_found', message: NOT_FOUND_MESSAGE, reason: `Endpoint ${input.endpointId} does not exist in this account (deleted since the bot was published?). ${NOT_RETRIED}` };
   const loaded = await loadConnection(context, input.accountId, endpoint.connectionId);
-  if ('error' in loaded) return loaded.error === 'not_found' ? NOT_FOUND : { ok: false, code: 'credentials_unavailable', message: 'This action is not available right now.' };
+  if ('error' in loaded) {
+    return loaded.error === 'not_found'
+      ? { ok: false, code: 'not_found', message: NOT_FOUND_MESSAGE, reason: `Connection ${endpoint.connectionId} of endpoint "${endpoint.name}" does not exist in this account. ${NOT_RETRIED}` }
+      : { ok: false, code: 'credentials_unavailable', message: 'This action is not available right now.', reason: `The stored credentials of connection ${endpoint.connectionId} could not be decrypted (a key no longer in PARLEY_SECRET_KEYS?); enter them again. ${NOT_RETRIED}` };
+  }
   const { connection, secrets } = loaded;
+  const call: CallDescription = { service: connection.name, method: endpoint.method, path: endpoint.path };
   // Provenance: a constant parameter always takes the endpoint's own value and a contact parameter the
   // conversation's contact field, whatever the caller passed.
   const values = { ...input.values };
@@ -92,7 +109,8 @@ async function callEndpoint(context: HttpContext, input: CallEndpointInput): Pro
   try {
     authorized = applyAuth(renderRequest({ baseUrl: connection.baseUrl, endpoint, values }), connection.auth, secrets);
   } catch (error) {
-    if (error instanceof RequestRenderError) return { ok: false, code: error.code, message: error.message };
+    // Render errors name the parameter, never its value.
+    if (error instanceof RequestRenderError) return { ok: false, code: error.code, message: error.message, reason: `${connection.name} was not called on ${onCall(call)}: ${error.message} ${NOT_RETRIED}` };
     throw error;
   }
   const request = authorized.request;
@@ -102,17 +120,18 @@ async function callEndpoint(context: HttpContext, input: CallEndpointInput): Pro
   }
 
   const network = context.network(connection);
+  const timeoutMs = endpoint.timeoutMs ?? connection.timeoutMs;
   const result = await withHeartbeat(
     sendRequest({
       request,
       ...network,
-      timeoutMs: endpoint.timeoutMs ?? connection.timeoutMs,
+      timeoutMs,
       maxResponseBytes: context.maxResponseBytes,
       signal: activitySignal(),
     }),
   );
   const mask = createMasker(authorized.secretValues);
-  const outcome = interpret(result, endpoint, input, mask);
+  const outcome = interpretOutcome({ result, endpoint, input, call, timeoutMs, redaction: { mask, values: input.values, contact: input.contact } });
   await writeCallLog(
     context.models.CallLog,
     buildCallLog({
@@ -133,57 +152,3 @@ async function callEndpoint(context: HttpContext, input: CallEndpointInput): Pro
   if (outcome.throw) throw outcome.throw;
   return outcome.result!;
 }
-
-type Interpreted = { result?: CallEndpointResult; throw?: Error; logError?: string };
-
-/** What an attempt's outcome means for the caller: a result, or an error for Temporal to retry. */
-function interpret(
-  result: Awaited<ReturnType<typeof sendRequest>>,
-  endpoint: { responseFields: { name: string; path: string }[]; validations: Parameters<typeof checkResponse>[0] },
-  input: CallEndpointInput,
-  mask: Masker,
-): Interpreted {
-  const testing = input.kind === 'endpoint_test';
-  // Transient for a conversation (throw, Temporal retries); reported as-is for a Run Test.
-  const transient = (code: CallEndpointFailureCode, message: string, logError: string, status?: number, error?: Error): Interpreted =>
-    testing ? { result: { ok: false, code, message, ...(status !== undefined ? { status } : {}) }, logError } : { throw: error ?? new Error(message), logError };
-
-  if (result.kind === 'failure') {
-    const logError = `${result.code}: ${result.detail}`;
-    if (result.code === 'blocked_address') return { result: { ok: false, code: 'blocked_address', message: result.message }, logError };
-    if (result.code === 'too_large') return { result: { ok: false, code: 'response_too_large', message: result.message }, logError };
-    // Reported to Temporal as a cancellation, not a failure to retry.
-    if (result.code === 'cancelled') return { throw: new CancelledFailure(result.message), logError };
-    return transient(result.code === 'timeout' ? 'timeout' : 'network', result.message, logError);
-  }
-
-  const { status } = result;
-  if (status === 429) {
-    const message = 'The service is busy (rate limited).';
-    const delay = retryAfterMs(result.headers['retry-after']);
-    const failure = delay === undefined ? undefined : ApplicationFailure.create({ message, type: 'RateLimited', nextRetryDelay: delay });
-    return transient('rate_limited', message, `HTTP ${status}`, status, failure);
-  }
-  if (status >= 500 || status < 200) return transient('http_5xx', failureMessage(status), `HTTP ${status}`, status);
-  if (status >= 300 && status < 400) return { result: { ok: false, status, code: 'redirect', message: failureMessage(status) }, logError: `HTTP ${status} redirect not followed` };
-  if (status >= 400) return { result: { ok: false, status, code: 'http_4xx', message: failureMessage(status) }, logError: `HTTP ${status}` };
-
-  const needsJson = endpoint.responseFields.length > 0 || endpoint.validations.length > 0;
-  const parsed = parseJson(result.body);
-  if (!parsed.ok && needsJson) {
-    return { result: { ok: false, status, code: 'invalid_response', message: 'The service answered in an unexpected format.' }, logError: 'response is not JSON' };
-  }
-  const body = parsed.ok ? parsed.value : undefined;
-  const verdict = checkResponse(endpoint.validations, body, input.values);
-  if (!verdict.ok) return { result: { ok: false, status, code: 'validation_failed', message: verdict.message }, logError: `validation failed: ${verdict.message}` };
-  return {
-    result: {
-      ok: true,
-      status,
-      fields: pickFields(body, endpoint.responseFields, mask),
-      durationMs: result.durationMs,
-      ...(testing ? { body: parsed.ok ? maskDeep(parsed.value, mask) : result.body ? mask(result.body) : undefined } : {}),
-    },
-  };
-}
-

@@ -62,6 +62,9 @@ export function buildCallLog(input: CallLogInput): CallLogDoc {
   if (input.conversationId) doc.conversationId = input.conversationId;
   const workflowId = input.workflowId ?? context.workflowId;
   if (workflowId) doc.workflowId = workflowId;
+  // The run that made the call, so the log links to its history in the Web UI (the workflow id alone
+  // names every run of a reset or continued workflow).
+  if (context.runId && workflowId === context.workflowId) doc.runId = context.runId;
   if (input.error) doc.error = mask(input.error);
   if (input.result.kind === 'response') {
     const { status, body } = input.result;

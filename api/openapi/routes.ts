@@ -13,10 +13,12 @@ import { CreateAccountBody, CreateApiKeyBody, LoginBody } from '../../models/acc
 import { AiSettingsBody } from '../../models/ai.schema';
 import { CreateBotBody, UpdateBotBody } from '../../models/bot.schema';
 import { ActionBody, CreateConnectionBody, CreateEndpointBody, TestEndpointBody, UpdateConnectionBody, UpdateEndpointBody } from '../../models/connection.schema';
-import { AgentMessageBody, CONVERSATION_STATUSES, ConfirmBody, SendMessageBody, StartConversationBody } from '../../models/conversation.schema';
+import { AgentMessageBody, CHANNELS, CONVERSATION_STATUSES, ConfirmBody, SendMessageBody, StartConversationBody } from '../../models/conversation.schema';
 import { BotFlows } from '../../models/flow.schema';
 import { ApproveDraftBody, DraftStatus, ImportKnowledgeBody, KnowledgeItemBody, KnowledgeSearchQuery, UpdateKnowledgeItemBody } from '../../models/knowledge.schema';
 import { CreateWebhookBody, UpdateWebhookBody } from '../../models/webhook.schema';
+import { CreateWebsiteBody, UpdateWebsiteBody, WidgetStartBody } from '../../models/website.schema';
+import { TranscriptQuery } from '../routes/conversations/read';
 import { PageQuery } from '../pagination';
 import { RouteRegistry } from './registry';
 
@@ -24,6 +26,25 @@ const Page = z.strictObject(PageQuery);
 const Id = z.string().min(1).max(64);
 const ConversationId = z.object({ id: z.string().regex(/^conv_[a-z0-9]{1,40}$/) });
 const Paginated = z.object({ data: z.array(z.record(z.string(), z.unknown())), hasMore: z.boolean(), nextAfter: z.string().nullable() });
+/** A call log (api/routes/logs.ts `callLogView`); `run` links to the run that made the call in the Temporal Web UI. */
+const CallLog = z.object({
+  id: z.string(),
+  connectionId: z.string(),
+  endpointId: z.string().nullable(),
+  kind: z.enum(['conversation', 'endpoint_test', 'connection_test']),
+  request: z.object({ method: z.string(), url: z.string(), headers: z.record(z.string(), z.string()), body: z.string().nullable() }),
+  response: z.object({ status: z.number().int(), headers: z.record(z.string(), z.string()), body: z.string().nullable(), truncated: z.boolean() }).nullable(),
+  status: z.number().int().nullable(),
+  success: z.boolean(),
+  error: z.string().nullable(),
+  durationMs: z.number(),
+  attempt: z.number().int(),
+  conversationId: z.string().nullable(),
+  workflowId: z.string().nullable(),
+  run: z.object({ workflowId: z.string(), runId: z.string(), url: z.string().describe('the run\'s history page in the Temporal Web UI (TEMPORAL_UI_URL)') }).nullable(),
+  createdAt: z.string(),
+});
+const CallLogPage = z.object({ data: z.array(CallLog), hasMore: z.boolean(), nextAfter: z.string().nullable() });
 const Force = z.strictObject({ force: z.enum(['true', 'false']).optional() });
 const LogQuery = z.strictObject({ ...PageQuery, success: z.enum(['true', 'false']).optional(), connectionId: Id.optional(), endpointId: Id.optional(), conversationId: Id.optional() });
 
@@ -42,7 +63,8 @@ const Conversation = z.object({
   id: z.string(),
   botId: z.string(),
   botVersion: z.number(),
-  channel: z.literal('api'),
+  channel: z.enum(CHANNELS),
+  websiteId: z.string().nullable(),
   externalUserId: z.string(),
   contact: z.record(z.string(), z.string()).nullable(),
   variables: z.record(z.string(), z.unknown()),
@@ -64,6 +86,16 @@ registry.add(
   { method: 'get', path: '/healthz', summary: 'Liveness check', tag: 'meta', security: 'none', success: { schema: z.object({ status: z.literal('ok') }) } },
   { method: 'get', path: '/openapi.json', summary: 'This OpenAPI 3.1 document', tag: 'meta', security: 'none' },
   { method: 'get', path: '/docs', summary: 'The API reference as an HTML page', tag: 'meta', security: 'none', success: { contentType: 'text/html', schema: z.string() } },
+  {
+    method: 'get',
+    path: '/metrics',
+    summary: 'Prometheus metrics of this API process (text exposition format)',
+    description: 'For the operator\'s scraper, not for tenants. With `METRICS_AUTH_TOKEN` set it takes `Authorization: Bearer <METRICS_AUTH_TOKEN>`; unset it is open, so keep it off the public network.',
+    tag: 'meta',
+    security: 'none',
+    success: { contentType: 'text/plain', schema: z.string() },
+    responses: { 401: 'METRICS_AUTH_TOKEN is set and the request does not carry it' },
+  },
 
   // Accounts and keys
   { method: 'post', path: '/v1/accounts', summary: 'Sign up: an account and its first API key (shown once)', security: 'none', body: CreateAccountBody, success: { status: 201 }, responses: { 409: '`email_taken`', 429: 'too many sign-ups from this address' } },
@@ -122,14 +154,14 @@ registry.add(
   { method: 'patch', path: '/v1/connections/:id/endpoints/:eid', summary: 'Change an endpoint', tag: 'connections', body: UpdateEndpointBody },
   { method: 'delete', path: '/v1/connections/:id/endpoints/:eid', summary: 'Delete an endpoint', tag: 'connections', query: Force, success: { status: 204 } },
   { method: 'post', path: '/v1/connections/:id/endpoints/:eid/test', summary: 'Run Test: call the endpoint once and show the real response', tag: 'connections', body: TestEndpointBody },
-  { method: 'get', path: '/v1/connections/:id/endpoints/:eid/logs', summary: "An endpoint's call logs, newest first", tag: 'logs', query: z.strictObject({ ...PageQuery, success: z.enum(['true', 'false']).optional() }), success: { schema: Paginated } },
+  { method: 'get', path: '/v1/connections/:id/endpoints/:eid/logs', summary: "An endpoint's call logs, newest first", tag: 'logs', query: z.strictObject({ ...PageQuery, success: z.enum(['true', 'false']).optional() }), success: { schema: CallLogPage } },
   { method: 'post', path: '/v1/actions', summary: 'Create an action (one endpoint or a chain of steps)', body: ActionBody, success: { status: 201 } },
   { method: 'get', path: '/v1/actions', summary: 'List actions', query: Page, success: { schema: Paginated } },
   { method: 'get', path: '/v1/actions/:id', summary: 'An action' },
   { method: 'put', path: '/v1/actions/:id', summary: 'Replace an action', body: ActionBody },
   { method: 'delete', path: '/v1/actions/:id', summary: 'Delete an action', success: { status: 204 } },
   { method: 'get', path: '/v1/action-templates', summary: 'Action templates', tag: 'actions' },
-  { method: 'get', path: '/v1/logs', summary: 'Outbound call logs, newest first', query: LogQuery, success: { schema: Paginated } },
+  { method: 'get', path: '/v1/logs', summary: 'Outbound call logs, newest first', query: LogQuery, success: { schema: CallLogPage } },
 
   // Knowledge
   { method: 'post', path: '/v1/knowledge', summary: 'Create a knowledge item', body: KnowledgeItemBody, success: { status: 201 } },
@@ -152,6 +184,22 @@ registry.add(
   { method: 'delete', path: '/v1/webhooks/:id', summary: 'Delete a webhook endpoint', success: { status: 204 } },
   { method: 'get', path: '/v1/webhooks/:id/deliveries', summary: 'Delivery attempts, newest first', query: z.strictObject({ ...PageQuery, eventId: z.string().optional(), status: z.enum(['succeeded', 'failed']).optional() }), success: { schema: Paginated } },
   { method: 'post', path: '/v1/webhooks/:id/test', summary: 'Send a test event' },
+
+  // Websites and the chat widget
+  { method: 'post', path: '/v1/websites', summary: 'Bind a website: its widget token, snippet and identity secret (shown once)', body: CreateWebsiteBody, success: { status: 201 } },
+  { method: 'get', path: '/v1/websites', summary: 'List website bindings', query: z.strictObject({ ...PageQuery, botId: Id.optional() }), success: { schema: Paginated } },
+  { method: 'get', path: '/v1/websites/:id', summary: 'A website binding and its snippet' },
+  { method: 'patch', path: '/v1/websites/:id', summary: 'Change a website binding (origins, bot, identity mode, appearance)', body: UpdateWebsiteBody },
+  { method: 'delete', path: '/v1/websites/:id', summary: 'Remove a website binding (its widget stops working)', success: { status: 204 } },
+  { method: 'post', path: '/v1/websites/:id/rotate-token', summary: 'A new website token (the old snippet stops working)' },
+  { method: 'post', path: '/v1/websites/:id/rotate-identity-secret', summary: 'A new identity secret, shown once' },
+  { method: 'post', path: '/v1/bots/:id/preview', summary: 'A one-hour link to the bot preview page', tag: 'bots', success: { status: 201, schema: z.object({ url: z.string(), expiresAt: z.string() }) }, responses: { 409: '`bot_not_published`' } },
+  { method: 'get', path: '/widget.js', summary: 'The embeddable chat widget script', tag: 'widget', security: 'none', success: { contentType: 'application/javascript', schema: z.string() } },
+  { method: 'get', path: '/preview/:token', summary: 'The bot preview page (from a preview link)', tag: 'widget', security: 'none', success: { contentType: 'text/html', schema: z.string() }, responses: { 401: '`preview_expired`' } },
+  { method: 'get', path: '/widget/v1/:token/config', summary: 'Widget: the bot name and appearance (public; origin-checked)', tag: 'widget', security: 'none', responses: { 403: '`origin_not_allowed`', 404: '`website_not_found`', 429: 'per-website or per-client limit' } },
+  { method: 'post', path: '/widget/v1/:token/conversations', summary: 'Widget: start a conversation; answers the greeting and the visitor token', tag: 'widget', security: 'none', body: WidgetStartBody, success: { status: 201 }, responses: { 401: '`identity_required` or `invalid_identity`', 403: '`origin_not_allowed`', 429: 'per-website or per-client limit' } },
+  { method: 'post', path: '/widget/v1/:token/conversations/:id/messages', summary: 'Widget: send a visitor message (Authorization: Bearer vt_...)', tag: 'widget', security: 'none', body: SendMessageBody, success: { schema: Turn }, responses: { 401: '`invalid_visitor_token`', 403: '`origin_not_allowed`', 409: '`conversation_closed`', 429: 'per-website or per-client limit' } },
+  { method: 'get', path: '/widget/v1/:token/conversations/:id/messages', summary: 'Widget: the transcript, oldest first (Authorization: Bearer vt_...)', tag: 'widget', security: 'none', query: TranscriptQuery, responses: { 401: '`invalid_visitor_token`', 403: '`origin_not_allowed`' } },
 
   // Temporal Web UI codec server
   { method: 'post', path: '/codec/encode', summary: 'Encrypt payloads (Temporal remote codec protocol)', tag: 'codec', security: 'codec', body: CodecPayloads, success: { schema: CodecPayloads }, responses: { 404: '`codec_disabled`: PARLEY_PAYLOAD_KEYS or CODEC_AUTH_TOKEN unset' } },

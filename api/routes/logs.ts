@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { CallLogDoc } from '../../models/connection.model';
+import type { ApiConfig } from '../config';
 import { LIMITS } from '../../models/limits';
 import { callerOf } from '../auth';
 import type { ApiDeps } from '../deps';
@@ -8,11 +9,17 @@ import { page, queryInt } from '../pagination';
 import { parse } from '../validate';
 import { EndpointParams, findEndpoint } from './connections/lookups';
 
+/** Where the Web UI shows a run's history (the workflow id is encoded: it is one path segment there). */
+export function runHistoryUrl(config: Pick<ApiConfig, 'TEMPORAL_UI_URL' | 'TEMPORAL_NAMESPACE'>, workflowId: string, runId: string): string {
+  return `${config.TEMPORAL_UI_URL}/namespaces/${encodeURIComponent(config.TEMPORAL_NAMESPACE)}/workflows/${encodeURIComponent(workflowId)}/${encodeURIComponent(runId)}/history`;
+}
+
 /**
  * A call log as shown. The activity stores requests with secrets already masked and bodies trimmed;
  * this view still lists each field by name, so nothing added to the document later shows up unreviewed.
+ * `run` links the call to the run that made it (null for logs written before runs were recorded).
  */
-export const callLogView = (l: CallLogDoc) => ({
+export const callLogView = (l: CallLogDoc, config: Pick<ApiConfig, 'TEMPORAL_UI_URL' | 'TEMPORAL_NAMESPACE'>) => ({
   id: l._id,
   connectionId: l.connectionId,
   endpointId: l.endpointId ?? null,
@@ -27,6 +34,7 @@ export const callLogView = (l: CallLogDoc) => ({
   attempt: l.attempt,
   conversationId: l.conversationId ?? null,
   workflowId: l.workflowId ?? null,
+  run: l.workflowId && l.runId ? { workflowId: l.workflowId, runId: l.runId, url: runHistoryUrl(config, l.workflowId, l.runId) } : null,
   createdAt: l.createdAt.toISOString(),
 });
 
@@ -48,7 +56,7 @@ export function logsRouter(deps: ApiDeps): Router {
     if (query.success) filter.success = query.success === 'true';
     if (query.after) filter._id = { $lt: query.after };
     const logs = await deps.CallLog.find(filter).sort({ _id: -1 }).limit(query.limit + 1).lean();
-    return page(logs.map(callLogView), query.limit);
+    return page(logs.map((l) => callLogView(l, deps.config)), query.limit);
   };
 
   /** `GET /v1/logs?connectionId=&endpointId=&conversationId=&success=&after=&limit=` — another account's ids simply match nothing. */

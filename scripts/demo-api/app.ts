@@ -9,7 +9,9 @@
  * - `POST /auth/token` {username, password} -> a session token; `GET /me` with `X-Session: <token>`
  *   (for "log in, then a protected call" chains)
  *
- * Auth: `Authorization: Bearer <token>` when a token is configured (except /auth/token and /me).
+ * - `GET /` -> a demo web site that embeds the Parley chat widget (only with the `widgetSnippet` option)
+ *
+ * Auth: `Authorization: Bearer <token>` when a token is configured (except /auth/token, /me and the web site).
  */
 import express, { type Express } from 'express';
 import { randomBytes } from 'node:crypto';
@@ -39,10 +41,18 @@ const ORDERS: Record<string, { id: string; status: string; total: string; curren
   '1002': { id: '1002', status: 'completed', total: '19.90', currency: 'EUR', billing: { email: 'grace@example.com' }, date_created: '2026-11-02T16:40:00' },
 };
 
-export function createDemoApi(options: { token?: string } = {}): { app: Express; state: DemoApiState } {
+export function createDemoApi(options: { token?: string; widgetSnippet?: () => string | undefined } = {}): { app: Express; state: DemoApiState } {
   const state: DemoApiState = { bookings: [], keys: new Map(), requests: [], bookingDelayMs: 0 };
   const app = express();
   app.use(express.json({ limit: '16kb' }));
+  // The business's own web site, with the chat widget pasted in (what a tenant does with the snippet);
+  // only for `npm run dev` (tests' Test Connection expects `/` to want the token like the rest).
+  const { widgetSnippet } = options;
+  if (widgetSnippet) {
+    app.get('/', (_req, res) => {
+      res.type('html').send(shopPage(widgetSnippet()));
+    });
+  }
   app.use((req, res, next) => {
     state.requests.push({ method: req.method, path: req.path, idempotencyKey: req.get('idempotency-key'), authorization: req.get('authorization') });
     const sessionRoute = req.path === '/auth/token' || req.path === '/me';
@@ -130,4 +140,24 @@ export function createDemoApi(options: { token?: string } = {}): { app: Express;
   });
 
   return { app, state };
+}
+
+/** The demo business's home page; `snippet` is Parley's widget tag (its website token is public by design). */
+function shopPage(snippet: string | undefined): string {
+  return `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Harbour &amp; Co. (Parley demo)</title>
+<style>body{margin:0;font:16px/1.6 system-ui,sans-serif;color:#1f2937}header{background:#0f766e;color:#fff;padding:2rem 1.5rem}main{max-width:42rem;margin:2rem auto;padding:0 1.5rem}code{background:#f3f4f6;padding:0 .3rem}</style>
+</head>
+<body>
+<header><h1>Harbour &amp; Co.</h1><p>Appointments at our studio, and an online shop.</p></header>
+<main>
+<p>This is the demo business's web site. The chat button in the corner is Parley's widget, pasted in with one
+<code>&lt;script&gt;</code> tag; the bot books through this server's demo booking API.</p>
+<p>Try: <em>"I'd like to book an appointment"</em>, <em>"order status"</em>, or <em>"human"</em>.</p>
+${snippet ?? '<p><strong>The widget is not set up yet</strong>: npm run dev seeds it once the API is up; reload in a moment.</p>'}
+</main>
+</body>
+</html>
+`;
 }

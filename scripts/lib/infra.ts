@@ -15,8 +15,8 @@ export const ROOT = path.resolve(__dirname, '..', '..');
 export const TOOLS_DIR = path.join(ROOT, '.tools');
 export const DATA_DIR = path.join(ROOT, '.data');
 
-/** Parley's Temporal search attributes (all keywords; never PII). */
-export const SEARCH_ATTRIBUTES = ['ParleyAccountId', 'ParleyBotId', 'ParleyStatus', 'ParleyChannel'] as const;
+/** Parley's Temporal search attributes (all keywords; never PII): workflows/definitions.ts `SA`. */
+export const SEARCH_ATTRIBUTES = ['ParleyAccountId', 'ParleyBotId', 'ParleyStatus', 'ParleyChannel', 'ParleyAction'] as const;
 
 const FERRETDB_VERSION = 'v1.24.0';
 const FERRETDB_MODULE = 'github.com/FerretDB/FerretDB';

@@ -41,6 +41,9 @@ export interface DemoApiTarget {
 
 export interface SeedResult extends Pick<DemoCredentials, 'apiKey' | 'accountId' | 'botId' | 'email'> {
   connectionId: string;
+  /** The demo site's widget binding (when `site` was given) and a one-hour bot preview link. */
+  widget?: { websiteId: string; snippet: string };
+  previewUrl: string;
   /** One line per thing the seed did, for the dev banner. */
   actions: string[];
 }
@@ -85,7 +88,15 @@ interface BotView {
 type Log = (message: string) => void;
 
 /** Creates or reuses the demo account, key, booking API connection (endpoints, actions) and bot through the API at `baseUrl`. */
-export async function seedDemo(options: { baseUrl: string; stateFile: string; demoApi: DemoApiTarget; log: Log; ai?: DemoAiProvider }): Promise<SeedResult> {
+export async function seedDemo(options: {
+  baseUrl: string;
+  stateFile: string;
+  demoApi: DemoApiTarget;
+  log: Log;
+  ai?: DemoAiProvider;
+  /** Origins of the demo web site the chat widget is bound to. */
+  siteOrigins?: string[];
+}): Promise<SeedResult> {
   const { baseUrl, stateFile, demoApi, log } = options;
   const actions: string[] = [];
 
@@ -217,7 +228,27 @@ export async function seedDemo(options: { baseUrl: string; stateFile: string; de
     actions.push(`published bot ${botId} as version ${(published.version as { version: number }).version}`);
   }
 
-  return { apiKey, accountId: state.accountId, botId, email: state.email, connectionId: connection.id, actions };
+  const widget = options.siteOrigins ? await ensureWebsite(botId, options.siteOrigins) : undefined;
+  const preview = expect(await call('POST', `/v1/bots/${botId}/preview`, apiKey), [201], 'making a preview link');
+
+  return { apiKey, accountId: state.accountId, botId, email: state.email, connectionId: connection.id, actions, widget, previewUrl: preview.url as string };
+
+  /** The demo site's website binding (found by name), with the wanted origins. */
+  async function ensureWebsite(id: string, origins: string[]): Promise<{ websiteId: string; snippet: string }> {
+    const name = 'Demo web site';
+    const found = (await listAll<{ id: string; name: string; botId: string; origins: string[] }>('/v1/websites', 'listing websites')).find((w) => w.name === name);
+    if (!found) {
+      const created = expect(await call('POST', '/v1/websites', apiKey, { botId: id, name, origins }), [201], 'binding the demo web site');
+      actions.push(`bound the chat widget to ${origins.join(', ')}`);
+      return { websiteId: (created.website as { id: string }).id, snippet: created.snippet as string };
+    }
+    if (found.botId !== id || canonical(found.origins) !== canonical(origins)) {
+      expect(await call('PATCH', `/v1/websites/${found.id}`, apiKey, { botId: id, origins }), [200], 'updating the demo web site binding');
+      actions.push(`updated the widget's origins (${origins.join(', ')})`);
+    }
+    const read = expect(await call('GET', `/v1/websites/${found.id}`, apiKey), [200], 'reading the demo web site binding');
+    return { websiteId: found.id, snippet: read.snippet as string };
+  }
 
   /** The demo knowledge items, created when missing (matched by title). */
   async function ensureKnowledge(): Promise<void> {

@@ -652,6 +652,7 @@ describe('call logs', () => {
     attempt: 1,
     conversationId: 'conv_1',
     workflowId: 'wf-1',
+    run: null,
     createdAt: '2025-01-01T00:00:00.000Z',
     ...over,
   });
@@ -682,7 +683,7 @@ describe('call logs', () => {
     ep = await newEndpoint(a, conn);
     otherEp = await newEndpoint(a, conn);
     // Written by the callEndpoint activity in production; here directly, to test the reading side alone.
-    await insert('log_001', aAccount);
+    await insert('log_001', aAccount, { runId: 'run-1' });
     await insert('log_002', aAccount, { success: false, status: 404, error: 'not found', conversationId: 'conv_2' });
     await insert('log_003', aAccount, { endpointId: otherEp, kind: 'endpoint_test', conversationId: undefined, workflowId: undefined });
     await insert('log_004', aAccount, { response: undefined, status: undefined, success: false, error: 'timeout' });
@@ -693,7 +694,8 @@ describe('call logs', () => {
     const all = await a.get('/v1/logs');
     expect(all.status).toBe(200);
     expect(all.body.data.map((l: { id: string }) => l.id)).toEqual(['log_004', 'log_003', 'log_002', 'log_001']);
-    expect(all.body.data[3]).toEqual(view('log_001'));
+    // A log with its run links to that run's history in the Web UI (TEMPORAL_UI_URL, default namespace).
+    expect(all.body.data[3]).toEqual(view('log_001', { run: { workflowId: 'wf-1', runId: 'run-1', url: 'http://localhost:8233/namespaces/default/workflows/wf-1/run-1/history' } }));
     expect(all.body.data[0]).toEqual(view('log_004', { response: null, status: null, success: false, error: 'timeout' }));
     expect(all.body.data[1]).toEqual(view('log_003', { endpointId: otherEp, kind: 'endpoint_test', conversationId: null, workflowId: null }));
 

@@ -82,4 +82,25 @@ describe('the demo seed', () => {
     expect(start.body.replies.at(-1).text).toMatch(/Sorry, I can only book/);
     expect(llm.requests.length).toBe(requests);
   });
+
+  it('binds the demo web site to the widget once, and makes a preview link', async () => {
+    const site = 'http://localhost:4010';
+    const first = await seedDemo({ baseUrl: stack.baseUrl, stateFile, demoApi: { baseUrl: demoBase, token: 'seed-token', secretKeys: stack.secretKeys }, log: () => undefined, siteOrigins: [site] });
+    expect(first.widget?.snippet).toMatch(/^<script src="http:\/\/127\.0\.0\.1:\d+\/widget\.js" data-parley-website="wt_[a-f0-9]{40}" async><\/script>$/);
+    const again = await seedDemo({ baseUrl: stack.baseUrl, stateFile, demoApi: { baseUrl: demoBase, token: 'seed-token', secretKeys: stack.secretKeys }, log: () => undefined, siteOrigins: [site, 'http://127.0.0.1:4010'] });
+    expect(again.widget?.websiteId).toBe(first.widget?.websiteId);
+    const api = http(stack.baseUrl, again.apiKey);
+    expect((await api.get('/v1/websites')).body.data.map((w: any) => w.origins)).toEqual([[site, 'http://127.0.0.1:4010']]);
+    const config = await fetch(`${stack.baseUrl}/widget/v1/${/wt_[a-f0-9]+/.exec(again.widget!.snippet)![0]}/config`, { headers: { origin: site } });
+    expect(config.status).toBe(200);
+    expect((await fetch(again.previewUrl)).status).toBe(200);
+
+    // The demo web site pastes the snippet it is given.
+    const { app } = createDemoApi({ token: 'seed-token', widgetSnippet: () => again.widget?.snippet });
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const page = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    expect(await page.text()).toContain(again.widget!.snippet);
+    await new Promise((r) => server.close(r));
+  });
 });

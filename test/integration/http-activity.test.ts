@@ -240,10 +240,18 @@ describe('outcomes', () => {
   });
   it('4xx is an answer (not retried)', async () => {
     const result = await call(await endpoint(conn, { path: '/status/404' }));
-    expect(result).toEqual({ ok: false, status: 404, code: 'http_4xx', message: 'The service could not find what was asked for.' });
+    expect(result).toEqual({
+      ok: false,
+      status: 404,
+      code: 'http_4xx',
+      message: 'The service could not find what was asked for.',
+      reason: 'Tenant answered 404 Not Found on GET /status/404: echo. Not retried: the same request would get the same answer.',
+    });
   });
   it('5xx throws for Temporal to retry', async () => {
-    await expect(call(await endpoint(conn, { path: '/status/503' }))).rejects.toThrow('The service had a problem answering.');
+    const error = await call(await endpoint(conn, { path: '/status/503' })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApplicationFailure);
+    expect(error).toMatchObject({ type: 'TenantServerError', nonRetryable: false, message: 'Tenant answered 503 Service Unavailable on GET /status/503: echo. Temporary: Temporal retries it per the step\'s retry policy.' });
   });
   it('429 with Retry-After throws RateLimited with the delay', async () => {
     const error = await call(await endpoint(conn, { path: '/busy' })).catch((e: unknown) => e);
@@ -251,7 +259,7 @@ describe('outcomes', () => {
     expect(error).toMatchObject({ type: 'RateLimited', nonRetryable: false, nextRetryDelay: 2000 });
   });
   it('a timeout throws', async () => {
-    await expect(call(await endpoint(conn, { path: '/slow', timeoutMs: 300 }))).rejects.toThrow('did not answer in time');
+    await expect(call(await endpoint(conn, { path: '/slow', timeoutMs: 300 }))).rejects.toThrow('Tenant did not answer within 300 ms on GET /slow.');
   });
   it('a connection error throws', async () => {
     const closed = await connection({ baseUrl: 'http://127.0.0.1:1/api' });
@@ -262,7 +270,13 @@ describe('outcomes', () => {
   });
   it('a non-JSON response fails when fields are needed', async () => {
     const result = await call(await endpoint(conn, { path: '/html', responseFields: [{ name: 'x', path: 'x' }] }));
-    expect(result).toEqual({ ok: false, status: 200, code: 'invalid_response', message: 'The service answered in an unexpected format.' });
+    expect(result).toEqual({
+      ok: false,
+      status: 200,
+      code: 'invalid_response',
+      message: 'The service answered in an unexpected format.',
+      reason: 'Tenant answered 200 OK on GET /html, but not with the JSON its response fields or validation rules read. Not retried: the same request would get the same answer.',
+    });
   });
   it('a non-JSON response is fine when nothing is read from it', async () => {
     expect(await call(await endpoint(conn, { path: '/html' }))).toMatchObject({ ok: true, status: 200, fields: {} });
@@ -308,7 +322,15 @@ describe('response fields and validation', () => {
   });
   it('withholds everything when validation fails', async () => {
     const result = await call(await endpoint(await connection(), order), { values: { id: 'A-1', email: 'ann@example.com' }, contact: { email: 'bob@example.com' } });
-    expect(result).toEqual({ ok: false, status: 200, code: 'validation_failed', message: 'That email does not match this order.' });
+    expect(result).toEqual({
+      ok: false,
+      status: 200,
+      code: 'validation_failed',
+      message: 'That email does not match this order.',
+      reason:
+        'Tenant answered 200 OK on GET /orders/{id}, but the response failed a validation rule ($.order.email equals_ignore_case input "email"): ' +
+        '"That email does not match this order."; its data was withheld. Not retried: the same request would get the same answer.',
+    });
   });
   it('returns the body only for a Run Test', async () => {
     const id = await endpoint(await connection(), order);
@@ -369,7 +391,7 @@ describe('call logs', () => {
     const context = { info: { attempt: 3, workflowExecution: { workflowId: 'wf_ctx', runId: 'r' } }, cancellationSignal: new AbortController().signal, heartbeat: jest.fn() } as unknown as Context;
     await expect(asyncLocalStorage.run(context, () => call(id))).rejects.toThrow();
     const log = await models.CallLog.findOne({ endpointId: id }).lean();
-    expect(log).toMatchObject({ attempt: 3, workflowId: 'wf_ctx', success: false, status: 502, error: 'HTTP 502', response: { status: 502, truncated: false } });
+    expect(log).toMatchObject({ attempt: 3, workflowId: 'wf_ctx', runId: 'r', success: false, status: 502, error: 'HTTP 502', response: { status: 502, truncated: false } });
     expect((context.heartbeat as jest.Mock).mock.calls.length).toBeGreaterThan(0);
   });
 });

@@ -2,8 +2,10 @@
  * Structure of the Docker set-up (docker-compose.yml + Dockerfile), checked without a Docker engine.
  *
  * What the stack must do on `docker compose up`: PostgreSQL (healthy) -> Temporal (healthy) -> a one-shot
- * job registering Parley's search attributes -> api + worker (also after MongoDB is healthy). The env var
- * names, search attributes and entry points are read from the source (api/config.ts, worker/config.ts,
+ * job registering Parley's search attributes -> several API instances and several workers (also after
+ * MongoDB is healthy) -> a load balancer in front of every API instance (deploy/nginx.conf.template).
+ * Every instance shares one Temporal, one task queue, one MongoDB and the same required secrets. The env
+ * var names, search attributes and entry points are read from the source (api/config.ts, worker/config.ts,
  * workflows/definitions.ts, package.json), so renaming one there without updating the compose file fails
  * here. When a `docker-compose` binary is on PATH the file is also validated by it (no daemon needed).
  */
@@ -37,8 +39,18 @@ const services = compose.services ?? {};
 const dockerfile = read('Dockerfile');
 
 /** The services the product needs; see DESIGN.md "Processes" and INFRA.md. */
-const REQUIRED_SERVICES = ['postgresql', 'temporal', 'temporal-admin-tools', 'temporal-ui', 'mongo', 'api', 'worker'];
+const REQUIRED_SERVICES = ['postgresql', 'temporal', 'temporal-admin-tools', 'temporal-ui', 'mongo'];
 const SEARCH_ATTRIBUTE_JOB = 'temporal-admin-tools';
+/** Scale-out (README "Scaling out"): instances are `api-<n>` and `worker-<n>`, behind one load balancer. */
+const API_INSTANCES = Object.keys(services).filter((name) => /^api-\d+$/.test(name));
+const WORKER_INSTANCES = Object.keys(services).filter((name) => /^worker-\d+$/.test(name));
+const INSTANCES = [...API_INSTANCES, ...WORKER_INSTANCES];
+const LOAD_BALANCER = 'api-lb';
+const NGINX_TEMPLATE = 'deploy/nginx.conf.template';
+/** Settings every API instance and worker must agree on (one deployment). */
+const SHARED_ENV = ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TASK_QUEUE', 'MONGODB_URI', 'PARLEY_SECRET_KEYS', 'PARLEY_PAYLOAD_KEYS'];
+/** Secrets with no safe default: compose must refuse to start without them (`${NAME:?message}`). */
+const REQUIRED_SECRETS = { all: ['PARLEY_SECRET_KEYS', 'PARLEY_PAYLOAD_KEYS'], api: ['PARLEY_JWT_SECRET', 'CODEC_AUTH_TOKEN'] };
 
 function service(name: string): Service {
   const found = services[name];
@@ -138,8 +150,13 @@ describe('docker-compose.yml', () => {
     expect(compose.version).toBeUndefined();
   });
 
-  it('has every service of the stack', () => {
-    expect(Object.keys(services)).toEqual(expect.arrayContaining(REQUIRED_SERVICES));
+  it('has every service of the stack, with at least two API instances and two workers behind a load balancer', () => {
+    expect(Object.keys(services)).toEqual(expect.arrayContaining([...REQUIRED_SERVICES, LOAD_BALANCER]));
+    expect(API_INSTANCES.length).toBeGreaterThanOrEqual(2);
+    expect(WORKER_INSTANCES.length).toBeGreaterThanOrEqual(2);
+    // no single, unnumbered api / worker service left beside the instances
+    expect(Object.keys(services)).not.toContain('api');
+    expect(Object.keys(services)).not.toContain('worker');
   });
 
   it('pins every image to a specific tag (never latest, never untagged)', () => {
@@ -150,8 +167,9 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('builds api and worker from the repository Dockerfile (one image, two roles)', () => {
-    for (const name of ['api', 'worker']) {
+  it('builds every API instance and worker from the repository Dockerfile (one image, two roles)', () => {
+    expect(new Set(INSTANCES.map((name) => service(name).image)).size).toBe(1);
+    for (const name of INSTANCES) {
       const build = service(name).build;
       expect({ name, build }).toEqual({ name, build: expect.anything() });
       const context = typeof build === 'string' ? build : (build?.context ?? '.');
@@ -161,8 +179,8 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('starts api and worker only once temporal and mongo are healthy and the search attributes are registered', () => {
-    for (const name of ['api', 'worker']) {
+  it('starts every instance only once temporal and mongo are healthy and the search attributes are registered', () => {
+    for (const name of INSTANCES) {
       expect({ name, dependsOn: dependsOn(service(name)) }).toEqual({
         name,
         dependsOn: expect.objectContaining({
@@ -200,8 +218,11 @@ describe('docker-compose.yml', () => {
     expect(asText(service('postgresql').healthcheck?.test)).toContain('pg_isready');
     expect(asText(service('temporal').healthcheck?.test)).toMatch(/temporal operator cluster health|tctl .*cluster health/);
     expect(asText(service('mongo').healthcheck?.test)).toMatch(/mongosh.*ping/);
-    const apiCheck = asText(service('api').healthcheck?.test);
-    expect(apiCheck).toMatch(/fetch\(.*\/healthz/);
+    for (const name of API_INSTANCES) {
+      expect({ name, check: asText(service(name).healthcheck?.test) }).toEqual({ name, check: expect.stringMatching(/fetch\(.*\/healthz/) });
+    }
+    // the load balancer is healthy when an API instance answers through it
+    expect(asText(service(LOAD_BALANCER).healthcheck?.test)).toMatch(/127\.0\.0\.1:3000\/healthz/);
     expect(read('api/app.ts')).toMatch(/app\.get\(\s*'\/healthz'/);
   });
 
@@ -226,20 +247,109 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('publishes the API (3000), Temporal frontend (7233) and Temporal Web UI (8233 -> 8080)', () => {
+  it('publishes the API (3000, the load balancer), Temporal frontend (7233) and Temporal Web UI (8233 -> 8080)', () => {
     const published = Object.values(services).flatMap(publishedPorts);
     expect(published.map((p) => p.host)).toEqual(expect.arrayContaining([3000, 7233, 8233]));
+    // each host port once: instances publish nothing, so any number of them fits
+    expect(new Set(published.map((p) => p.host)).size).toBe(published.length);
     expect(publishedPorts(service('temporal'))).toContainEqual({ host: 7233, container: 7233 });
     expect(publishedPorts(service('temporal-ui'))).toContainEqual({ host: 8233, container: 8080 });
-    const apiPort = Number(environment(service('api')).PORT);
-    expect(publishedPorts(service('api'))).toContainEqual({ host: 3000, container: apiPort });
-    expect(asText(service('api').healthcheck?.test)).toContain(`localhost:${apiPort}/healthz`);
+    expect(publishedPorts(service(LOAD_BALANCER))).toContainEqual({ host: 3000, container: 3000 });
+    for (const name of INSTANCES) expect({ name, ports: service(name).ports ?? [] }).toEqual({ name, ports: [] });
+    for (const name of API_INSTANCES) {
+      const apiPort = Number(environment(service(name)).PORT);
+      expect(asText(service(name).healthcheck?.test)).toContain(`localhost:${apiPort}/healthz`);
+    }
     expect(environment(service('temporal-ui')).TEMPORAL_ADDRESS).toBe('temporal:7233');
   });
 
+  describe('load balancer', () => {
+    const lb = (): Service => service(LOAD_BALANCER);
+    const template = (): string => read(NGINX_TEMPLATE).replace(/#.*$/gm, '');
+    /** nginx `server { ... }` blocks by their listen port (blocks are not nested deeper than one level here). */
+    const serverBlocks = (): Map<number, string> => {
+      const blocks = new Map<number, string>();
+      for (const match of template().matchAll(/^server\s*\{([\s\S]*?)^\}/gm)) {
+        const port = /^\s*listen\s+(?:[\d.]+:)?(\d+)\s*;/m.exec(match[1]!)?.[1];
+        if (port) blocks.set(Number(port), match[1]!);
+      }
+      return blocks;
+    };
+
+    it('is a pinned nginx image that renders the repository template at start', () => {
+      expect(lb().image).toMatch(/^nginx:\d/);
+      const mounts = ((lb() as { volumes?: string[] }).volumes ?? []).map(String);
+      expect(mounts).toContainEqual(expect.stringMatching(new RegExp(`^\\./${NGINX_TEMPLATE.replace('.', '\\.')}:/etc/nginx/templates/[\\w.-]+\\.conf\\.template(:ro)?$`)));
+    });
+
+    it('waits for every API instance to be healthy', () => {
+      const deps = dependsOn(lb());
+      for (const name of API_INSTANCES) expect({ name, condition: deps[name] }).toEqual({ name, condition: 'service_healthy' });
+    });
+
+    it('routes port 3000 to every API instance, and to nothing else', () => {
+      const upstream = /upstream\s+(\w+)\s*\{([^}]*)\}/.exec(template());
+      expect(upstream).not.toBeNull();
+      const [, name, body] = upstream!;
+      const targets = [...body!.matchAll(/^\s*server\s+([\w.-]+):(\d+)\b/gm)].map((m) => `${m[1]}:${m[2]}`);
+      expect(targets.sort()).toEqual(API_INSTANCES.map((api) => `${api}:${environment(service(api)).PORT}`).sort());
+      const front = serverBlocks().get(3000);
+      expect(front).toBeDefined();
+      expect(front).toMatch(new RegExp(`location\\s+/\\s*\\{[^}]*proxy_pass\\s+http://${name};`));
+      // a POST that reached an instance is never resent to another one by the proxy
+      expect(front).not.toMatch(/non_idempotent/);
+      // long waits (REPLY_WAIT_MS) and event streams go through unbuffered
+      expect(front).toMatch(/proxy_buffering\s+off;/);
+    });
+
+    it('serves the codec endpoint for the Web UI on the host loopback only, adding the operator token', () => {
+      expect(service(LOAD_BALANCER).ports).toContain('127.0.0.1:8234:8234');
+      const codec = serverBlocks().get(8234);
+      expect(codec).toMatch(/location\s+\/codec\/\s*\{[^}]*proxy_set_header\s+Authorization\s+"Bearer \$\{CODEC_AUTH_TOKEN\}";/);
+      // the template is rendered with that one variable only; nginx's own $variables stay
+      expect(new RegExp(environment(lb()).NGINX_ENVSUBST_FILTER!.replace(/\$\$/g, '$')).test('CODEC_AUTH_TOKEN')).toBe(true);
+      expect(new RegExp(environment(lb()).NGINX_ENVSUBST_FILTER!.replace(/\$\$/g, '$')).test('HOSTNAME')).toBe(false);
+      expect(environment(lb()).CODEC_AUTH_TOKEN).toBe(environment(service(API_INSTANCES[0]!)).CODEC_AUTH_TOKEN);
+      // the Web UI's browser calls it, and the API lets that origin in
+      expect(environment(service('temporal-ui')).TEMPORAL_CODEC_ENDPOINT).toBe('http://localhost:8234/codec');
+      for (const name of API_INSTANCES) expect(environment(service(name)).CODEC_CORS_ORIGINS?.split(',')).toContain('http://localhost:8233');
+    });
+
+    it('makes every API instance believe the load balancer\'s X-Forwarded-For (per-client limits), and no one else\'s', () => {
+      for (const name of API_INSTANCES) {
+        const trusted = environment(service(name)).TRUST_PROXY?.split(',').map((part) => part.trim());
+        expect(trusted).toEqual(expect.arrayContaining(['uniquelocal']));
+        expect(trusted).not.toContain('true');
+      }
+      expect(serverBlocks().get(3000)).toMatch(/proxy_set_header\s+X-Forwarded-For\s+\$proxy_add_x_forwarded_for;/);
+    });
+  });
+
+  describe('one deployment', () => {
+    it('gives every API instance and worker the same Temporal, task queue, MongoDB and secrets', () => {
+      for (const key of SHARED_ENV) {
+        const values = new Set(INSTANCES.map((name) => environment(service(name))[key]));
+        expect({ key, values: [...values] }).toEqual({ key, values: [expect.stringMatching(/\S/)] });
+      }
+      for (const key of REQUIRED_SECRETS.api) {
+        const values = new Set(API_INSTANCES.map((name) => environment(service(name))[key]));
+        expect({ key, values: [...values] }).toEqual({ key, values: [expect.stringMatching(/\S/)] });
+      }
+    });
+
+    it('requires every secret from the environment (no default, a message naming it)', () => {
+      const required = (name: string): RegExp => new RegExp(`^\\$\\{${name}:\\?[^}]*${name}[^}]*\\}$`);
+      for (const name of INSTANCES) {
+        const env = environment(service(name));
+        const secrets = API_INSTANCES.includes(name) ? [...REQUIRED_SECRETS.all, ...REQUIRED_SECRETS.api] : REQUIRED_SECRETS.all;
+        for (const key of secrets) expect({ service: name, key, value: env[key] }).toEqual({ service: name, key, value: expect.stringMatching(required(key)) });
+      }
+    });
+  });
+
   describe.each([
-    ['api', 'api/config.ts'],
-    ['worker', 'worker/config.ts'],
+    ...API_INSTANCES.map((name) => [name, 'api/config.ts'] as const),
+    ...WORKER_INSTANCES.map((name) => [name, 'worker/config.ts'] as const),
   ])('%s environment', (name, configFile) => {
     // read inside each test, so a missing service fails these tests rather than the whole file
     let keys: EnvKey[] = [];
@@ -275,8 +385,8 @@ describe('docker-compose.yml', () => {
   });
 
   it('runs each role with its compiled entry point', () => {
-    expect(asText(service('api').command)).toMatch(/^node dist\/api\/main\.js$/);
-    expect(asText(service('worker').command)).toMatch(/^node dist\/worker\/main\.js$/);
+    for (const name of API_INSTANCES) expect(asText(service(name).command)).toMatch(/^node dist\/api\/main\.js$/);
+    for (const name of WORKER_INSTANCES) expect(asText(service(name).command)).toMatch(/^node dist\/worker\/main\.js$/);
     // the entry points exist in the source tree tsc compiles to dist/
     expect(existsSync(path.join(ROOT, 'api/main.ts'))).toBe(true);
     expect(existsSync(path.join(ROOT, 'worker/main.ts'))).toBe(true);
@@ -331,7 +441,7 @@ describe('Dockerfile', () => {
     const cmd = instructions.filter((line) => /^CMD\s/i.test(line)).pop();
     expect(cmd).toBeDefined();
     expect(cmd).toContain('dist/api/main.js');
-    const roles = `${dockerfile}\n${asText(service('api').command)}\n${asText(service('worker').command)}`;
+    const roles = `${dockerfile}\n${asText(service('api-1').command)}\n${asText(service('worker-1').command)}`;
     expect(roles).toContain('dist/api/main.js');
     expect(roles).toContain('dist/worker/main.js');
   });
@@ -350,14 +460,42 @@ if (!hasDockerCompose) {
   console.log('docker-compose is not on PATH: skipping `docker-compose config -q` (the structure is still checked above)');
 }
 
+/** The secrets docker-compose.yml requires, as a user would set them (README, "Docker"). */
+const SECRETS: Record<string, string> = {
+  PARLEY_SECRET_KEYS: 'k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=',
+  PARLEY_PAYLOAD_KEYS: 'p1:BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB=',
+  PARLEY_JWT_SECRET: 'CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC=',
+  CODEC_AUTH_TOKEN: 'dddddddddddddddddddddddddddddddddddddddddddddddd',
+};
+
+/** `docker-compose config` with `env` as its whole Parley environment (nothing inherited for these names). */
+function composeConfig(args: string[], env: Record<string, string>) {
+  const base = Object.fromEntries(Object.entries(process.env).filter(([key]) => !(key in SECRETS)));
+  return spawnSync('docker-compose', ['-f', COMPOSE_FILE, 'config', ...args], { cwd: ROOT, encoding: 'utf8', env: { ...base, ...env } });
+}
+
 describe('docker-compose binary', () => {
   (hasDockerCompose ? it : it.skip)('accepts the file: docker-compose -f docker-compose.yml config -q exits 0', () => {
-    const result = spawnSync('docker-compose', ['-f', COMPOSE_FILE, 'config', '-q'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      env: { ...process.env, PARLEY_SECRET_KEYS: 'k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=' },
-    });
+    const result = composeConfig(['-q'], SECRETS);
     // stderr is shown in the diff when the status is wrong; warnings alone do not fail the check
     expect({ status: result.status, stderr: result.stderr.trim() }).toEqual({ status: 0, stderr: expect.any(String) });
+  });
+
+  (hasDockerCompose ? it : it.skip)('gives every instance the secrets as set, once interpolated', () => {
+    const result = composeConfig([], SECRETS);
+    expect(result.status).toBe(0);
+    const resolved = (YAML.parse(result.stdout) as ComposeFile).services;
+    for (const name of INSTANCES) {
+      const env = environment(resolved[name]!);
+      const keys = API_INSTANCES.includes(name) ? [...REQUIRED_SECRETS.all, ...REQUIRED_SECRETS.api] : REQUIRED_SECRETS.all;
+      for (const key of keys) expect({ service: name, key, value: env[key] }).toEqual({ service: name, key, value: SECRETS[key] });
+    }
+  });
+
+  it.each(Object.keys(SECRETS))('refuses to start without %s, naming it', (missing) => {
+    if (!hasDockerCompose) return;
+    const result = composeConfig(['-q'], Object.fromEntries(Object.entries(SECRETS).filter(([key]) => key !== missing)));
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain(missing);
   });
 });

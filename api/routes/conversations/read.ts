@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
-import { CONVERSATION_STATUSES } from '../../../models/conversation.schema';
+import { CONVERSATION_STATUSES, type MessageView } from '../../../models/conversation.schema';
 import { callerOf } from '../../auth';
 import type { ApiDeps } from '../../deps';
 import { AppError } from '../../errors';
@@ -21,7 +21,7 @@ export function getConversation(deps: ApiDeps): RequestHandler {
   };
 }
 
-const TranscriptQuery = z.strictObject({
+export const TranscriptQuery = z.strictObject({
   limit: PageQuery.limit,
   after: z.string().regex(/^msg_[a-f0-9]{32}$/, 'must be a message id').optional(),
 });
@@ -33,18 +33,23 @@ export function listMessages(deps: ApiDeps): RequestHandler {
     const query = parse(TranscriptQuery, req.query, 'query');
     const accountId = callerOf(res).accountId;
     if (!(await deps.Conversation.exists({ _id: id, accountId }))) throw AppError.notFound('conversation');
-    let afterSeq = -1;
-    if (query.after) {
-      const cursor = await deps.Message.findOne({ _id: query.after, conversationId: id }, { seq: 1 }).lean();
-      if (!cursor) throw new AppError(400, 'invalid_cursor', 'after must be the id of a message in this conversation', { after: query.after });
-      afterSeq = cursor.seq;
-    }
-    const messages = await deps.Message.find({ conversationId: id, seq: { $gt: afterSeq } })
-      .sort({ seq: 1 })
-      .limit(query.limit + 1)
-      .lean();
-    res.json(page(messages.map(messageView), query.limit));
+    res.json(await transcriptPage(deps, id, query));
   };
+}
+
+/** A page of a conversation's transcript (whose owner the caller has checked), oldest first. */
+export async function transcriptPage(deps: ApiDeps, conversationId: string, query: z.infer<typeof TranscriptQuery>): Promise<ReturnType<typeof page<MessageView>>> {
+  let afterSeq = -1;
+  if (query.after) {
+    const cursor = await deps.Message.findOne({ _id: query.after, conversationId }, { seq: 1 }).lean();
+    if (!cursor) throw new AppError(400, 'invalid_cursor', 'after must be the id of a message in this conversation', { after: query.after });
+    afterSeq = cursor.seq;
+  }
+  const messages = await deps.Message.find({ conversationId, seq: { $gt: afterSeq } })
+    .sort({ seq: 1 })
+    .limit(query.limit + 1)
+    .lean();
+  return page(messages.map(messageView), query.limit);
 }
 
 const ListQuery = z.strictObject({

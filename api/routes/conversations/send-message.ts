@@ -1,4 +1,4 @@
-import type { RequestHandler } from 'express';
+import type { RequestHandler, Response } from 'express';
 import { z } from 'zod';
 import { SendMessageBody, type TurnResult } from '../../../models/conversation.schema';
 import { visitorMessageUpdate } from '../../../workflows/definitions';
@@ -17,39 +17,43 @@ export const ConversationParams = z.object({ id: z.string().regex(/^conv_[a-z0-9
  * the bot's replies. The Update id is derived from `clientMessageId`, so a retry is answered once.
  */
 export function sendMessage(deps: ApiDeps): RequestHandler {
-  const { Conversation, Message, conversationOwners } = deps;
   return async (req, res) => {
     const { id } = parse(ConversationParams, req.params, 'params');
     const body = parse(SendMessageBody, req.body);
-    const { accountId } = callerOf(res);
-    // Known owner: skip the read (a closed conversation is then refused by its workflow, also as 409).
-    let status: string | undefined;
-    if (conversationOwners.get(id) !== accountId) {
-      const conversation = await Conversation.findOne({ _id: id, accountId }, { status: 1 }).lean();
-      if (!conversation) throw AppError.notFound('conversation');
-      conversationOwners.set(id, accountId);
-      status = conversation.status;
-    }
-    const messageId = visitorMessageId(id, body.clientMessageId ?? randomClientMessageId());
-
-    // A retry of a message already answered (even on a closed conversation) gets the stored answer.
-    if (body.clientMessageId) {
-      const stored = await storedTurn(id, messageId);
-      if (stored) {
-        res.status(200).json(stored);
-        return;
-      }
-    }
-    if (status === 'closed') throw new AppError(409, 'conversation_closed', 'the conversation is closed; start a new one');
-
-    await answerTurn(deps, res, { conversationId: id, messageId, update: visitorMessageUpdate, args: { messageId, text: body.message.text } });
+    await deliverVisitorMessage(deps, res, callerOf(res).accountId, id, body);
   };
+}
 
-  async function storedTurn(conversationId: string, messageId: string): Promise<TurnResult | undefined> {
-    const visitor = await Message.findOne({ _id: messageId, conversationId }, { _id: 1, pending: 1 }).lean();
-    // A pending message's turn is still running (an interim reply was written): the Update answers it.
-    if (!visitor || visitor.pending) return undefined;
-    const replies = await Message.find({ conversationId, inReplyTo: messageId }).sort({ seq: 1 }).lean();
-    return { messageId, replies: replies.map((r) => ({ ...messageView(r), role: 'bot' as const })) };
+/** Delivers a visitor message to a conversation of `accountId` and answers with the bot's replies (API channel and widget). */
+export async function deliverVisitorMessage(deps: ApiDeps, res: Response, accountId: string, id: string, body: SendMessageBody): Promise<void> {
+  const { Conversation, conversationOwners } = deps;
+  // Known owner: skip the read (a closed conversation is then refused by its workflow, also as 409).
+  let status: string | undefined;
+  if (conversationOwners.get(id) !== accountId) {
+    const conversation = await Conversation.findOne({ _id: id, accountId }, { status: 1 }).lean();
+    if (!conversation) throw AppError.notFound('conversation');
+    conversationOwners.set(id, accountId);
+    status = conversation.status;
   }
+  const messageId = visitorMessageId(id, body.clientMessageId ?? randomClientMessageId());
+
+  // A retry of a message already answered (even on a closed conversation) gets the stored answer.
+  if (body.clientMessageId) {
+    const stored = await storedTurn(deps, id, messageId);
+    if (stored) {
+      res.status(200).json(stored);
+      return;
+    }
+  }
+  if (status === 'closed') throw new AppError(409, 'conversation_closed', 'the conversation is closed; start a new one');
+
+  await answerTurn(deps, res, { conversationId: id, messageId, update: visitorMessageUpdate, args: { messageId, text: body.message.text } });
+}
+
+async function storedTurn(deps: ApiDeps, conversationId: string, messageId: string): Promise<TurnResult | undefined> {
+  const visitor = await deps.Message.findOne({ _id: messageId, conversationId }, { _id: 1, pending: 1 }).lean();
+  // A pending message's turn is still running (an interim reply was written): the Update answers it.
+  if (!visitor || visitor.pending) return undefined;
+  const replies = await deps.Message.find({ conversationId, inReplyTo: messageId }).sort({ seq: 1 }).lean();
+  return { messageId, replies: replies.map((r) => ({ ...messageView(r), role: 'bot' as const })) };
 }

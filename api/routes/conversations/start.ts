@@ -2,22 +2,31 @@ import { WithStartWorkflowOperation } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import type { Request, RequestHandler } from 'express';
 import type { ConversationDoc } from '../../../models/conversation.model';
-import { ClientMessageId, StartConversationBody, type ConversationInput, type TurnResult } from '../../../models/conversation.schema';
+import { ClientMessageId, StartConversationBody, type Channel, type ConversationInput, type TurnResult } from '../../../models/conversation.schema';
 import { conversationWorkflowId, SA, visitorMessageUpdate } from '../../../workflows/definitions';
 import type { conversationWorkflow } from '../../../workflows/conversation';
 import { callerOf } from '../../auth';
 import type { ApiDeps } from '../../deps';
 import { AppError } from '../../errors';
 import { newId, randomClientMessageId, visitorMessageId } from '../../ids';
+import { timeTurn } from '../../metrics';
 import { conversationUpdateError, isWaitExpired } from '../../temporal-errors';
 import { parse } from '../../validate';
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from './idempotency';
 import { conversationView } from './views';
 
-interface StartAnswer {
+export interface StartAnswer {
   status: 201 | 202;
   body: Record<string, unknown>;
 }
+
+/** Where a conversation comes from: the API channel, or a widget on a bound website (or the preview page). */
+export interface ConversationOrigin {
+  channel: Channel;
+  websiteId?: string;
+}
+
+const API_CHANNEL: ConversationOrigin = { channel: 'api' };
 
 /**
  * `POST /v1/conversations`: pins the bot's latest published version, records the conversation, then
@@ -35,7 +44,7 @@ export function startConversation(deps: ApiDeps): RequestHandler {
     const { accountId } = callerOf(res);
     const key = idempotencyKeyOf(req, body.clientMessageId);
     if (!key) {
-      const answer = await begin(deps, accountId, body, newId('conv'), undefined);
+      const answer = await timeTurn(deps.metrics, 'start', () => begin(deps, accountId, body, newId('conv'), undefined, API_CHANNEL));
       res.status(answer.status).json(answer.body);
       return;
     }
@@ -48,10 +57,10 @@ export function startConversation(deps: ApiDeps): RequestHandler {
     let answer: StartAnswer;
     if (claim.kind === 'resume' && (await workflowExists(deps, conversationWorkflowId(claim.conversationId)))) {
       // The workflow runs: the key stays bound to it whatever this answer is.
-      answer = await answerAgain(deps, accountId, body, claim.conversationId, key);
+      answer = await timeTurn(deps.metrics, 'start', () => answerAgain(deps, accountId, body, claim.conversationId, key));
     } else {
       try {
-        answer = await begin(deps, accountId, body, claim.conversationId, key);
+        answer = await timeTurn(deps.metrics, 'start', () => begin(deps, accountId, body, claim.conversationId, key, API_CHANNEL));
       } catch (error) {
         // Nothing runs for this key: forget it, so that a retry starts afresh.
         await releaseIdempotencyKey(deps, claim.recordId);
@@ -95,7 +104,14 @@ async function pinnedVersion(deps: ApiDeps, accountId: string, botId: string) {
 }
 
 /** Records the conversation `conversationId` and starts its workflow with the first turn. */
-async function begin(deps: ApiDeps, accountId: string, body: StartConversationBody, conversationId: string, key: string | undefined): Promise<StartAnswer> {
+export async function begin(
+  deps: ApiDeps,
+  accountId: string,
+  body: StartConversationBody,
+  conversationId: string,
+  key: string | undefined,
+  from: ConversationOrigin,
+): Promise<StartAnswer> {
   const { Conversation, temporal, config, conversationOwners } = deps;
   const version = await pinnedVersion(deps, accountId, body.botId);
   const now = new Date();
@@ -105,7 +121,8 @@ async function begin(deps: ApiDeps, accountId: string, body: StartConversationBo
     accountId,
     botId: version.botId,
     botVersion: version.version,
-    channel: 'api',
+    channel: from.channel,
+    ...(from.websiteId ? { websiteId: from.websiteId } : {}),
     externalUserId: body.externalUserId,
     contact: body.contact,
     variables: body.variables,
@@ -129,7 +146,7 @@ async function begin(deps: ApiDeps, accountId: string, body: StartConversationBo
   const input: ConversationInput = {
     conversationId,
     accountId,
-    channel: 'api',
+    channel: from.channel,
     externalUserId: body.externalUserId,
     contact: body.contact,
     variables: body.variables,
@@ -146,7 +163,7 @@ async function begin(deps: ApiDeps, accountId: string, body: StartConversationBo
       { key: SA.accountId, value: accountId },
       { key: SA.botId, value: version.botId },
       { key: SA.status, value: 'active' },
-      { key: SA.channel, value: 'api' },
+      { key: SA.channel, value: from.channel },
     ]),
   });
 

@@ -6,6 +6,7 @@ export const conversationView = (c: ConversationDoc) => ({
   botId: c.botId,
   botVersion: c.botVersion,
   channel: c.channel,
+  websiteId: c.websiteId ?? null,
   externalUserId: c.externalUserId,
   contact: c.contact ?? null,
   variables: c.variables ?? {},

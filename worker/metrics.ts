@@ -1,0 +1,87 @@
+/**
+ * Prometheus metrics of a worker (prom-client): every activity's outcome and duration, and the outcome
+ * of every tenant API call (`callEndpoint`), counted by an activity interceptor (worker/interceptors.ts)
+ * so activity code stays as it is. Served by a small node:http server on METRICS_PORT. Each worker has
+ * a Registry of its own (not prom-client's global one), so tests can run several and read each.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+
+export interface WorkerMetrics {
+  registry: Registry;
+  /** Activity executions (attempts) by activity type and outcome: `ok`, `error` (thrown; retried unless non-retryable), `cancelled`. */
+  activities: Counter<'activity' | 'outcome'>;
+  activityDuration: Histogram<'activity'>;
+  /**
+   * Tenant API calls (`callEndpoint` attempts) by kind (`conversation`, `endpoint_test`) and outcome: `ok`;
+   * `failed` (an answer that is a failure: 4xx, validation, blocked address...); `error` (thrown: 5xx, 429,
+   * timeout, network — Temporal retries); `cancelled`.
+   */
+  actions: Counter<'kind' | 'outcome'>;
+  /** Failed and errored tenant API calls by kind and code (`http_4xx`, `validation_failed`, ..., `error`). */
+  actionFailures: Counter<'kind' | 'code'>;
+}
+
+/** Builds a worker's metrics on a registry of their own; `processMetrics` adds Node's (CPU, memory, event loop). */
+export function createWorkerMetrics(options: { processMetrics?: boolean } = {}): WorkerMetrics {
+  const registry = new Registry();
+  if (options.processMetrics) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  return {
+    registry,
+    activities: new Counter({ name: 'parley_activity_total', help: 'Activity attempts by activity type and outcome', labelNames: ['activity', 'outcome'], registers }),
+    activityDuration: new Histogram({
+      name: 'parley_activity_duration_seconds',
+      help: 'Time an activity attempt took (tenant API calls, LLM calls, database writes)',
+      labelNames: ['activity'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    }),
+    actions: new Counter({ name: 'parley_actions_total', help: 'Tenant API calls (callEndpoint attempts) by kind and outcome', labelNames: ['kind', 'outcome'], registers }),
+    actionFailures: new Counter({ name: 'parley_action_failures_total', help: 'Tenant API calls that failed, by kind and failure code', labelNames: ['kind', 'code'], registers }),
+  };
+}
+
+const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+
+export interface MetricsServerOptions {
+  registry: Registry;
+  /** 0 picks a free port (tests); worker/main.ts does not start the server at all for METRICS_PORT=0. */
+  port: number;
+  host: string;
+  /** When set, `Authorization: Bearer <token>` is required (401 otherwise). */
+  token?: string;
+}
+
+/**
+ * Serves `GET /metrics` from `registry`; everything else is 404. Errors have the API's shape
+ * `{ message, code, details }`. Resolves once listening; the caller closes the server.
+ */
+export async function serveMetrics(options: MetricsServerOptions): Promise<Server> {
+  const server = createServer((req, res) => {
+    const answer = (status: number, code: string, message: string): void => {
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ message, code, details: null }));
+    };
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== '/metrics' || (req.method !== 'GET' && req.method !== 'HEAD')) return answer(404, 'route_not_found', `no route for ${req.method} ${path}`);
+    if (options.token) {
+      const match = /^Bearer\s+(\S+)\s*$/.exec(req.headers.authorization ?? '');
+      if (!match?.[1] || !timingSafeEqual(digest(match[1]), digest(options.token))) {
+        return answer(401, 'unauthorized', 'send the metrics token as "Authorization: Bearer <METRICS_AUTH_TOKEN>"');
+      }
+    }
+    options.registry.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': options.registry.contentType }).end(req.method === 'HEAD' ? undefined : text),
+      () => answer(500, 'internal_error', 'the metrics could not be collected'),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return server;
+}

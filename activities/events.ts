@@ -67,14 +67,17 @@ export interface DispatcherOptions {
   taskQueue: string;
   /** Delays before each delivery attempt; the Standard Webhooks schedule when absent. */
   retryScheduleMs?: number[];
-  /** How often undispatched events are looked for when nothing kicks the dispatcher. Default 1 s. */
+  /**
+   * How often every undispatched event is looked for (events whose writer's kick was lost: a worker that
+   * died between the write and the dispatch). Default 10 s. Kicked events go out at once.
+   */
   intervalMs?: number;
   log?: (message: string, error?: unknown) => void;
 }
 
 export interface EventDispatcher {
-  /** Looks for undispatched events now (saveTurn calls this after writing events). */
-  kick(): void;
+  /** Dispatches these events now (saveTurn calls this with the ids it wrote); with no ids, looks for every undispatched one. */
+  kick(eventIds?: string[]): void;
   start(): void;
   stop(): Promise<void>;
 }
@@ -92,9 +95,34 @@ export function createEventDispatcher(options: DispatcherOptions): EventDispatch
   let again = false;
   let stopped = true;
 
-  const dispatchOnce = async (): Promise<number> => {
-    const batch = await events.find({ dispatched: false }).sort({ createdAt: 1 }).limit(200).toArray();
-    if (batch.length === 0) return 0;
+  /** Ids kicked since the last run: fetched by `_id`, which every store answers from its primary index. */
+  const kicked = new Set<string>();
+  let sweep = true;
+
+  /**
+   * Dispatches kicked events, or (a sweep) the oldest undispatched ones. A sweep's `dispatched: false`
+   * filter is a scan on stores that do not use secondary indexes for it (FerretDB on SQLite), so sweeps are
+   * rare and a turn's own events are found by id.
+   */
+  const dispatchOnce = async (): Promise<boolean> => {
+    let batch: EventDoc[];
+    if (kicked.size > 0) {
+      const ids = [...kicked].slice(0, 200);
+      for (const id of ids) kicked.delete(id);
+      batch = await events.find({ _id: { $in: ids }, dispatched: false }).toArray();
+      batch.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.position - b.position);
+    } else if (sweep) {
+      batch = await events.find({ dispatched: false }).sort({ createdAt: 1 }).limit(200).toArray();
+      sweep = batch.length === 200;
+    } else {
+      return false;
+    }
+    if (batch.length > 0) await deliver(batch);
+    return kicked.size > 0 || sweep;
+  };
+
+  /** Starts the deliveries of `batch` to every subscribed endpoint, then marks the events dispatched. */
+  const deliver = async (batch: EventDoc[]): Promise<void> => {
     const accounts = [...new Set(batch.map((e) => e.accountId))];
     const endpoints = await WebhookEndpoint.find({ accountId: { $in: accounts }, enabled: true }, { _id: 1, accountId: 1, events: 1, createdAt: 1 }).lean();
     for (const event of batch) {
@@ -116,7 +144,6 @@ export function createEventDispatcher(options: DispatcherOptions): EventDispatch
       }
     }
     await events.updateMany({ _id: { $in: batch.map((e) => e._id) } }, { $set: { dispatched: true } });
-    return batch.length;
   };
 
   const run = (): void => {
@@ -129,10 +156,12 @@ export function createEventDispatcher(options: DispatcherOptions): EventDispatch
       try {
         do {
           again = false;
-          while (!stopped && (await dispatchOnce()) === 200);
+          while (!stopped && (await dispatchOnce()));
         } while (again && !stopped);
       } catch (error) {
-        log('event dispatch failed (retried on the next tick)', error);
+        // What this run held is found again by the next sweep.
+        sweep = true;
+        log('event dispatch failed (retried on the next sweep)', error);
       } finally {
         running = undefined;
       }
@@ -140,11 +169,18 @@ export function createEventDispatcher(options: DispatcherOptions): EventDispatch
   };
 
   return {
-    kick: run,
+    kick(eventIds) {
+      if (eventIds) for (const id of eventIds) kicked.add(id);
+      else sweep = true;
+      run();
+    },
     start() {
       if (!stopped) return;
       stopped = false;
-      timer = setInterval(run, options.intervalMs ?? 1000);
+      timer = setInterval(() => {
+        sweep = true;
+        run();
+      }, options.intervalMs ?? 10_000);
       timer.unref();
       run();
     },

@@ -1,5 +1,7 @@
+import type { Client } from '@temporalio/client';
 import type { Connection } from 'mongoose';
 import type { SecretBox } from '../models/secret-box';
+import { createActionRunActivities } from './action-run';
 import { createHttpActivities, type HttpOptions } from './http/call-endpoint';
 import { createLlmActivities } from './llm/complete-chat';
 import { createKnowledgeActivities } from './knowledge';
@@ -13,7 +15,10 @@ export interface ActivityDeps {
   secrets: SecretBox;
   http?: HttpOptions;
   /** Told when `saveTurn` recorded events (the worker's webhook dispatcher then looks for them). */
-  onEvents?: () => void;
+  onEvents?: (eventIds: string[]) => void;
+  /** A client on the worker's connection and its task queue: action runs are started with it (./action-run.ts). */
+  temporal?: Client;
+  taskQueue?: string;
 }
 
 /** Builds every activity the worker registers, bound to its dependencies. */
@@ -24,6 +29,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createLlmActivities({ db: deps.db, secrets: deps.secrets, http: deps.http }),
     ...createKnowledgeActivities(deps.db),
     ...createWebhookActivities({ db: deps.db, secrets: deps.secrets, http: deps.http }),
+    ...createActionRunActivities({ temporal: deps.temporal, taskQueue: deps.taskQueue }),
   };
 }
 

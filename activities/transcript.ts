@@ -82,7 +82,7 @@ async function insertInOrder(events: mongo.Collection<EventDoc>, docs: EventDoc[
  * `onEvents` is told when a write recorded events (the worker's webhook dispatcher looks for them then,
  * instead of waiting for its next tick).
  */
-export function createTranscriptActivities(db: Connection, onEvents?: () => void) {
+export function createTranscriptActivities(db: Connection, onEvents?: (eventIds: string[]) => void) {
   const models = conversationModels(db);
   const events = webhookModels(db).Event.collection as unknown as mongo.Collection<EventDoc>;
   // The driver's collections directly: the workflow built these documents, mongoose casting adds nothing
@@ -169,7 +169,7 @@ export function createTranscriptActivities(db: Connection, onEvents?: () => void
         ),
       );
       await Promise.all(writes);
-      if (recorded.length > 0) onEvents?.();
+      if (recorded.length > 0) onEvents?.(recorded.map((e) => e._id));
     },
   };
 }

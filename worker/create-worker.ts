@@ -39,9 +39,11 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
   const dataConverter = temporalDataConverter(options.payloadKeys);
   // Conversation events become webhook deliveries through this dispatcher (an outbox read by every
   // worker; a delivery's workflow id makes a second start harmless). It runs while the worker runs.
+  // On the worker's own NativeConnection: action runs started with it can be started eagerly on this worker.
+  const temporal = new Client({ connection: options.connection, namespace: options.namespace ?? 'default', ...(dataConverter ? { dataConverter } : {}) });
   const dispatcher = createEventDispatcher({
     db: options.db,
-    temporal: new Client({ connection: options.connection, namespace: options.namespace ?? 'default', ...(dataConverter ? { dataConverter } : {}) }),
+    temporal,
     taskQueue: options.taskQueue,
     retryScheduleMs: options.webhookRetryScheduleMs,
     log: logFunction(options.logger ?? createLogger({ name: 'worker' })),
@@ -52,7 +54,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     taskQueue: options.taskQueue,
     ...workflowSource,
     ...(dataConverter ? { dataConverter } : {}),
-    activities: createActivities({ db: options.db, secrets: options.secrets, http: options.http, onEvents: dispatcher.kick }),
+    activities: createActivities({ db: options.db, secrets: options.secrets, http: options.http, onEvents: dispatcher.kick, temporal, taskQueue: options.taskQueue }),
     maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTaskExecutions ?? 200,
     maxCachedWorkflows: options.maxCachedWorkflows ?? 2000,
     // Counts and times every activity attempt from the outside (worker/interceptors.ts); the SDK's own

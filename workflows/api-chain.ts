@@ -14,7 +14,7 @@
  * `reason` for the operator reading the result in the Web UI: the action, the step, what the tenant
  * answered and whether it was retried, in plain words, without secrets or visitor data.
  */
-import { ActivityFailure, ApplicationFailure, patched, proxyActivities, TimeoutFailure, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, patched, proxyActivities, proxyLocalActivities, TimeoutFailure, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 // Types only: activity implementations never enter the workflow bundle.
 import type { ConversationActivities } from '../activities';
 import type { ActionBody, StepInput } from '../models/connection.schema';
@@ -30,6 +30,20 @@ const activitiesWith = (retry: { maxAttempts: number; initialIntervalMs: number 
     heartbeatTimeout: '5s',
     retry: { initialInterval: retry.initialIntervalMs, backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: retry.maxAttempts },
   });
+
+/**
+ * The same call as a local activity: no trip through the activity queue, so a run usually completes in
+ * its first workflow task. Attempts whose backoff is over `localRetryThreshold` wait on a durable timer.
+ */
+const localActivitiesWith = (retry: { maxAttempts: number; initialIntervalMs: number } = { maxAttempts: 3, initialIntervalMs: 500 }) =>
+  proxyLocalActivities<ConversationActivities>({
+    startToCloseTimeout: '75s',
+    localRetryThreshold: '2s',
+    retry: { initialInterval: retry.initialIntervalMs, backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: retry.maxAttempts },
+  });
+
+/** Runs recorded before calls became local activities keep replaying with activity tasks. */
+const LOCAL_CALLS = 'parley-local-endpoint-calls';
 
 export interface ApiChainInput {
   accountId: string;
@@ -91,7 +105,7 @@ export async function apiChainWorkflow(input: ApiChainInput): Promise<ApiChainRe
 
   const call = async (endpointId: string, values: Record<string, VariableValue>, key: string, retry?: { maxAttempts: number; initialIntervalMs: number }) => {
     try {
-      return await activitiesWith(retry).callEndpoint({
+      return await (patched(LOCAL_CALLS) ? localActivitiesWith(retry) : activitiesWith(retry)).callEndpoint({
         accountId: input.accountId,
         endpointId,
         values,

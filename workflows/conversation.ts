@@ -11,6 +11,7 @@ import {
   condition,
   continueAsNew,
   executeChild,
+  patched,
   proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
@@ -45,6 +46,20 @@ const { saveTurn } = proxyLocalActivities<ConversationActivities>({
   localRetryThreshold: '10s',
   retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '10s' },
 });
+
+/**
+ * An action run started eagerly on this worker and awaited (activities/action-run.ts): the call path
+ * without a child workflow's trips through the server's queues. Unlimited attempts: a retried attempt
+ * finds the same run by id and waits for its result, so the turn always gets the run's own outcome.
+ */
+const { runAction: runActionRun } = proxyLocalActivities<ConversationActivities>({
+  startToCloseTimeout: '10m',
+  localRetryThreshold: '10s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s' },
+});
+
+/** Histories recorded before action runs were started by a local activity keep replaying as child workflows. */
+const EAGER_ACTION_RUNS = 'parley-eager-action-runs';
 
 const NO_FLOWS: BotFlows = {
   flows: [],
@@ -170,23 +185,32 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
   };
 
   /**
-   * Runs an API action as a child workflow (its own run in the Web UI). The child's id derives from this
-   * conversation, the transcript position and the block, so a replayed or retried turn finds the same run.
+   * Runs an API action as its own workflow (its own run in the Web UI), started from a local activity
+   * (a child workflow in histories recorded before that). The run's id derives from this conversation,
+   * the transcript position and the block, so a replayed or retried turn finds the same run.
    */
   const runAction = async (actionId: string, inputs: Record<string, VariableValue>, key: string) => {
     const action = bot.actions?.[actionId];
     if (!action) return { ok: false as const, error: `Sorry, "${actionId}" is not available right now.` };
-    const result = await executeChild(apiChainWorkflow, {
-      workflowId: `${workflowInfo().workflowId}-${key}`,
-      args: [{ accountId: input.accountId, action, inputs, conversationId: input.conversationId, contact: input.contact }],
-      typedSearchAttributes: [
-        { key: SA.accountId, value: input.accountId },
-        { key: SA.botId, value: bot.botId },
-        { key: SA.channel, value: input.channel },
-        { key: SA.action, value: action.id },
-        { key: SA.status, value: ACTION_RUN_STATUS.running },
-      ],
-    });
+    const runInput = { accountId: input.accountId, action, inputs, conversationId: input.conversationId, contact: input.contact };
+    const result = patched(EAGER_ACTION_RUNS)
+      ? await runActionRun({
+          workflowId: `${workflowInfo().workflowId}-${key}`,
+          input: runInput,
+          labels: { accountId: input.accountId, botId: bot.botId, channel: input.channel, actionId: action.id },
+          conversationWorkflowId: workflowInfo().workflowId,
+        })
+      : await executeChild(apiChainWorkflow, {
+          workflowId: `${workflowInfo().workflowId}-${key}`,
+          args: [runInput],
+          typedSearchAttributes: [
+            { key: SA.accountId, value: input.accountId },
+            { key: SA.botId, value: bot.botId },
+            { key: SA.channel, value: input.channel },
+            { key: SA.action, value: action.id },
+            { key: SA.status, value: ACTION_RUN_STATUS.running },
+          ],
+        });
     actionsRun.push(result.ok ? { key, actionId, ok: true, outputs: result.outputs } : { key, actionId, ok: false, error: result.error });
     return result.ok ? { ok: true as const, outputs: result.outputs } : { ok: false as const, error: result.error };
   };

@@ -35,7 +35,8 @@ export function activitySignal(): AbortSignal | undefined {
  */
 export async function withHeartbeat<T>(work: Promise<T>, everyMs = 1000): Promise<T> {
   const context = asyncLocalStorage.getStore();
-  if (!context) return work;
+  // A local activity has no heartbeats: the workflow task it runs in is what the server watches.
+  if (!context || context.info.isLocal) return work;
   context.heartbeat();
   const timer = setInterval(() => context.heartbeat(), everyMs);
   try {

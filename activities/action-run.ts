@@ -1,0 +1,66 @@
+/**
+ * Starts an action run (`apiChainWorkflow`) and waits for its result, from a local activity of the
+ * conversation workflow.
+ *
+ * Why not a child workflow: a child costs the turn several trips through the server's queues (the
+ * child's start, its first workflow task, its completion, and the parent's workflow tasks for the
+ * child's started and completed events). Started here instead, with Eager Workflow Start on the
+ * worker's own connection, the server hands the run's first workflow task straight back to this worker
+ * in the start response; the run makes its calls as local activities, so it usually completes in that one
+ * task, and its result comes back on the history long-poll. The run is still its own workflow
+ * (`conversation-<id>-action-...`, with the same search attributes), visible in the Web UI.
+ *
+ * At-least-once, like every activity: a retried attempt (a worker died) finds the run by its id, never a
+ * second one (`REJECT_DUPLICATE` also for a run that already closed), and waits for its result.
+ */
+import { Client, WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
+import { TypedSearchAttributes } from '@temporalio/common';
+import type { ApiChainInput, ApiChainResult } from '../workflows/api-chain';
+import { ACTION_RUN_STATUS, SA } from '../workflows/definitions';
+
+export interface ActionRunRequest {
+  workflowId: string;
+  input: ApiChainInput;
+  /** Search attributes of the run (keywords, no PII). */
+  labels: { accountId: string; botId: string; channel: string; actionId: string };
+  /** The conversation's workflow, kept in the run's memo for operators. */
+  conversationWorkflowId: string;
+}
+
+export interface ActionRunDeps {
+  /** A client on the worker's NativeConnection (what Eager Workflow Start needs); absent: no action runs. */
+  temporal?: Client;
+  taskQueue?: string;
+}
+
+export function createActionRunActivities(deps: ActionRunDeps) {
+  return {
+    async runAction(request: ActionRunRequest): Promise<ApiChainResult> {
+      const { temporal, taskQueue } = deps;
+      if (!temporal || !taskQueue) throw new Error('this worker has no Temporal client for action runs');
+      let handle: WorkflowHandle;
+      try {
+        handle = await temporal.workflow.start('apiChainWorkflow', {
+          taskQueue,
+          workflowId: request.workflowId,
+          args: [request.input],
+          requestEagerStart: true,
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          memo: { conversationWorkflowId: request.conversationWorkflowId },
+          typedSearchAttributes: new TypedSearchAttributes([
+            { key: SA.accountId, value: request.labels.accountId },
+            { key: SA.botId, value: request.labels.botId },
+            { key: SA.channel, value: request.labels.channel },
+            { key: SA.action, value: request.labels.actionId },
+            { key: SA.status, value: ACTION_RUN_STATUS.running },
+          ]),
+        });
+      } catch (error) {
+        if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+        // A retried attempt: the run exists (running or closed); its result is the action's.
+        handle = temporal.workflow.getHandle(request.workflowId);
+      }
+      return (await handle.result()) as ApiChainResult;
+    },
+  };
+}

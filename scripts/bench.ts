@@ -28,7 +28,11 @@
  * a message POST is answered 202 and the replies come later), so every turn is measured to its replies;
  * operations slower than 10 s are counted apart in the output.
  *
- * Settings (environment): BENCH_CONCURRENCY="1,20", BENCH_SECONDS=5 (per phase), BENCH_ROUNDS=2.
+ * And many live conversations (scripts/bench/live.ts): plain turns and process memory with 0 to 1,000
+ * conversations open at once.
+ *
+ * Settings (environment): BENCH_CONCURRENCY="1,20", BENCH_SECONDS=5 (per phase), BENCH_ROUNDS=2,
+ * BENCH_LIVE="0,250,500,1000" (live-conversation levels; empty to skip).
  */
 import { Client, Connection } from '@temporalio/client';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -37,6 +41,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setUpAiTurnScenario, type AiTurnScenario } from './bench/ai-turn';
 import { setUpApiCallScenario, type ApiCallScenario } from './bench/api-call';
+import { formatLiveTable, liveLevels, openConversations, rssMiB, type LiveLevel } from './bench/live';
 import { floorWorkflow, pingUpdate, stopSignal } from './bench/floor-workflow';
 import { SecretBox } from '../models/secret-box';
 import { freePort, ROOT, startFerretDb, startTemporal, type ManagedServer } from './lib/infra';
@@ -329,6 +334,26 @@ async function main(): Promise<void> {
     }
     await Promise.all(floorHandles.map((h) => h.signal(stopSignal)));
 
+    // Many live conversations (scripts/bench/live.ts): open more and more, and measure the same plain
+    // turns and each process's memory at each level.
+    const liveResults: LiveLevel[] = [];
+    let opened = 0;
+    for (const level of liveLevels()) {
+      log(`live conversations: opening ${level - opened} more (to ${level}) ...`);
+      const opensPerSecond = await openConversations(level - opened, 10, async (i) => {
+        await json(await fetch(`${base}/v1/conversations`, { method: 'POST', headers, body: JSON.stringify({ botId: bot.bot.id, externalUserId: `live-${opened + i}` }) }));
+      });
+      opened = Math.max(opened, level);
+      const turnP50Ms: Record<number, number> = {};
+      for (const c of concurrencies) {
+        log(`live conversations: ${level} open, ${c} concurrent turns ...`);
+        turnP50Ms[c] = summarize([await load(c, phaseSeconds, turnOp)]).p50;
+      }
+      const rss: Record<string, number> = {};
+      for (const name of ['worker', 'api', 'temporal', 'ferretdb']) if (watched.has(name)) rss[name] = rssMiB(watched.get(name)!);
+      liveResults.push({ live: level, opensPerSecond, rssMiB: rss, turnP50Ms });
+    }
+
     const fmt = (n: number): string => n.toFixed(1).padStart(8);
     const lines = [
       '',
@@ -385,7 +410,7 @@ async function main(): Promise<void> {
       const directCpu = Object.values(direct.cpuMsPerOp).reduce((a, b) => a + b, 0);
       callPathLines.push(
         `${String(c).padStart(3)} concurrent: direct axios p50 ${ms(direct.p50)}; Parley turn with one call p50 ${ms(call.p50)} vs plain turn ${ms(turn.p50)}`,
-        `                → the call adds ${ms(addedMs)} (the child workflow + activity round trips), ${callPath.addedOverDirect.toFixed(1)}x the direct call;`,
+        `                → the call adds ${ms(addedMs)} (starting the action run and its local activity), ${callPath.addedOverDirect.toFixed(1)}x the direct call;`,
         `                  the whole turn with the call is ${callPath.callTurnOverDirect.toFixed(1)}x the direct call, ${callRatio.toFixed(2)}x the engine floor`,
         `                  CPU ms the call adds per turn: ${cpuParts.join(', ')} (a direct call: ${directCpu.toFixed(2)}, client and demo API)`,
       );
@@ -445,6 +470,10 @@ async function main(): Promise<void> {
     }
     lines.push('', 'API call path (one call to the demo API per turn, and the same GET sent directly, in this run):', ...callPathLines);
     lines.push('', 'Smart AI (a scripted local model, ~1 ms a request; the tool is the same demo API GET, in this run):', ...aiLines);
+    if (liveResults.length > 0) {
+      lines.push('', 'Live conversations (open, each a running workflow waiting for its visitor; plain turns measured on other conversations; RSS read from /proc):', ...formatLiveTable(liveResults, concurrencies));
+      report.live = liveResults;
+    }
     lines.push('', 'CPU milliseconds per operation, by process (where the time goes; the demo APIs and the scripted model run in the load generator):');
     for (const c of concurrencies) {
       for (const kind of KINDS) {
@@ -454,7 +483,7 @@ async function main(): Promise<void> {
         lines.push(`${String(c).padStart(11)}  ${kind.padEnd(6)} total ${total.toFixed(2)}: ${parts.join(', ')}`);
       }
     }
-    lines.push('', 'Stage goal: Parley turn p50 <= 2x the engine floor p50 at 20 concurrent conversations.');
+    lines.push('', 'Goals: a plain turn p50 <= 2x the engine floor p50 at 20 concurrent; a turn with one API call p50 <= 3x the floor at 1 and at 20 concurrent.');
     console.log(lines.join('\n'));
     const out = path.join(ROOT, '.data', 'bench');
     fs.mkdirSync(out, { recursive: true });

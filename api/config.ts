@@ -19,6 +19,8 @@ const ApiEnv = z.object({
   CONTINUE_AS_NEW_AFTER_EVENTS: z.coerce.number().int().positive().optional(),
   /** Accounts one client address may create per hour. */
   ACCOUNT_SIGNUPS_PER_HOUR: z.coerce.number().int().positive().default(20),
+  /** Accounts that may be signed up with one email per day (taken or not), so few accounts can claim one address. */
+  ACCOUNT_SIGNUPS_PER_DAY_PER_EMAIL: z.coerce.number().int().positive().default(3),
   /** Event streams (`GET /v1/conversations/:id/events`): poll interval, heartbeat interval, open streams per process. */
   SSE_POLL_MS: z.coerce.number().int().min(10).default(250),
   /** Days conversation events (webhooks, SSE resume) and webhook delivery logs are kept. */

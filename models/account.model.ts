@@ -6,8 +6,8 @@ export interface AccountDoc {
   name: string;
   /**
    * The login identity, unique. An account signed up with an email that was already taken keeps
-   * `unlinked:<id>` here (never a valid email, so never matched by a login) and the address it gave in
-   * `unlinkedEmail`: sign-up answers the same either way, and the existing account is untouched.
+   * `unlinked:<id>` here and the address it gave in `unlinkedEmail`: sign-up answers the same either way,
+   * the existing account is untouched, and each logs in with its own password (api/routes/login.ts).
    */
   email: string;
   unlinkedEmail?: string | null;
@@ -26,6 +26,8 @@ const schema = new Schema<AccountDoc>(
   },
   { versionKey: false },
 );
+// A login also checks the accounts signed up with its email after it was taken.
+schema.index({ unlinkedEmail: 1 });
 
 export interface ApiKeyDoc {
   _id: string;

@@ -88,6 +88,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     MESSAGE_RATE_LIMIT_PER_MINUTE: '1000000',
     LOGIN_ATTEMPTS_PER_MINUTE_PER_ADDRESS: '1000000',
     LOGIN_ATTEMPTS_PER_HOUR_PER_EMAIL: '1000000',
+    ACCOUNT_SIGNUPS_PER_DAY_PER_EMAIL: '1000000',
     ...options.api,
   });
   const errors: unknown[] = [];

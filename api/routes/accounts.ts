@@ -6,7 +6,7 @@ import type { ApiDeps } from '../deps';
 import { AppError } from '../errors';
 import { newId } from '../ids';
 import { generateApiKey, hashPassword } from '../passwords';
-import { applyLimits, type SharedLimiters } from '../rate-limit';
+import { applyLimits, type LimitResult, type SharedLimiters } from '../rate-limit';
 import { parse } from '../validate';
 
 const accountView = (a: Pick<AccountDoc, '_id' | 'name' | 'email' | 'unlinkedEmail' | 'createdAt'>) => ({
@@ -38,11 +38,20 @@ export function signupRouter(deps: ApiDeps, limiters: SharedLimiters): Router {
   const { Account, ApiKey } = deps;
   // Per client address, counted in the store every API instance shares (like the per-key limits).
   const perAddress = limiters.create('signup-address', deps.config.ACCOUNT_SIGNUPS_PER_HOUR, 3600);
+  // Per email too (whether or not it is taken: the count says nothing), which bounds how many accounts
+  // can claim one address (a login checks them all; api/routes/login.ts).
+  const perEmail = limiters.create('signup-email', deps.config.ACCOUNT_SIGNUPS_PER_DAY_PER_EMAIL, 86_400);
   router.post(
     '/v1/accounts',
-    async (req, res, next) => next(applyLimits(res, [await perAddress.consume(req.ip ?? 'unknown')])),
+    async (req, res, next) => {
+      // Counted before the body is read (a bad body counts too); its headers are set again with the email's.
+      res.locals.signupAddressLimit = await perAddress.consume(req.ip ?? 'unknown');
+      next(applyLimits(res, [res.locals.signupAddressLimit as LimitResult | undefined]));
+    },
     async (req, res) => {
       const body = parse(CreateAccountBody, req.body);
+      const refusedForEmail = applyLimits(res, [res.locals.signupAddressLimit as LimitResult | undefined, await perEmail.consume(body.email)]);
+      if (refusedForEmail) throw refusedForEmail;
       const taken = await Account.exists({ email: body.email });
       const now = new Date();
       const id = newId('acct');

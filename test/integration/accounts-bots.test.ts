@@ -82,12 +82,16 @@ describe('sign-up and API keys', () => {
       const other = http(stack.baseUrl, again.body.apiKey.key);
       expect((await other.get('/v1/account')).body.account).toEqual(again.body.account);
     }
-    // The email still logs in to the first account only, with the first password.
+    // The email stays linked to the first account: its password opens it, and only it.
     expect(await stack.deps.Account.countDocuments({ email: email.toLowerCase() })).toBe(1);
     const login = await anon().post('/v1/auth/login', { email, password: PASSWORD });
     expect(login.status).toBe(200);
     expect((await http(stack.baseUrl, login.body.token).get('/v1/account')).body.account.id).toBe(first.body.account.id);
-    expectProblem(await anon().post('/v1/auth/login', { email, password: 'another password 123' }), 401, 'invalid_credentials');
+    // The later sign-ups' password opens one of their own accounts (as it would with a free email), never the first.
+    const later = await anon().post('/v1/auth/login', { email, password: 'another password 123' });
+    expect(later.status).toBe(200);
+    expect((await http(stack.baseUrl, later.body.token).get('/v1/account')).body.account.id).not.toBe(first.body.account.id);
+    expectProblem(await anon().post('/v1/auth/login', { email, password: 'a third password 123' }), 401, 'invalid_credentials');
   });
 
   it('links exactly one of several concurrent sign-ups with one email, answering all alike, leaving no orphan key', async () => {

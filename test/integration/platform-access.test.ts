@@ -150,6 +150,22 @@ describe('sign-ups per client address', () => {
       await small.stop();
     }
   });
+
+  it('limits sign-ups per email too, taken or not, so few accounts can claim one address', async () => {
+    const small = await startStack({ withoutWorker: true, api: { ACCOUNT_SIGNUPS_PER_HOUR: '100', ACCOUNT_SIGNUPS_PER_DAY_PER_EMAIL: '2' } });
+    try {
+      const signUpWith = (email: string) => http(small.baseUrl).post('/v1/accounts', { name: 'Co', email, password: 'correct horse battery' });
+      const email = uniqueEmail('per-email');
+      expect((await signUpWith(email)).status).toBe(201);
+      expect((await signUpWith(email)).status).toBe(201);
+      const third = await signUpWith(email);
+      expect([third.status, third.body.code]).toEqual([429, 'rate_limited']);
+      expect(await small.deps.Account.countDocuments({ $or: [{ email }, { unlinkedEmail: email }] })).toBe(2);
+      expect((await signUpWith(uniqueEmail('other'))).status).toBe(201);
+    } finally {
+      await small.stop();
+    }
+  });
 });
 
 describe('a limiter whose store is unreachable', () => {
@@ -331,6 +347,29 @@ describe('sign-up with a taken email', () => {
     expect((await owner.get('/v1/account')).body.account).toEqual(first.body.account);
     expect((await http(stack.baseUrl, again.body.apiKey.key).get('/v1/bots')).body.data).toEqual([]);
     expect((await anon.post('/v1/auth/login', { email, password: PASSWORD })).status).toBe(200);
+  });
+
+  it('lets the prober log in to its own account exactly as with a free email, so a login tells nothing either', async () => {
+    const anon = http(stack.baseUrl);
+    const taken = uniqueEmail('taken-login');
+    const free = uniqueEmail('free-login');
+    const owner = await anon.post('/v1/accounts', { name: 'Owner', email: taken, password: PASSWORD });
+    const probes = [];
+    for (const email of [taken, free]) {
+      const signup = await anon.post('/v1/accounts', { name: 'Prober', email, password: 'prober password 2' });
+      const login = await anon.post('/v1/auth/login', { email, password: 'prober password 2' });
+      const wrong = await anon.post('/v1/auth/login', { email, password: 'not the password' });
+      expect(login.status).toBe(200);
+      expect(wrong.status).toBe(401);
+      // The token opens the prober's own account, never the owner's.
+      const me = await http(stack.baseUrl, login.body.token).get('/v1/account');
+      expect(me.body.account.id).toBe(signup.body.account.id);
+      probes.push({ signup: signup.status, login: login.status, wrong: wrong.body.code });
+    }
+    expect(probes[0]).toEqual(probes[1]);
+    // The owner still logs in to the owner's account.
+    const ownerLogin = await anon.post('/v1/auth/login', { email: taken, password: PASSWORD });
+    expect((await http(stack.baseUrl, ownerLogin.body.token).get('/v1/account')).body.account.id).toBe(owner.body.account.id);
   });
 });
 

@@ -69,7 +69,7 @@ export interface DispatcherOptions {
   retryScheduleMs?: number[];
   /**
    * How often every undispatched event is looked for (events whose writer's kick was lost: a worker that
-   * died between the write and the dispatch). Default 10 s. Kicked events go out at once.
+   * died between the write and the dispatch). Default 30 s. Kicked events go out at once.
    */
   intervalMs?: number;
   log?: (message: string, error?: unknown) => void;
@@ -95,7 +95,7 @@ export function createEventDispatcher(options: DispatcherOptions): EventDispatch
   let again = false;
   let stopped = true;
 
-  /** Ids kicked since the last run: fetched by `_id`, which every store answers from its primary index. */
+  /** Ids kicked since the last run: fetched one by one by `_id`, which every store answers from its primary key. */
   const kicked = new Set<string>();
   let sweep = true;
 
@@ -109,7 +109,10 @@ export function createEventDispatcher(options: DispatcherOptions): EventDispatch
     if (kicked.size > 0) {
       const ids = [...kicked].slice(0, 200);
       for (const id of ids) kicked.delete(id);
-      batch = await events.find({ _id: { $in: ids }, dispatched: false }).toArray();
+      // One findOne per id: an `_id` equality is what every store answers from its primary key (FerretDB on
+      // SQLite scans the whole collection for `$in`, even on `_id`).
+      const found = await Promise.all(ids.map((id) => events.findOne({ _id: id })));
+      batch = found.filter((e): e is NonNullable<typeof e> => e !== null && !e.dispatched);
       batch.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.position - b.position);
     } else if (sweep) {
       batch = await events.find({ dispatched: false }).sort({ createdAt: 1 }).limit(200).toArray();
@@ -143,7 +146,7 @@ export function createEventDispatcher(options: DispatcherOptions): EventDispatch
         }
       }
     }
-    await events.updateMany({ _id: { $in: batch.map((e) => e._id) } }, { $set: { dispatched: true } });
+    await Promise.all(batch.map((e) => events.updateOne({ _id: e._id }, { $set: { dispatched: true } })));
   };
 
   const run = (): void => {
@@ -180,7 +183,7 @@ export function createEventDispatcher(options: DispatcherOptions): EventDispatch
       timer = setInterval(() => {
         sweep = true;
         run();
-      }, options.intervalMs ?? 10_000);
+      }, options.intervalMs ?? 30_000);
       timer.unref();
       run();
     },

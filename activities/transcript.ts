@@ -1,7 +1,8 @@
 import type { Connection, mongo } from 'mongoose';
 import { conversationModels, type ConversationDoc, type MessageDoc } from '../models/conversation.model';
 import type { Channel, ConversationStatus } from '../models/conversation.schema';
-import { webhookModels, type EventDoc } from '../models/webhook.model';
+import { webhookModels, type EventDoc, type WebhookEndpointDoc } from '../models/webhook.model';
+import type { EventType } from '../models/webhook.schema';
 import { turnEvents } from './events';
 
 /** One transcript message as the workflow hands it to `saveTurn`. */
@@ -85,6 +86,7 @@ async function insertInOrder(events: mongo.Collection<EventDoc>, docs: EventDoc[
 export function createTranscriptActivities(db: Connection, onEvents?: (eventIds: string[]) => void) {
   const models = conversationModels(db);
   const events = webhookModels(db).Event.collection as unknown as mongo.Collection<EventDoc>;
+  const endpoints = webhookModels(db).WebhookEndpoint.collection as unknown as mongo.Collection<WebhookEndpointDoc>;
   // The driver's collections directly: the workflow built these documents, mongoose casting adds nothing
   // but CPU on the hottest path of a turn.
   const messages = models.Message.collection as unknown as mongo.Collection<MessageDoc>;
@@ -136,10 +138,21 @@ export function createTranscriptActivities(db: Connection, onEvents?: (eventIds:
           }),
         );
       }
-      // Events (for webhooks and the SSE stream) go out with the other writes: no extra round trip.
+      // Events (for webhooks and the SSE stream) go out with the other writes: no extra round trip. An
+      // event no enabled endpoint of the account subscribes to is written already dispatched, so the
+      // webhook outbox never reads or marks it (most accounts have no webhooks); the SSE stream still has it.
       const recorded = turnEvents(input);
       if (recorded.length > 0) {
-        writes.push(insertInOrder(events, recorded));
+        writes.push(
+          endpoints
+            .find({ accountId: c.accountId, enabled: true }, { projection: { events: 1 } })
+            .toArray()
+            .then((subscribed) => {
+              const wanted = new Set(subscribed.flatMap((e) => e.events));
+              for (const event of recorded) if (!wanted.has(event.type as EventType)) event.dispatched = true;
+              return insertInOrder(events, recorded);
+            }),
+        );
       }
       // Idempotent too: clearing the flag twice changes nothing.
       if (input.completes) writes.push(messages.updateOne({ _id: input.completes }, { $unset: { pending: '' } }));
@@ -169,7 +182,8 @@ export function createTranscriptActivities(db: Connection, onEvents?: (eventIds:
         ),
       );
       await Promise.all(writes);
-      if (recorded.length > 0) onEvents?.(recorded.map((e) => e._id));
+      const undispatched = recorded.filter((e) => !e.dispatched).map((e) => e._id);
+      if (undispatched.length > 0) onEvents?.(undispatched);
     },
   };
 }

@@ -97,6 +97,10 @@ describe('conversation event stream', () => {
       ['bot', 'Sorry, I cannot help with that yet.'],
     ]);
     expect(first.events[3]!.data.data.message.id).toBe(turn.body.replies[0].id);
+    // This account has no webhooks: its events are written already dispatched, so the webhook outbox
+    // never reads or marks them (the stream has them all the same).
+    expect(await stack.deps.Event.countDocuments({ conversationId: id })).toBeGreaterThanOrEqual(4);
+    expect(await stack.deps.Event.countDocuments({ conversationId: id, dispatched: false })).toBe(0);
     // Ids are positions, increasing.
     const positions = first.events.map((e) => Number(e.id));
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);

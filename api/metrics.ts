@@ -4,9 +4,9 @@
  * counts. Labels are bounded and never name an account, a conversation or a visitor: a route is its
  * pattern (`/v1/conversations/:id/messages`), never the raw URL.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { bearerMatches } from '../models/secret-box';
 import type { ApiDeps } from './deps';
 import { AppError } from './errors';
 import { registry as routeRegistry } from './openapi/routes';
@@ -105,8 +105,6 @@ export function routePattern(method: string, path: string): string {
   return best?.path ?? 'unmatched';
 }
 
-const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
-
 /**
  * `GET /metrics` in Prometheus' text format. With METRICS_AUTH_TOKEN it takes `Authorization: Bearer
  * <token>` (a deployment secret for the scraper, never a tenant's key); unset, it is open and the
@@ -116,8 +114,7 @@ export function metricsRoute(deps: Pick<ApiDeps, 'config' | 'metrics'>): Request
   const token = deps.config.METRICS_AUTH_TOKEN;
   return async (req, res, next) => {
     if (token) {
-      const match = /^Bearer\s+(\S+)\s*$/.exec(req.get('authorization') ?? '');
-      if (!match?.[1] || !timingSafeEqual(digest(match[1]), digest(token))) {
+      if (!bearerMatches(req.get('authorization'), token)) {
         next(new AppError(401, 'unauthorized', 'send the metrics token as "Authorization: Bearer <METRICS_AUTH_TOKEN>"'));
         return;
       }

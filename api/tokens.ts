@@ -4,8 +4,8 @@
  * PARLEY_SECRET_KEYS key (a separate, independent 256-bit key: knowing tokens tells nothing about the
  * sealing key). Rotating the current secret key then also ends every open session, at most 15 min early.
  */
-import { hkdfSync } from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';
+import { deriveKey } from '../models/secret-box';
 import type { ApiConfig } from './config';
 
 export const TOKEN_TTL_SECONDS = 15 * 60;
@@ -22,10 +22,7 @@ export interface TokenService {
 
 export function jwtKey(config: Pick<ApiConfig, 'PARLEY_JWT_SECRET' | 'PARLEY_SECRET_KEYS'>): Uint8Array {
   if (config.PARLEY_JWT_SECRET) return new TextEncoder().encode(config.PARLEY_JWT_SECRET);
-  const first = config.PARLEY_SECRET_KEYS.split(',').map((p) => p.trim()).find(Boolean) ?? '';
-  const material = Buffer.from(first.slice(first.indexOf(':') + 1), 'base64');
-  if (material.length !== 32) throw new Error('PARLEY_SECRET_KEYS entries are "<id>:<base64 of 32 random bytes>"');
-  return new Uint8Array(hkdfSync('sha256', material, 'parley-login-tokens', 'parley/jwt/hs256/v1', 32));
+  return new Uint8Array(deriveKey(config.PARLEY_SECRET_KEYS, 'PARLEY_SECRET_KEYS', 'parley-login-tokens', 'parley/jwt/hs256/v1'));
 }
 
 export function createTokenService(config: Pick<ApiConfig, 'PARLEY_JWT_SECRET' | 'PARLEY_SECRET_KEYS'>): TokenService {

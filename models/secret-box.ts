@@ -5,7 +5,7 @@
  *
  * PARLEY_SECRET_KEYS = "k2:<base64 32 bytes>,k1:<base64 32 bytes>"  (the first is current)
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export interface SealedSecret {
   keyId: string;
@@ -32,6 +32,23 @@ export function parseKeySpec(spec: string, variable: string): { keys: Map<string
     });
   if (entries.length === 0) throw new Error(`${variable} holds no key`);
   return { keys: new Map(entries), currentId: entries[0]![0] };
+}
+
+/**
+ * A 32-byte key for one purpose, derived with HKDF-SHA256 from the current key of a key set (login
+ * tokens, widget visitor and preview tokens): knowing a derived key tells nothing of the sealing key.
+ */
+export function deriveKey(spec: string, variable: string, salt: string, info: string): Buffer {
+  const { keys, currentId } = parseKeySpec(spec, variable);
+  return Buffer.from(hkdfSync('sha256', keys.get(currentId)!, salt, info, 32));
+}
+
+const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+
+/** Whether an `Authorization` header is `Bearer <token>`, compared in constant time (operator tokens). */
+export function bearerMatches(authorization: string | undefined, token: string): boolean {
+  const given = /^Bearer\s+(\S+)\s*$/.exec(authorization ?? '')?.[1];
+  return given !== undefined && timingSafeEqual(digest(given), digest(token));
 }
 
 export class SecretBox {

@@ -4,9 +4,9 @@
  * so activity code stays as it is. Served by a small node:http server on METRICS_PORT. Each worker has
  * a Registry of its own (not prom-client's global one), so tests can run several and read each.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { bearerMatches } from '../models/secret-box';
 
 export interface WorkerMetrics {
   registry: Registry;
@@ -43,8 +43,6 @@ export function createWorkerMetrics(options: { processMetrics?: boolean } = {}):
   };
 }
 
-const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
-
 export interface MetricsServerOptions {
   registry: Registry;
   /** 0 picks a free port (tests); worker/main.ts does not start the server at all for METRICS_PORT=0. */
@@ -66,8 +64,7 @@ export async function serveMetrics(options: MetricsServerOptions): Promise<Serve
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/metrics' || (req.method !== 'GET' && req.method !== 'HEAD')) return answer(404, 'route_not_found', `no route for ${req.method} ${path}`);
     if (options.token) {
-      const match = /^Bearer\s+(\S+)\s*$/.exec(req.headers.authorization ?? '');
-      if (!match?.[1] || !timingSafeEqual(digest(match[1]), digest(options.token))) {
+      if (!bearerMatches(req.headers.authorization, options.token)) {
         return answer(401, 'unauthorized', 'send the metrics token as "Authorization: Bearer <METRICS_AUTH_TOKEN>"');
       }
     }

@@ -6,11 +6,11 @@
  * decrypt every account's payloads). Disabled (404) unless both PARLEY_PAYLOAD_KEYS and CODEC_AUTH_TOKEN are
  * set. Browsers from CODEC_CORS_ORIGINS (e.g. the Web UI's origin) may call it.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Payload } from '@temporalio/common';
 import express, { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { AesGcmPayloadCodec } from '../../models/payload-codec';
+import { bearerMatches } from '../../models/secret-box';
 import type { ApiDeps } from '../deps';
 import { AppError } from '../errors';
 import { parse } from '../validate';
@@ -21,8 +21,6 @@ const CodecBody = z.object({
     .array(z.object({ metadata: z.record(z.string().max(200), Base64).optional(), data: Base64.optional() }))
     .max(1000),
 });
-
-const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
 export function codecRouter(deps: Pick<ApiDeps, 'config'>): Router {
   const router = Router();
@@ -50,8 +48,7 @@ export function codecRouter(deps: Pick<ApiDeps, 'config'>): Router {
 
   const authorize: RequestHandler = (req, _res, next) => {
     if (!codec || !token) return next(new AppError(404, 'codec_disabled', 'the codec endpoint is off: set PARLEY_PAYLOAD_KEYS and CODEC_AUTH_TOKEN'));
-    const match = /^Bearer\s+(\S+)\s*$/.exec(req.get('authorization') ?? '');
-    if (!match?.[1] || !timingSafeEqual(digest(match[1]), digest(token))) {
+    if (!bearerMatches(req.get('authorization'), token)) {
       return next(new AppError(401, 'unauthorized', 'send the codec token as "Authorization: Bearer <CODEC_AUTH_TOKEN>"'));
     }
     next();

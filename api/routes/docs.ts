@@ -33,7 +33,8 @@ export function docsRouter(): Router {
   return router;
 }
 
-const esc = (s: unknown): string => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+/** Text for HTML: the five characters that matter as numeric entities. */
+export const esc = (s: unknown): string => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** `code` spans for backticks, the rest escaped. */
 const prose = (s: unknown): string => esc(s).replace(/`([^`]+)`/g, '<code>$1</code>');

@@ -4,6 +4,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { ApiDeps } from '../deps';
 import { AppError } from '../errors';
+import { esc } from '../routes/docs';
 import { parse } from '../validate';
 import type { WidgetTokens } from './tokens';
 
@@ -11,8 +12,6 @@ import type { WidgetTokens } from './tokens';
 function widgetScript(): string {
   return readFileSync(join(__dirname, 'widget.js'), 'utf8');
 }
-
-const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 const PreviewParams = z.object({ token: z.string().min(1).max(2048) });
 

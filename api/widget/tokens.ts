@@ -9,8 +9,9 @@
  * - **Identity tokens**: HS256 JWTs the tenant's server signs with the website's identity secret, naming the
  *   visitor (`sub`, optional `email` and `name`). Only these set a widget conversation's user and contact.
  */
-import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
+import { deriveKey } from '../../models/secret-box';
 import { IdentityClaims } from '../../models/website.schema';
 import type { ApiConfig } from '../config';
 
@@ -31,12 +32,7 @@ export interface WidgetTokens {
   verifyPreview(token: string): Promise<{ accountId: string; botId: string } | undefined>;
 }
 
-function derive(config: Pick<ApiConfig, 'PARLEY_SECRET_KEYS'>, info: string): Buffer {
-  const first = config.PARLEY_SECRET_KEYS.split(',').map((p) => p.trim()).find(Boolean) ?? '';
-  const material = Buffer.from(first.slice(first.indexOf(':') + 1), 'base64');
-  if (material.length !== 32) throw new Error('PARLEY_SECRET_KEYS entries are "<id>:<base64 of 32 random bytes>"');
-  return Buffer.from(hkdfSync('sha256', material, 'parley-widget', info, 32));
-}
+const derive = (config: Pick<ApiConfig, 'PARLEY_SECRET_KEYS'>, info: string): Buffer => deriveKey(config.PARLEY_SECRET_KEYS, 'PARLEY_SECRET_KEYS', 'parley-widget', info);
 
 export function createWidgetTokens(config: Pick<ApiConfig, 'PARLEY_SECRET_KEYS'>): WidgetTokens {
   const visitorKey = derive(config, 'parley/widget/visitor/v1');

@@ -13,18 +13,14 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export type StructuredLogger = PinoLogger;
 
 /**
- * Field names whose values never reach a log line, at any depth up to REDACT_DEPTH (pino's redaction
- * compiles explicit paths; one wildcard per level). Header names are matched as Node gives them
- * (lower-case) and as people write them.
+ * Field names whose values never reach a log line, at any depth, in any letter case (header names as
+ * Node gives them, lower-case, and as people write them).
  */
 const SECRET_FIELDS = [
   'authorization',
-  'Authorization',
   'cookie',
-  'Cookie',
   'set-cookie',
   'x-api-key',
-  'X-Api-Key',
   'x-parley-key',
   'proxy-authorization',
   'password',
@@ -44,16 +40,53 @@ const SECRET_FIELDS = [
   'CODEC_AUTH_TOKEN',
   'METRICS_AUTH_TOKEN',
 ];
-const REDACT_DEPTH = 4;
+const SECRET_NAMES = new Set(SECRET_FIELDS.map((name) => name.toLowerCase()));
+/** Nesting a log record may have; anything deeper is written as `[too deep]`, never unredacted. */
+const MAX_DEPTH = 8;
 export const REDACTED = '[redacted]';
 
-const segment = (name: string): string => (/^[A-Za-z_$][\w$]*$/.test(name) ? `.${name}` : `["${name}"]`);
+/**
+ * A log field with every secret field's value replaced, copied only where something changed (the
+ * caller's objects are never modified). Nested errors become name, message and code. This walk costs
+ * about what the record's size does; pino's own `redact` option compiled a wildcard path per field and
+ * depth (over a hundred) and cost more CPU than the rest of a request's log line.
+ */
+function redactValue(value: unknown, depth: number): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (value instanceof Error) return errorFields(value);
+  if (depth >= MAX_DEPTH) return '[too deep]';
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const next = redactValue(value[i], depth + 1);
+      if (next !== value[i]) (out ??= [...value])[i] = next;
+    }
+    return out ?? value;
+  }
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) {
+    // Dates, ObjectIds, buffers, documents: what JSON would write, redacted the same way.
+    const toJSON = (value as { toJSON?: () => unknown }).toJSON;
+    return typeof toJSON === 'function' ? redactValue(toJSON.call(value), depth) : value;
+  }
+  return redactFields(value as Record<string, unknown>, depth, false);
+}
 
-/** `password`, `*.password`, `*.*.password`, ... for every secret field. */
-export const REDACT_PATHS: string[] = SECRET_FIELDS.flatMap((name) => {
-  const tail = segment(name);
-  return Array.from({ length: REDACT_DEPTH }, (_, depth) => (depth === 0 ? tail.replace(/^\./, '') : `${'*.'.repeat(depth).slice(0, -1)}${tail}`));
-});
+function redactFields(record: Record<string, unknown>, depth: number, top: boolean): Record<string, unknown> {
+  let out: Record<string, unknown> | undefined;
+  for (const key of Object.keys(record)) {
+    const value = record[key];
+    // The `err` and `error` serializers write a top-level error (they run after this).
+    const next = SECRET_NAMES.has(key.toLowerCase()) ? REDACTED : top && (key === 'err' || key === 'error') ? value : redactValue(value, depth + 1);
+    if (next !== value) (out ??= { ...record })[key] = next;
+  }
+  return out ?? record;
+}
+
+/** A log record's fields (or a child logger's bindings) with secrets redacted. */
+export function redactRecord(record: Record<string, unknown>): Record<string, unknown> {
+  return redactFields(record, 0, true);
+}
 
 /**
  * An error as a log field: name, message and a string code only. Never the whole object: an HTTP
@@ -82,17 +115,23 @@ let stdout: DestinationStream | undefined;
 export function createLogger(options: LoggerOptions): StructuredLogger {
   // The one read of NODE_ENV outside a config.ts: a default for quiet tests, not a setting.
   const level = options.level ?? (process.env.NODE_ENV === 'test' ? 'warn' : 'info');
-  return pino(
+  const logger = pino(
     {
       name: options.name,
       level,
-      redact: { paths: REDACT_PATHS, censor: REDACTED },
       serializers: { err: errorFields, error: errorFields },
       timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }) },
+      formatters: { level: (label) => ({ level: label }), log: redactRecord, bindings: redactRecord },
     },
     options.destination ?? (stdout ??= pino.destination({ fd: 1, sync: true })),
   );
+  // pino applies the bindings formatter to the root logger's bindings only: a child's go through here.
+  // (Children inherit this property, so a child's child is redacted the same way.)
+  const child = logger.child;
+  logger.child = function redactedChild(this: StructuredLogger, bindings, childOptions) {
+    return child.call(this, redactRecord(bindings), childOptions);
+  } as typeof logger.child;
+  return logger;
 }
 
 /** The `(message, error?)` logging callback older code takes, on a structured logger: warn, or error with an error. */

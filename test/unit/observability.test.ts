@@ -57,6 +57,26 @@ describe('structured logs', () => {
     expect(line.password).toBe(REDACTED);
   });
 
+  it('redacts at any depth and in any letter case, in child bindings too, without touching the caller\'s objects', () => {
+    const out = capture();
+    const record = {
+      a: { b: { c: { d: { e: { Password: 'deep-777', keep: 'visible' } } } } },
+      headers: { AUTHORIZATION: 'Bearer upper-888' },
+      nested: { failure: Object.assign(new Error('boom'), { config: { headers: { authorization: 'Bearer in-error-999' } } }) },
+      when: new Date('2026-12-01T00:00:00Z'),
+    };
+    const before = JSON.stringify(record);
+    out.logger.child({ token: 'child-binding-555' }).info(record, 'deep');
+    const text = out.text();
+    for (const secret of ['deep-777', 'upper-888', 'in-error-999', 'child-binding-555']) expect(text).not.toContain(secret);
+    const [line] = out.lines as any[];
+    expect(line.a.b.c.d.e).toEqual({ Password: REDACTED, keep: 'visible' });
+    expect(line.nested.failure).toEqual({ name: 'Error', message: 'boom' });
+    expect(line.when).toBe('2026-12-01T00:00:00.000Z');
+    expect(line.token).toBe(REDACTED);
+    expect(JSON.stringify(record)).toBe(before);
+  });
+
   it('logs an error by name, message and code only, never what it carries', () => {
     const out = capture();
     const error = Object.assign(new Error('connect ECONNREFUSED'), {

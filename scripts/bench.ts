@@ -8,13 +8,13 @@
  *
  * And the connector scenario: a turn whose flow makes one call to a tenant API (the demo booking API,
  * served by this process on 127.0.0.1), beside the same request sent directly with axios from this
- * process. The turn with the call less the plain turn is what the call path (a child workflow running
- * the call as an activity) adds to a turn, set beside what the direct call costs.
+ * process. The turn with the call less the plain turn is what the call path (the action's own run,
+ * started eagerly, making the call as a local activity) adds to a turn, set beside what the direct call costs.
  *
  * And Smart AI (scripts/bench/ai-turn.ts): a bot whose model (the tests' scripted OpenAI-compatible
  * server, test/llm-server.ts, served by this process on 127.0.0.1, about a millisecond a request) calls
  * one tool, the demo API's availability action, and answers from its result: a turn is two model round
- * trips (each a completeChat activity), one child apiChainWorkflow calling the demo API, and an interim
+ * trips (each a completeChat activity), one action run (actionRunWorkflow) calling the demo API, and an interim
  * reply written before the call. Beside it, a turn the model answers directly (one round trip). The
  * model is local and instant, so these measure what Parley adds around a model, not a model.
  *
@@ -32,7 +32,8 @@
  * conversations open at once.
  *
  * Settings (environment): BENCH_CONCURRENCY="1,20", BENCH_SECONDS=5 (per phase), BENCH_ROUNDS=2,
- * BENCH_LIVE="0,250,500,1000" (live-conversation levels; empty to skip).
+ * BENCH_LIVE="0,250,500,1000" (live-conversation levels; empty to skip), BENCH_PHASES (say
+ * "call,direct" to measure only those beside the floor and the plain turn; all by default).
  */
 import { Client, Connection } from '@temporalio/client';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -60,6 +61,10 @@ const DEFAULT_REPLY_WAIT_MS = 10_000;
  */
 const KINDS = ['floor', 'turn', 'flow', 'direct', 'call', 'ai', 'aiText'] as const;
 type Kind = (typeof KINDS)[number];
+/** BENCH_PHASES="floor,turn,call": measure only these phases (the floor and the plain turn are always kept, for the ratios). */
+const phases = new Set<Kind>(
+  process.env.BENCH_PHASES ? ['floor', 'turn', ...(process.env.BENCH_PHASES.split(',').map((k) => k.trim()) as Kind[])] : KINDS,
+);
 
 /**
  * The guided-flow bot's one flow. No ask skips a known variable (skipIfKnown: false), so every pass asks
@@ -320,16 +325,26 @@ async function main(): Promise<void> {
         results.get(c)!.floor.push(await load(c, phaseSeconds, floorOp));
         log(`round ${round}/${rounds}, ${c} concurrent: turns ...`);
         results.get(c)!.turn.push(await load(c, phaseSeconds, turnOp));
-        log(`round ${round}/${rounds}, ${c} concurrent: guided flow turns ...`);
-        results.get(c)!.flow.push(await load(c, phaseSeconds, flowOp));
-        log(`round ${round}/${rounds}, ${c} concurrent: direct axios calls to the demo API ...`);
-        results.get(c)!.direct.push(await scenario.phase(() => load(c, phaseSeconds, scenario.directOp)));
-        log(`round ${round}/${rounds}, ${c} concurrent: turns with one API call ...`);
-        results.get(c)!.call.push(await scenario.phase(() => load(c, phaseSeconds, scenario.callTurnOp)));
-        log(`round ${round}/${rounds}, ${c} concurrent: Smart AI turns with one tool call ...`);
-        results.get(c)!.ai.push(await ai.phase('tool', () => load(c, phaseSeconds, ai.toolTurnOp)));
-        log(`round ${round}/${rounds}, ${c} concurrent: Smart AI turns without a tool ...`);
-        results.get(c)!.aiText.push(await ai.phase('text', () => load(c, phaseSeconds, ai.textTurnOp)));
+        if (phases.has('flow')) {
+          log(`round ${round}/${rounds}, ${c} concurrent: guided flow turns ...`);
+          results.get(c)!.flow.push(await load(c, phaseSeconds, flowOp));
+        }
+        if (phases.has('direct')) {
+          log(`round ${round}/${rounds}, ${c} concurrent: direct axios calls to the demo API ...`);
+          results.get(c)!.direct.push(await scenario.phase(() => load(c, phaseSeconds, scenario.directOp)));
+        }
+        if (phases.has('call')) {
+          log(`round ${round}/${rounds}, ${c} concurrent: turns with one API call ...`);
+          results.get(c)!.call.push(await scenario.phase(() => load(c, phaseSeconds, scenario.callTurnOp)));
+        }
+        if (phases.has('ai')) {
+          log(`round ${round}/${rounds}, ${c} concurrent: Smart AI turns with one tool call ...`);
+          results.get(c)!.ai.push(await ai.phase('tool', () => load(c, phaseSeconds, ai.toolTurnOp)));
+        }
+        if (phases.has('aiText')) {
+          log(`round ${round}/${rounds}, ${c} concurrent: Smart AI turns without a tool ...`);
+          results.get(c)!.aiText.push(await ai.phase('text', () => load(c, phaseSeconds, ai.textTurnOp)));
+        }
       }
     }
     await Promise.all(floorHandles.map((h) => h.signal(stopSignal)));

@@ -1,5 +1,5 @@
 /**
- * Starts an action run (`apiChainWorkflow`) and waits for its result, from a local activity of the
+ * Starts an action run (`actionRunWorkflow`) and waits for its result, from a local activity of the
  * conversation workflow.
  *
  * Why not a child workflow: a child costs the turn several trips through the server's queues (the
@@ -40,7 +40,7 @@ export function createActionRunActivities(deps: ActionRunDeps) {
       if (!temporal || !taskQueue) throw new Error('this worker has no Temporal client for action runs');
       let handle: WorkflowHandle;
       try {
-        handle = await temporal.workflow.start('apiChainWorkflow', {
+        handle = await temporal.workflow.start('actionRunWorkflow', {
           taskQueue,
           workflowId: request.workflowId,
           args: [request.input],

@@ -1,27 +1,13 @@
 /**
  * The knowledge base of Smart AI: items an account keeps ({title, content, category, tags}), the
  * search the LLM runs as a built-in tool, and the Q&A drafts extracted from conversations for an
- * operator to approve or discard. Zod only: shared by the API, activities and workflow code.
+ * operator to approve or discard. Shared by the API and the activities; workflow code imports types only
+ * (the limits live zod-free in models/limits.ts).
  */
 import { z } from 'zod';
+import { KNOWLEDGE_LIMITS } from './limits';
 
-/** Limits of the knowledge base, shared by the API, the activities and the tests. */
-export const KNOWLEDGE_LIMITS = {
-  title: 200,
-  content: 20_000,
-  category: 100,
-  tag: 50,
-  tags: 20,
-  /** Items in one `POST /v1/knowledge/import`. */
-  importItems: 500,
-  /** Items one account keeps: search indexes are built in memory (5,000 items of ~2 kB build in ~2 s). */
-  itemsPerAccount: 5000,
-  query: 500,
-  searchLimitMax: 20,
-  searchLimitDefault: 5,
-  /** Content characters a search hit carries: enough to answer from, short enough for a prompt. */
-  hitContent: 1500,
-} as const;
+export { KNOWLEDGE_LIMITS };
 
 /** Keeps the first spelling of each tag; "Billing" and "billing" are the same tag. */
 function dedupeTags(tags: string[]): string[] {

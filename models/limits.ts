@@ -1,4 +1,7 @@
-/** Product limits shared by the API's validation and the workflow's update validators. */
+/**
+ * Product limits shared by the API's validation, the activities and workflow code. No imports here
+ * (zod least of all): everything a workflow imports is evaluated again for every new workflow run.
+ */
 export const LIMITS = {
   /** Longest visitor or bot message text, in characters. */
   messageText: 4000,
@@ -12,3 +15,27 @@ export const LIMITS = {
   inactivityTimeoutMax: 7 * 24 * 3600,
   pageSizeMax: 200,
 } as const;
+
+/** Limits of the knowledge base, shared by the API, the activities, the knowledge workflow and the tests. */
+export const KNOWLEDGE_LIMITS = {
+  title: 200,
+  content: 20_000,
+  category: 100,
+  tag: 50,
+  tags: 20,
+  /** Items in one `POST /v1/knowledge/import`. */
+  importItems: 500,
+  /** Items one account keeps: search indexes are built in memory (5,000 items of ~2 kB build in ~2 s). */
+  itemsPerAccount: 5000,
+  query: 500,
+  searchLimitMax: 20,
+  searchLimitDefault: 5,
+  /** Content characters a search hit carries: enough to answer from, short enough for a prompt. */
+  hitContent: 1500,
+} as const;
+
+/**
+ * Delays before each attempt, in milliseconds: the Standard Webhooks schedule (immediately, 5 s, 5 min,
+ * 30 min, 2 h, 5 h, 10 h, 10 h). Eight attempts over about 28 hours.
+ */
+export const STANDARD_RETRY_SCHEDULE_MS: readonly number[] = [0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000];

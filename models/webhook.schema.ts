@@ -1,6 +1,7 @@
 /**
  * Webhooks and conversation events: the event types a conversation emits, what an endpoint subscribes
- * to, and the Standard Webhooks retry schedule. Shared by the API, the worker and workflow code (zod only).
+ * to, and the Standard Webhooks retry schedule. Shared by the API and the worker;
+ * workflow code imports types only (the schedule lives zod-free in models/limits.ts).
  */
 import { z } from 'zod';
 
@@ -16,11 +17,8 @@ export const WEBHOOK_EVENT_TYPES = [
 ] as const;
 export type EventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
-/**
- * Delays before each attempt, in milliseconds: the Standard Webhooks schedule (immediately, 5 s, 5 min,
- * 30 min, 2 h, 5 h, 10 h, 10 h). Eight attempts over about 28 hours.
- */
-export const STANDARD_RETRY_SCHEDULE_MS: readonly number[] = [0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000];
+/** The Standard Webhooks retry schedule (defined zod-free in models/limits.ts: the delivery workflow uses it). */
+export { STANDARD_RETRY_SCHEDULE_MS } from './limits';
 
 /** A delivery runs once per (event, endpoint): Temporal refuses a second run with the same id. */
 export const webhookDeliveryWorkflowId = (eventId: string, endpointId: string): string => `webhook-${eventId}-${endpointId}`;

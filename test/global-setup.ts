@@ -5,6 +5,7 @@
  * servers you run yourself.
  */
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { WORKFLOW_BUNDLER_OPTIONS } from '../worker/workflow-bundle';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -57,6 +58,7 @@ export default async function globalSetup(): Promise<void> {
 
   const bundle = await bundleWorkflowCode({
     workflowsPath: require.resolve('../workflows'),
+    ...WORKFLOW_BUNDLER_OPTIONS,
     logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never,
   });
   const bundlePath = path.join(workDir, 'workflow-bundle.js');

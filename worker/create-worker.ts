@@ -9,6 +9,7 @@ import { temporalDataConverter } from '../models/payload-codec';
 import type { SecretBox } from '../models/secret-box';
 import { activityMetricsInterceptors } from './interceptors';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics';
+import { WORKFLOW_BUNDLER_OPTIONS } from './workflow-bundle';
 
 export interface CreateWorkerOptions {
   connection: NativeConnection;
@@ -33,9 +34,9 @@ export interface CreateWorkerOptions {
 
 /** Builds the Parley worker: every workflow and activity, wired to its dependencies. */
 export async function createWorker(options: CreateWorkerOptions): Promise<Worker> {
-  const workflowSource: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = options.workflowBundlePath
+  const workflowSource: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath' | 'bundlerOptions'> = options.workflowBundlePath
     ? { workflowBundle: { codePath: options.workflowBundlePath } }
-    : { workflowsPath: require.resolve('../workflows') };
+    : { workflowsPath: require.resolve('../workflows'), bundlerOptions: WORKFLOW_BUNDLER_OPTIONS };
   const dataConverter = temporalDataConverter(options.payloadKeys);
   // Conversation events become webhook deliveries through this dispatcher (an outbox read by every
   // worker; a delivery's workflow id makes a second start harmless). It runs while the worker runs.

@@ -1,14 +1,17 @@
 /**
- * One run of an API action: its steps in order, one activity per step, each step's inputs taken from the
- * action's inputs, constants or an earlier step's kept fields (log in -> token -> protected call). When a
- * step fails, the compensations of the steps before it run in reverse order (a saga), then the action
- * reports a visitor-safe failure.
+ * One run of an API action: its steps in order, each step's inputs taken from the action's inputs,
+ * constants or an earlier step's kept fields (log in -> token -> protected call). When a step fails, the
+ * compensations of the steps before it run in reverse order (a saga), then the action reports a
+ * visitor-safe failure.
  *
- * Runs as a child of the conversation, with an id derived from the conversation and the step, so it is
- * its own run in the Web UI, findable by the search attributes its parent starts it with (account, bot,
- * channel, `ParleyAction`, `ParleyStatus` running) and the status it upserts when it ends. The
- * Idempotency-Key of each call derives from this workflow's id and the step: stable across activity
- * retries and worker restarts, different between steps and conversations.
+ * `actionRunWorkflow` is how every action runs: started by the conversation's `runAction` local activity
+ * (activities/action-run.ts) with an id derived from the conversation and the step, so it is its own run
+ * in the Web UI, findable by the search attributes it is started with (account, bot, channel,
+ * `ParleyAction`, `ParleyStatus` running) and the status it upserts when it ends. Its calls are local
+ * activities, so a run usually completes in its first workflow task. `apiChainWorkflow` is the same
+ * steps for the runs that older conversations started as child workflows; it keeps their histories
+ * replaying (`patched`). The Idempotency-Key of each call derives from the run's id and the step: stable
+ * across retries and worker restarts, different between steps and conversations.
  *
  * A failed run says why twice: `error` for the visitor (safe to show, says nothing of the tenant) and
  * `reason` for the operator reading the result in the Web UI: the action, the step, what the tenant
@@ -42,8 +45,10 @@ const localActivitiesWith = (retry: { maxAttempts: number; initialIntervalMs: nu
     retry: { initialInterval: retry.initialIntervalMs, backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: retry.maxAttempts },
   });
 
-/** Runs recorded before calls became local activities keep replaying with activity tasks. */
+/** apiChainWorkflow runs recorded before calls became local activities keep replaying with activity tasks. */
 const LOCAL_CALLS = 'parley-local-endpoint-calls';
+/** apiChainWorkflow runs recorded before the status upsert existed replay without it. */
+const RUN_STATUS = 'parley-action-run-status';
 
 export interface ApiChainInput {
   accountId: string;
@@ -86,7 +91,26 @@ function failedCall(error: ActivityFailure | ApplicationFailure): string {
   return `The call activity failed (${type}); see the activity's failure in this history. Not retried further.`;
 }
 
+/**
+ * An action's run (see the top of this file). No `patched` here: this workflow type only ever ran this
+ * way, and a patch would cost every run a marker and a search-attribute upsert.
+ */
+export async function actionRunWorkflow(input: ApiChainInput): Promise<ApiChainResult> {
+  return runSteps(input, { local: () => true, recordStatus: () => true });
+}
+
+/** The same steps as a child workflow of a conversation recorded before action runs started eagerly. */
 export async function apiChainWorkflow(input: ApiChainInput): Promise<ApiChainResult> {
+  return runSteps(input, { local: () => patched(LOCAL_CALLS), recordStatus: () => patched(RUN_STATUS) });
+}
+
+/** How a run's version makes its calls: as local activities or activity tasks, and whether it upserts its status. */
+interface RunVersion {
+  local: () => boolean;
+  recordStatus: () => boolean;
+}
+
+async function runSteps(input: ApiChainInput, version: RunVersion): Promise<ApiChainResult> {
   const { action } = input;
   const { workflowId } = workflowInfo();
   const outputs = new Map<string, Record<string, VariableValue>>();
@@ -105,7 +129,7 @@ export async function apiChainWorkflow(input: ApiChainInput): Promise<ApiChainRe
 
   const call = async (endpointId: string, values: Record<string, VariableValue>, key: string, retry?: { maxAttempts: number; initialIntervalMs: number }) => {
     try {
-      return await (patched(LOCAL_CALLS) ? localActivitiesWith(retry) : activitiesWith(retry)).callEndpoint({
+      return await (version.local() ? localActivitiesWith(retry) : activitiesWith(retry)).callEndpoint({
         accountId: input.accountId,
         endpointId,
         values,
@@ -122,12 +146,9 @@ export async function apiChainWorkflow(input: ApiChainInput): Promise<ApiChainRe
     }
   };
 
-  /**
-   * The run's status for the Web UI's filters. `patched`: runs recorded before this upsert existed
-   * replay without it (an extra command where their history has none would fail the replay).
-   */
+  /** The run's status for the Web UI's filters. */
   const finish = (status: (typeof ACTION_RUN_STATUS)[keyof typeof ACTION_RUN_STATUS]): void => {
-    if (patched('parley-action-run-status')) upsertSearchAttributes([{ key: SA.status, value: status }]);
+    if (version.recordStatus()) upsertSearchAttributes([{ key: SA.status, value: status }]);
   };
 
   for (const step of action.steps) {

@@ -40,7 +40,7 @@ export const getStateQuery = defineQuery<ConversationState>('state');
 /**
  * Search attributes that make conversations and action runs findable in the Web UI. Keywords only;
  * never PII. `status` is a conversation's status (active, handoff, closed) or an action run's
- * (ACTION_RUN_STATUS); `action` is the id of the action an `apiChainWorkflow` runs.
+ * (ACTION_RUN_STATUS); `action` is the id of the action an `actionRunWorkflow` (or, in older histories, `apiChainWorkflow`) runs.
  */
 export const SA = {
   accountId: defineSearchAttributeKey('ParleyAccountId', 'KEYWORD'),

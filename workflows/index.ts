@@ -1,5 +1,5 @@
 // The workflow bundle's entry point: every workflow the worker registers.
-export { apiChainWorkflow } from './api-chain';
+export { actionRunWorkflow, apiChainWorkflow } from './api-chain';
 export { conversationWorkflow } from './conversation';
 export { knowledgeAnalysisWorkflow } from './knowledge-analysis';
 export { connectionTestWorkflow, endpointTestWorkflow } from './tests';

@@ -1,8 +1,8 @@
 /**
  * Smart AI inside the conversation workflow: the model reads the conversation, may call the bot's tools,
  * and answers. Runs in workflow code, so it is deterministic: every model answer is an activity result
- * recorded once in history (a replay reads it back, never asks the model again), every action a child
- * `apiChainWorkflow` with an id derived from the turn, and every argument checked here before anything
+ * recorded once in history (a replay reads it back, never asks the model again), every action its own
+ * run (`actionRunWorkflow`) with an id derived from the turn, and every argument checked here before anything
  * runs. Side-effecting actions wait for the visitor's confirmation of their exact arguments (a hash).
  *
  * The loop is bounded: tool calls per turn and per conversation, provider tokens per conversation, and

@@ -10,7 +10,8 @@
 import { proxyActivities, sleep } from '@temporalio/workflow';
 // Types only: activity implementations never enter the workflow bundle.
 import type { ConversationActivities } from '../activities';
-import { STANDARD_RETRY_SCHEDULE_MS, type WebhookDeliveryInput, type WebhookDeliveryResult } from '../models/webhook.schema';
+import { STANDARD_RETRY_SCHEDULE_MS } from '../models/limits';
+import type { WebhookDeliveryInput, WebhookDeliveryResult } from '../models/webhook.schema';
 
 // The HTTP outcome is data (the workflow's schedule retries it); these retries are for the activity
 // itself failing (database unreachable, a worker that died mid-attempt).

@@ -8,6 +8,15 @@ import { en } from 'chrono-node';
 import { NUMBER_TOKEN, fold, smallNumberWord } from './result';
 import { MONTH_NAMES, addDays, compareDates, isRealDate, offsetMinutes, type CalendarDate, type TimeOfDay, type WallClock } from './zoned';
 
+/**
+ * chrono's casual English parser, our own instance, made on first use. Not the library's shared
+ * `en.casual`: chrono's parsers cache their compiled patterns on themselves, and the workflow worker
+ * preloads this module's dependencies once for every run, frozen (worker/workflow-bundle.ts). A
+ * compiled pattern is a pure function of the parser, so sharing this instance between runs is safe.
+ */
+let casual: InstanceType<typeof en.Chrono> | undefined;
+const casualParser = (): InstanceType<typeof en.Chrono> => (casual ??= new en.Chrono(en.configuration.createCasualConfiguration(false)));
+
 /** Where "now" is: the bot-timezone wall clock, and which way to read a date without a year. */
 export interface DateContext {
   nowMs: number;
@@ -128,7 +137,7 @@ export function readDate(text: string, ctx: DateContext): DateReading {
   }
 
   const reference = { instant: new Date(ctx.nowMs), timezone: offsetMinutes(ctx.nowMs, ctx.timezone) };
-  const found = en.casual.parse(t, reference, { forwardDate: !ctx.preferPast })[0];
+  const found = casualParser().parse(t, reference, { forwardDate: !ctx.preferPast })[0];
   if (!found || !found.start.isCertain('day')) return null;
   const s = found.start;
   const read = { year: s.get('year') ?? ctx.today.year, month: s.get('month') ?? 1, day: s.get('day') ?? 1 };

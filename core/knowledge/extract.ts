@@ -4,7 +4,7 @@
  * answer is untrusted text — anything that is not a well-formed pair within the limits is dropped.
  */
 import type { ChatMessage } from '../../models/ai.schema';
-import { KNOWLEDGE_LIMITS } from '../../models/knowledge.schema';
+import { KNOWLEDGE_LIMITS } from '../../models/limits';
 
 /** One transcript line as extraction sees it. */
 export interface TranscriptLine {

@@ -14,7 +14,7 @@
  *
  * - `bench-tool`: when the request's last message is the visitor's, the model calls
  *   `check_availability` for a day far ahead; when it is the tool's result, it answers "First slot
- *   <first_slot>" from it. A turn is two model round trips, one child apiChainWorkflow calling the demo
+ *   <first_slot>" from it. A turn is two model round trips, one action run (actionRunWorkflow) calling the demo
  *   API, and the interim reply ("Let me check that for you…") written before the call.
  * - `bench-text`: the model answers with text straight away. A turn is one model round trip.
  *

@@ -83,6 +83,11 @@ describe('action runs', () => {
     expect(has(runHistory, 'ACTIVITY_TASK_SCHEDULED')).toBe(false);
     expect(runHistory.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity').length).toBe(1);
     expect(eventTypes(runHistory).filter((t) => t.endsWith('WORKFLOW_TASK_COMPLETED'))).toHaveLength(1);
+    // Nothing else in that task: no patch markers (each would also upsert TemporalChangeVersion), one
+    // upsert of the run's final status.
+    expect(eventTypes(runHistory).filter((t) => t.endsWith('MARKER_RECORDED'))).toHaveLength(1);
+    expect(eventTypes(runHistory).filter((t) => t.endsWith('UPSERT_WORKFLOW_SEARCH_ATTRIBUTES'))).toHaveLength(1);
+    expect(run.type).toBe('actionRunWorkflow');
 
     // The conversation started no child workflow: a local activity started and awaited the run.
     const conversationHistory = (await stack.temporal.workflow.getHandle(conversationWorkflowId).fetchHistory()).events as Event[];

@@ -374,10 +374,10 @@ describe('a worker SIGKILLed while the booking call is in flight', () => {
   });
 });
 
-/** The action runs (child workflows) of a conversation, found by their ids. */
+/** The action runs of a conversation, found by their ids. */
 async function listChildren(conversationId: string): Promise<string[]> {
   const ids: string[] = [];
-  for await (const wf of stack.temporal.workflow.list({ query: `WorkflowType = 'apiChainWorkflow'` })) {
+  for await (const wf of stack.temporal.workflow.list({ query: `WorkflowType = 'actionRunWorkflow'` })) {
     if (wf.workflowId.startsWith(`conversation-${conversationId}-action-`)) ids.push(wf.workflowId);
   }
   return ids;

@@ -176,7 +176,7 @@ describe("the operator's view in the Temporal Web UI", () => {
   });
 
   it('finds each action run by account, bot, channel, action and status', async () => {
-    expect(runs.every((r) => r.type === 'apiChainWorkflow')).toBe(true);
+    expect(runs.every((r) => r.type === 'actionRunWorkflow')).toBe(true);
     const ok = runs.find((r) => r.workflowId.startsWith(`conversation-${booked.id}-`))!;
     const ko = runs.find((r) => r.workflowId.startsWith(`conversation-${refused.id}-`))!;
     expect(ok && ko).toBeTruthy();

@@ -17,7 +17,7 @@ import { renderRequest, RequestRenderError } from '../../core/http/request';
 import type { VariableValue } from '../../models/flow.schema';
 import { activitySignal, withHeartbeat } from './activity-context';
 import { buildCallLog, writeCallLog } from './call-log';
-import { createHttpContext, loadConnection, type HttpActivityDeps, type HttpContext } from './connection';
+import { createHttpContext, ENDPOINT_CONNECTIONS_MAX, loadConnection, type HttpActivityDeps, type HttpContext } from './connection';
 import { NOT_RETRIED, onCall, type CallDescription } from './operator-reason';
 import { interpretOutcome } from './outcome';
 import { sendRequest } from './send';
@@ -85,9 +85,19 @@ export function createHttpActivities(deps: HttpActivityDeps) {
 }
 
 async function callEndpoint(context: HttpContext, input: CallEndpointInput): Promise<CallEndpointResult> {
-  const endpoint = await context.models.Endpoint.findOne({ _id: input.endpointId, accountId: input.accountId }).lean();
+  // The endpoint and (when this worker has called it before) its connection in one round trip of latency.
+  const endpointKey = `${input.accountId}:${input.endpointId}`;
+  const knownConnectionId = context.endpointConnections.get(endpointKey);
+  const [endpoint, early] = await Promise.all([
+    context.models.Endpoint.findOne({ _id: input.endpointId, accountId: input.accountId }).lean(),
+    knownConnectionId ? loadConnection(context, input.accountId, knownConnectionId) : undefined,
+  ]);
   if (!endpoint) return { ok: false, code: 'not_found', message: NOT_FOUND_MESSAGE, reason: `Endpoint ${input.endpointId} does not exist in this account (deleted since the bot was published?). ${NOT_RETRIED}` };
-  const loaded = await loadConnection(context, input.accountId, endpoint.connectionId);
+  if (!knownConnectionId) {
+    if (context.endpointConnections.size >= ENDPOINT_CONNECTIONS_MAX) context.endpointConnections.clear();
+    context.endpointConnections.set(endpointKey, endpoint.connectionId);
+  }
+  const loaded = early && knownConnectionId === endpoint.connectionId ? early : await loadConnection(context, input.accountId, endpoint.connectionId);
   if ('error' in loaded) {
     return loaded.error === 'not_found'
       ? { ok: false, code: 'not_found', message: NOT_FOUND_MESSAGE, reason: `Connection ${endpoint.connectionId} of endpoint "${endpoint.name}" does not exist in this account. ${NOT_RETRIED}` }

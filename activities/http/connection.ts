@@ -35,7 +35,15 @@ export interface HttpContext {
   maxResponseBytes: number;
   /** The agents for a connection, and whether it may reach private networks (after the deployment switch). */
   network(connection: ConnectionDoc): { agents: SafeAgents; allowPrivateNetwork: boolean };
+  /**
+   * Which connection an endpoint belongs to, as last read (`account:endpoint` -> connection id). An
+   * endpoint never moves to another connection, so a call can read its endpoint and connection at once.
+   */
+  endpointConnections: Map<string, string>;
 }
+
+/** Endpoints whose connection a worker remembers; the map starts over when full. */
+export const ENDPOINT_CONNECTIONS_MAX = 10_000;
 
 export function createHttpContext(deps: HttpActivityDeps): HttpContext {
   const { ApiConnection, Endpoint, CallLog } = connectionModels(deps.db);
@@ -43,6 +51,7 @@ export function createHttpContext(deps: HttpActivityDeps): HttpContext {
   let privateAllowed: SafeAgents | undefined; // created on first use: most deployments never need it
   const deploymentAllows = deps.http?.allowPrivateNetworks ?? true;
   return {
+    endpointConnections: new Map(),
     models: { ApiConnection, Endpoint, CallLog },
     secrets: deps.secrets,
     maxResponseBytes: deps.http?.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,

@@ -360,13 +360,16 @@ async function main(): Promise<void> {
       });
       opened = Math.max(opened, level);
       const turnP50Ms: Record<number, number> = {};
+      let cpuMsPerTurn: Record<string, number> = {};
       for (const c of concurrencies) {
         log(`live conversations: ${level} open, ${c} concurrent turns ...`);
-        turnP50Ms[c] = summarize([await load(c, phaseSeconds, turnOp)]).p50;
+        const summary = summarize([await load(c, phaseSeconds, turnOp)]);
+        turnP50Ms[c] = summary.p50;
+        cpuMsPerTurn = summary.cpuMsPerOp; // the last (highest) concurrency's
       }
       const rss: Record<string, number> = {};
       for (const name of ['worker', 'api', 'temporal', 'ferretdb']) if (watched.has(name)) rss[name] = rssMiB(watched.get(name)!);
-      liveResults.push({ live: level, opensPerSecond, rssMiB: rss, turnP50Ms });
+      liveResults.push({ live: level, opensPerSecond, rssMiB: rss, turnP50Ms, cpuMsPerTurn });
     }
 
     const fmt = (n: number): string => n.toFixed(1).padStart(8);

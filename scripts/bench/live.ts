@@ -16,6 +16,8 @@ export interface LiveLevel {
   rssMiB: Record<string, number>;
   /** Plain turn p50 (ms) per concurrency. */
   turnP50Ms: Record<number, number>;
+  /** CPU milliseconds per plain turn, per process, at the highest concurrency (where a growing cost shows). */
+  cpuMsPerTurn: Record<string, number>;
 }
 
 /** Resident set size of a process in MiB (Linux); NaN elsewhere. */
@@ -60,10 +62,12 @@ export function liveLevels(): number[] {
 export function formatLiveTable(levels: LiveLevel[], concurrencies: number[]): string[] {
   if (levels.length === 0) return [];
   const processes = Object.keys(levels[0]!.rssMiB);
-  const header = `live conversations  opens/s  ${concurrencies.map((c) => `turn p50 @${c}`.padStart(14)).join('')}  ${processes.map((p) => `${p} RSS MiB`.padStart(18)).join('')}`;
+  const cpuProcesses = ['worker', 'api', 'temporal', 'ferretdb'];
+  const top = Math.max(...concurrencies);
+  const header = `live conversations  opens/s  ${concurrencies.map((c) => `turn p50 @${c}`.padStart(14)).join('')}  ${processes.map((p) => `${p} RSS MiB`.padStart(18)).join('')}  CPU ms/turn @${top} (${cpuProcesses.join('/')})`;
   const rows = levels.map(
     (level) =>
-      `${String(level.live).padStart(18)}  ${(level.live === 0 ? '-' : level.opensPerSecond.toFixed(1)).padStart(7)}  ${concurrencies.map((c) => `${level.turnP50Ms[c]?.toFixed(1) ?? '-'} ms`.padStart(14)).join('')}  ${processes.map((p) => level.rssMiB[p]!.toFixed(0).padStart(18)).join('')}`,
+      `${String(level.live).padStart(18)}  ${(level.live === 0 ? '-' : level.opensPerSecond.toFixed(1)).padStart(7)}  ${concurrencies.map((c) => `${level.turnP50Ms[c]?.toFixed(1) ?? '-'} ms`.padStart(14)).join('')}  ${processes.map((p) => level.rssMiB[p]!.toFixed(0).padStart(18)).join('')}  ${cpuProcesses.map((p) => (level.cpuMsPerTurn[p] ?? 0).toFixed(1)).join('/')}`,
   );
   const first = levels[0]!;
   const last = levels[levels.length - 1]!;

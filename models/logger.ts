@@ -63,12 +63,12 @@ function redactValue(value: unknown, depth: number): unknown {
     }
     return out ?? value;
   }
-  const proto = Object.getPrototypeOf(value) as unknown;
-  if (proto !== Object.prototype && proto !== null) {
-    // Dates, ObjectIds, buffers, documents: what JSON would write, redacted the same way.
-    const toJSON = (value as { toJSON?: () => unknown }).toJSON;
-    return typeof toJSON === 'function' ? redactValue(toJSON.call(value), depth) : value;
-  }
+  // Dates, ObjectIds, buffers, documents: what JSON would write, redacted the same way (one level
+  // deeper, so a toJSON that answers itself still ends).
+  const toJSON = (value as { toJSON?: () => unknown }).toJSON;
+  if (typeof toJSON === 'function') return redactValue(toJSON.call(value), depth + 1);
+  // Maps and Sets are written as `{}`; any other object as its own enumerable fields, like a plain one.
+  if (value instanceof Map || value instanceof Set) return value;
   return redactFields(value as Record<string, unknown>, depth, false);
 }
 

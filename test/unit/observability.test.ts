@@ -65,15 +65,20 @@ describe('structured logs', () => {
       nested: { failure: Object.assign(new Error('boom'), { config: { headers: { authorization: 'Bearer in-error-999' } } }) },
       when: new Date('2026-12-01T00:00:00Z'),
     };
+    class Credentials {
+      constructor(readonly user: string, readonly password: string) {}
+    }
+    Object.assign(record, { creds: new Credentials('ada', 'class-field-666'), selfish: { toJSON() { return this; }, secret: 'self-json-444' } });
     const before = JSON.stringify(record);
     out.logger.child({ token: 'child-binding-555' }).info(record, 'deep');
     const text = out.text();
-    for (const secret of ['deep-777', 'upper-888', 'in-error-999', 'child-binding-555']) expect(text).not.toContain(secret);
+    for (const secret of ['deep-777', 'upper-888', 'in-error-999', 'child-binding-555', 'class-field-666', 'self-json-444']) expect(text).not.toContain(secret);
     const [line] = out.lines as any[];
     expect(line.a.b.c.d.e).toEqual({ Password: REDACTED, keep: 'visible' });
     expect(line.nested.failure).toEqual({ name: 'Error', message: 'boom' });
     expect(line.when).toBe('2026-12-01T00:00:00.000Z');
     expect(line.token).toBe(REDACTED);
+    expect(line.creds).toEqual({ user: 'ada', password: REDACTED });
     expect(JSON.stringify(record)).toBe(before);
   });
 

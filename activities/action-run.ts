@@ -16,13 +16,13 @@
 import { Client, WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import type { ApiChainInput, ApiChainResult } from '../workflows/api-chain';
-import { ACTION_RUN_STATUS, SA } from '../workflows/definitions';
+import { actionRunSearchAttributes, type ActionRunLabels } from '../workflows/definitions';
 
 export interface ActionRunRequest {
   workflowId: string;
   input: ApiChainInput;
   /** Search attributes of the run (keywords, no PII). */
-  labels: { accountId: string; botId: string; channel: string; actionId: string };
+  labels: ActionRunLabels;
   /** The conversation's workflow, kept in the run's memo for operators. */
   conversationWorkflowId: string;
 }
@@ -47,13 +47,7 @@ export function createActionRunActivities(deps: ActionRunDeps) {
           requestEagerStart: true,
           workflowIdReusePolicy: 'REJECT_DUPLICATE',
           memo: { conversationWorkflowId: request.conversationWorkflowId },
-          typedSearchAttributes: new TypedSearchAttributes([
-            { key: SA.accountId, value: request.labels.accountId },
-            { key: SA.botId, value: request.labels.botId },
-            { key: SA.channel, value: request.labels.channel },
-            { key: SA.action, value: request.labels.actionId },
-            { key: SA.status, value: ACTION_RUN_STATUS.running },
-          ]),
+          typedSearchAttributes: new TypedSearchAttributes(actionRunSearchAttributes(request.labels)),
         });
       } catch (error) {
         if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;

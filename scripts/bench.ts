@@ -321,29 +321,19 @@ async function main(): Promise<void> {
     for (const c of concurrencies) results.set(c, { floor: [], turn: [], flow: [], direct: [], call: [], ai: [], aiText: [] });
     for (let round = 1; round <= rounds; round++) {
       for (const c of concurrencies) {
-        log(`round ${round}/${rounds}, ${c} concurrent: floor ...`);
-        results.get(c)!.floor.push(await load(c, phaseSeconds, floorOp));
-        log(`round ${round}/${rounds}, ${c} concurrent: turns ...`);
-        results.get(c)!.turn.push(await load(c, phaseSeconds, turnOp));
-        if (phases.has('flow')) {
-          log(`round ${round}/${rounds}, ${c} concurrent: guided flow turns ...`);
-          results.get(c)!.flow.push(await load(c, phaseSeconds, flowOp));
-        }
-        if (phases.has('direct')) {
-          log(`round ${round}/${rounds}, ${c} concurrent: direct axios calls to the demo API ...`);
-          results.get(c)!.direct.push(await scenario.phase(() => load(c, phaseSeconds, scenario.directOp)));
-        }
-        if (phases.has('call')) {
-          log(`round ${round}/${rounds}, ${c} concurrent: turns with one API call ...`);
-          results.get(c)!.call.push(await scenario.phase(() => load(c, phaseSeconds, scenario.callTurnOp)));
-        }
-        if (phases.has('ai')) {
-          log(`round ${round}/${rounds}, ${c} concurrent: Smart AI turns with one tool call ...`);
-          results.get(c)!.ai.push(await ai.phase('tool', () => load(c, phaseSeconds, ai.toolTurnOp)));
-        }
-        if (phases.has('aiText')) {
-          log(`round ${round}/${rounds}, ${c} concurrent: Smart AI turns without a tool ...`);
-          results.get(c)!.aiText.push(await ai.phase('text', () => load(c, phaseSeconds, ai.textTurnOp)));
+        const measured: { kind: Kind; what: string; run: () => Promise<Sample> }[] = [
+          { kind: 'floor', what: 'floor', run: () => load(c, phaseSeconds, floorOp) },
+          { kind: 'turn', what: 'turns', run: () => load(c, phaseSeconds, turnOp) },
+          { kind: 'flow', what: 'guided flow turns', run: () => load(c, phaseSeconds, flowOp) },
+          { kind: 'direct', what: 'direct axios calls to the demo API', run: () => scenario.phase(() => load(c, phaseSeconds, scenario.directOp)) },
+          { kind: 'call', what: 'turns with one API call', run: () => scenario.phase(() => load(c, phaseSeconds, scenario.callTurnOp)) },
+          { kind: 'ai', what: 'Smart AI turns with one tool call', run: () => ai.phase('tool', () => load(c, phaseSeconds, ai.toolTurnOp)) },
+          { kind: 'aiText', what: 'Smart AI turns without a tool', run: () => ai.phase('text', () => load(c, phaseSeconds, ai.textTurnOp)) },
+        ];
+        for (const { kind, what, run } of measured) {
+          if (!phases.has(kind)) continue;
+          log(`round ${round}/${rounds}, ${c} concurrent: ${what} ...`);
+          results.get(c)![kind].push(await run());
         }
       }
     }

@@ -36,7 +36,7 @@ import { readYesNo } from '../core/answers/yes-no';
 import { initialFlowState, interpret, type FlowContext, type FlowInput, type FlowState, type FlowStep } from '../core/flows/interpreter';
 import type { BotFlows, VariableValue } from '../models/flow.schema';
 import { apiChainWorkflow } from './api-chain';
-import { ACTION_RUN_STATUS, agentMessageUpdate, closeSignal, confirmUpdate, getStateQuery, releaseUpdate, SA, visitorMessageUpdate } from './definitions';
+import { actionRunSearchAttributes, agentMessageUpdate, closeSignal, confirmUpdate, getStateQuery, releaseUpdate, SA, visitorMessageUpdate } from './definitions';
 import { cloneAiState, initialAiState, SmartAiTurn, type AiReply } from './smart-ai';
 
 // Local activities: a transcript write is a few milliseconds, so it runs inside the same workflow task
@@ -193,24 +193,11 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
     const action = bot.actions?.[actionId];
     if (!action) return { ok: false as const, error: `Sorry, "${actionId}" is not available right now.` };
     const runInput = { accountId: input.accountId, action, inputs, conversationId: input.conversationId, contact: input.contact };
+    const labels = { accountId: input.accountId, botId: bot.botId, channel: input.channel, actionId: action.id };
+    const { workflowId } = workflowInfo();
     const result = patched(EAGER_ACTION_RUNS)
-      ? await runActionRun({
-          workflowId: `${workflowInfo().workflowId}-${key}`,
-          input: runInput,
-          labels: { accountId: input.accountId, botId: bot.botId, channel: input.channel, actionId: action.id },
-          conversationWorkflowId: workflowInfo().workflowId,
-        })
-      : await executeChild(apiChainWorkflow, {
-          workflowId: `${workflowInfo().workflowId}-${key}`,
-          args: [runInput],
-          typedSearchAttributes: [
-            { key: SA.accountId, value: input.accountId },
-            { key: SA.botId, value: bot.botId },
-            { key: SA.channel, value: input.channel },
-            { key: SA.action, value: action.id },
-            { key: SA.status, value: ACTION_RUN_STATUS.running },
-          ],
-        });
+      ? await runActionRun({ workflowId: `${workflowId}-${key}`, input: runInput, labels, conversationWorkflowId: workflowId })
+      : await executeChild(apiChainWorkflow, { workflowId: `${workflowId}-${key}`, args: [runInput], typedSearchAttributes: actionRunSearchAttributes(labels) });
     actionsRun.push(result.ok ? { key, actionId, ok: true, outputs: result.outputs } : { key, actionId, ok: false, error: result.error });
     return result.ok ? { ok: true as const, outputs: result.outputs } : { ok: false as const, error: result.error };
   };

@@ -2,7 +2,7 @@
  * Names and message definitions of Parley's workflows. The API imports this file (never the workflow
  * bodies) to start, update, signal and query them.
  */
-import { defineSearchAttributeKey } from '@temporalio/common';
+import { defineSearchAttributeKey, type SearchAttributePair } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { AgentMessageArgs, ConfirmArgs, ConversationState, ConversationStatus, MessageView, TurnResult, VisitorMessageArgs } from '../models/conversation.schema';
 
@@ -52,3 +52,20 @@ export const SA = {
 
 /** `ParleyStatus` of an action run: set to running at start, upserted by the run when it ends. */
 export const ACTION_RUN_STATUS = { running: 'running', succeeded: 'succeeded', failed: 'failed' } as const;
+
+/** What an action run is labelled with (keywords, no PII). */
+export interface ActionRunLabels {
+  accountId: string;
+  botId: string;
+  channel: string;
+  actionId: string;
+}
+
+/** The search attributes an action run starts with: its labels and `ParleyStatus` running. */
+export const actionRunSearchAttributes = (labels: ActionRunLabels): SearchAttributePair[] => [
+  { key: SA.accountId, value: labels.accountId },
+  { key: SA.botId, value: labels.botId },
+  { key: SA.channel, value: labels.channel },
+  { key: SA.action, value: labels.actionId },
+  { key: SA.status, value: ACTION_RUN_STATUS.running },
+];

@@ -9,7 +9,7 @@ import { parse } from '../validate';
 
 /**
  * Accounts a login checks: the linked one and the latest ones signed up with the email after it was taken.
- * Sign-ups per email are limited (ACCOUNT_SIGNUPS_PER_HOUR_PER_EMAIL), so reaching this many takes a prober days.
+ * Sign-ups per email are limited (ACCOUNT_SIGNUPS_PER_DAY_PER_EMAIL), so reaching this many takes a prober days.
  */
 const LOGIN_CANDIDATES = 8;
 

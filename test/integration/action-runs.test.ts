@@ -3,8 +3,8 @@
  * starts the action's run from a local activity with Eager Workflow Start (no child workflow), the server
  * hands the run's first workflow task straight to this worker, and the run makes its call as a local
  * activity, so it completes in that one task. The run is still its own workflow with its search
- * attributes; a retried start finds the same run (never a second call); a run recorded the old way
- * (child workflow, call as an activity task) still replays.
+ * attributes, and a retried start finds the same run (never a second call). Conversations recorded the
+ * old way (a child workflow per action) replay in test/integration/replay.test.ts (smart-ai-booking).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -226,9 +226,10 @@ export async function startTemporal(options: TemporalOptions): Promise<ManagedSe
     fs.mkdirSync(path.dirname(options.dbFile), { recursive: true });
     args.push('--db-filename', options.dbFile);
     // SQLite's default rollback journal creates, syncs and deletes a journal file on every commit, and a
-    // workflow task is several commits. A write-ahead log appends instead: with it the bench's bare Update
-    // cost the dev server 8.5–9.9 ms of CPU instead of 16.8–19 ms (two bench runs each). `synchronous=normal` keeps every commit through a
-    // crash of the server; only a power loss can drop the last few, which a dev server may accept.
+    // workflow task is several commits. A write-ahead log appends instead: with it the bench's bare
+    // Update cost the dev server 8.5–9.9 ms of CPU instead of 16.8–19 ms (two bench runs each).
+    // `synchronous=normal` keeps every commit through a crash of the server; only a power loss can drop
+    // the last few, which a dev server may accept.
     args.push('--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal');
   }
   for (const name of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${name}=Keyword`);

@@ -164,6 +164,9 @@ describe('a restarted Temporal server', () => {
       const id = start.body.conversation.id;
       await sendUntilAnswered(api, id, 'before restart', 'r-1');
       const runBefore = (await stack.temporal.workflow.getHandle(`conversation-${id}`).describe()).runId;
+      // The dev server's file is in write-ahead-log mode (scripts/lib/infra.ts): commits go to the log,
+      // and this restart reads them back.
+      expect(fs.statSync(`${dbFile}-wal`).size).toBeGreaterThan(0);
 
       await temporal.stop();
       temporal = await startTemporal({ port, dbFile, logFile: path.join(dir, 'temporal.log') });

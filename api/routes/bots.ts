@@ -89,7 +89,7 @@ export function botsRouter(deps: ApiDeps): Router {
     const bot = await Bot.findOneAndUpdate(
       { _id: id, accountId: callerOf(res).accountId },
       { $set: { ...body, updatedAt: new Date() } },
-      { new: true },
+      { returnDocument: 'after' },
     ).lean();
     if (!bot) throw AppError.notFound('bot');
     res.json({ bot: botView(bot) });
@@ -158,7 +158,7 @@ export function botsRouter(deps: ApiDeps): Router {
       const first = issues[0]!;
       throw new AppError(400, 'invalid_flows', first.message, issues);
     }
-    const bot = await Bot.findOneAndUpdate({ _id: id, accountId }, { $set: { flows, updatedAt: new Date() } }, { new: true }).lean();
+    const bot = await Bot.findOneAndUpdate({ _id: id, accountId }, { $set: { flows, updatedAt: new Date() } }, { returnDocument: 'after' }).lean();
     if (!bot) throw AppError.notFound('bot');
     res.json(bot.flows);
   });

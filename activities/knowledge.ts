@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import type { Connection, mongo } from 'mongoose';
 import { KnowledgeIndexCache, searchIndex, toHits } from '../core/knowledge/search';
 import { knowledgeModels, knowledgeRevisionOf, loadSearchableItems, type KnowledgeDraftDoc } from '../models/knowledge.model';
-import { KNOWLEDGE_LIMITS, type SaveKnowledgeDraftsInput, type SearchKnowledgeInput, type SearchKnowledgeResult } from '../models/knowledge.schema';
+import type { SaveKnowledgeDraftsInput, SearchKnowledgeInput, SearchKnowledgeResult } from '../models/knowledge.schema';
+import { KNOWLEDGE_LIMITS } from '../models/limits';
 
 const DUPLICATE_KEY = 11000;
 

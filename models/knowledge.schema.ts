@@ -7,8 +7,6 @@
 import { z } from 'zod';
 import { KNOWLEDGE_LIMITS } from './limits';
 
-export { KNOWLEDGE_LIMITS };
-
 /** Keeps the first spelling of each tag; "Billing" and "billing" are the same tag. */
 function dedupeTags(tags: string[]): string[] {
   const seen = new Set<string>();

@@ -1,7 +1,7 @@
 /**
- * Webhooks and conversation events: the event types a conversation emits, what an endpoint subscribes
- * to, and the Standard Webhooks retry schedule. Shared by the API and the worker;
- * workflow code imports types only (the schedule lives zod-free in models/limits.ts).
+ * Webhooks and conversation events: the event types a conversation emits and what an endpoint
+ * subscribes to. Shared by the API and the worker; workflow code imports types only (the Standard
+ * Webhooks retry schedule lives zod-free in models/limits.ts).
  */
 import { z } from 'zod';
 
@@ -16,9 +16,6 @@ export const WEBHOOK_EVENT_TYPES = [
   'action.failed',
 ] as const;
 export type EventType = (typeof WEBHOOK_EVENT_TYPES)[number];
-
-/** The Standard Webhooks retry schedule (defined zod-free in models/limits.ts: the delivery workflow uses it). */
-export { STANDARD_RETRY_SCHEDULE_MS } from './limits';
 
 /** A delivery runs once per (event, endpoint): Temporal refuses a second run with the same id. */
 export const webhookDeliveryWorkflowId = (eventId: string, endpointId: string): string => `webhook-${eventId}-${endpointId}`;

@@ -62,9 +62,14 @@ const DEFAULT_REPLY_WAIT_MS = 10_000;
 const KINDS = ['floor', 'turn', 'flow', 'direct', 'call', 'ai', 'aiText'] as const;
 type Kind = (typeof KINDS)[number];
 /** BENCH_PHASES="floor,turn,call": measure only these phases (the floor and the plain turn are always kept, for the ratios). */
-const phases = new Set<Kind>(
-  process.env.BENCH_PHASES ? ['floor', 'turn', ...(process.env.BENCH_PHASES.split(',').map((k) => k.trim()) as Kind[])] : KINDS,
-);
+const phases = new Set<Kind>(KINDS);
+if (process.env.BENCH_PHASES) {
+  const named = process.env.BENCH_PHASES.split(',').map((k) => k.trim());
+  const unknown = named.filter((k) => !(KINDS as readonly string[]).includes(k));
+  if (unknown.length > 0) throw new Error(`BENCH_PHASES: unknown phase ${unknown.join(', ')} (phases: ${KINDS.join(', ')})`);
+  phases.clear();
+  for (const kind of ['floor', 'turn', ...named] as Kind[]) phases.add(kind);
+}
 
 /**
  * The guided-flow bot's one flow. No ask skips a known variable (skipIfKnown: false), so every pass asks

@@ -4,7 +4,8 @@
  * see the same ranking. Pure: items in, ranked ids out; callers do the loading.
  */
 import MiniSearch from 'minisearch';
-import { KNOWLEDGE_LIMITS, type KnowledgeHit } from '../../models/knowledge.schema';
+import type { KnowledgeHit } from '../../models/knowledge.schema';
+import { KNOWLEDGE_LIMITS } from '../../models/limits';
 
 /** What the index needs of a knowledge item. */
 export interface SearchableItem {

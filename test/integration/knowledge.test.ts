@@ -4,7 +4,7 @@
  * changes, idempotent draft saving, and approving or discarding drafts.
  */
 import { createKnowledgeActivities } from '../../activities/knowledge';
-import { KNOWLEDGE_LIMITS } from '../../models/knowledge.schema';
+import { KNOWLEDGE_LIMITS } from '../../models/limits';
 import { http, signUp, startStack, type Http, type Stack } from '../harness';
 
 let stack: Stack;

@@ -1,7 +1,8 @@
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import { bumpKnowledgeRevision, type KnowledgeItemDoc } from '../../../models/knowledge.model';
-import { KnowledgeItemBody, KNOWLEDGE_LIMITS, UpdateKnowledgeItemBody } from '../../../models/knowledge.schema';
+import { KnowledgeItemBody, UpdateKnowledgeItemBody } from '../../../models/knowledge.schema';
+import { KNOWLEDGE_LIMITS } from '../../../models/limits';
 import { callerOf } from '../../auth';
 import type { ApiDeps } from '../../deps';
 import { AppError } from '../../errors';

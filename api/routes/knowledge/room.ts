@@ -1,4 +1,4 @@
-import { KNOWLEDGE_LIMITS } from '../../../models/knowledge.schema';
+import { KNOWLEDGE_LIMITS } from '../../../models/limits';
 import type { ApiDeps } from '../../deps';
 import { AppError } from '../../errors';
 

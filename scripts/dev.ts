@@ -10,6 +10,10 @@
  * 4. The worker and the API as child processes, their output prefixed with [worker] / [api], sharing the
  *    keys generated on first run and kept in .data/ (credentials, Temporal payloads, login tokens, the codec
  *    token); a local codec proxy on 127.0.0.1:8234 ($CODEC_PROXY_PORT) lets the Web UI decrypt payloads.
+ *    The API (:3000), the worker's metrics (:9464) and the demo booking API listen on 127.0.0.1 unless
+ *    DEV_BIND_HOST says otherwise (0.0.0.0 to reach them from other machines); Temporal, its Web UI,
+ *    FerretDB and the codec proxy always stay on 127.0.0.1. Tenant traffic from the worker may reach the
+ *    demo booking API (OUTBOUND_ALLOWLIST) and none of the stack's own ports (OUTBOUND_DENYLIST).
  * 5. A demo account, API key, connection to the demo booking API (endpoints, actions) and published bot,
  *    seeded through the HTTP API (.data/demo.json).
  * 6. A banner with every address, the demo key and ready-to-paste curl commands.
@@ -26,7 +30,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { DATA_DIR, InfraError, ROOT, SEARCH_ATTRIBUTES, startFerretDb, startTemporal, waitForTemporal } from './lib/infra';
 import { DEMO_BOT, seedDemo, SeedError } from './lib/seed';
-import { demoAiFromEnv } from './lib/demo-ai';
+import { demoAiFromEnv, isLocalProvider } from './lib/demo-ai';
 import { createDemoApi } from './demo-api/app';
 import { AesGcmPayloadCodec } from '../models/payload-codec';
 import { SecretBox } from '../models/secret-box';
@@ -199,6 +203,8 @@ interface TemporalChoice {
   /** How the banner describes the Web UI. */
   ui: string;
   how: string;
+  /** Its ports on 127.0.0.1 besides the frontend (Web UI, HTTP API, metrics), when dev started it. */
+  otherPorts: number[];
 }
 
 async function temporal(namespace: string): Promise<TemporalChoice> {
@@ -214,7 +220,7 @@ async function temporal(namespace: string): Promise<TemporalChoice> {
       );
     }
     await ensureSearchAttributes(fromEnv, namespace);
-    return { address: fromEnv, ui: 'not started by dev (external server from TEMPORAL_ADDRESS)', how: 'external (TEMPORAL_ADDRESS)' };
+    return { address: fromEnv, ui: 'not started by dev (external server from TEMPORAL_ADDRESS)', how: 'external (TEMPORAL_ADDRESS)', otherPorts: [] };
   }
 
   const local = `127.0.0.1:${TEMPORAL_PORT}`;
@@ -232,7 +238,7 @@ async function temporal(namespace: string): Promise<TemporalChoice> {
     const ui = (await listening(TEMPORAL_UI_PORT))
       ? `not started by dev (something serves http://localhost:${TEMPORAL_UI_PORT}, probably the reused server's UI)`
       : 'not started by dev (reused server)';
-    return { address: local, ui, how: 'reused (already running, not started by dev)' };
+    return { address: local, ui, how: 'reused (already running, not started by dev)', otherPorts: [TEMPORAL_UI_PORT] };
   }
 
   if (await listening(TEMPORAL_UI_PORT)) {
@@ -254,19 +260,19 @@ async function temporal(namespace: string): Promise<TemporalChoice> {
   }
   await adopt(childEntry('Temporal dev server', server.process, server.stop));
   say(`Temporal is ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  return { address: server.address, ui: `http://localhost:${TEMPORAL_UI_PORT}`, how: `started by dev (state in ${rel(dbFile)})` };
+  return { address: server.address, ui: `http://localhost:${TEMPORAL_UI_PORT}`, how: `started by dev (state in ${rel(dbFile)})`, otherPorts: server.otherPorts };
 }
 
-async function mongodb(): Promise<{ uri: string; how: string }> {
+async function mongodb(): Promise<{ uri: string; how: string; otherPorts: number[] }> {
   const fromEnv = process.env.MONGODB_URI;
   if (fromEnv) {
     say(`using the MongoDB at ${maskUri(fromEnv)} (MONGODB_URI)`);
-    return { uri: fromEnv, how: 'external (MONGODB_URI)' };
+    return { uri: fromEnv, how: 'external (MONGODB_URI)', otherPorts: [] };
   }
   const uri = `mongodb://127.0.0.1:${MONGODB_PORT}/parley`;
   if (await listening(MONGODB_PORT)) {
     say(`something already listens on 127.0.0.1:${MONGODB_PORT}: reusing it as MongoDB (dev will not stop it)`);
-    return { uri, how: 'reused (already running, not started by dev)' };
+    return { uri, how: 'reused (already running, not started by dev)', otherPorts: [] };
   }
   const dataDir = path.join(DATA_DIR, 'ferretdb');
   const logFile = path.join(LOG_DIR, 'ferretdb.log');
@@ -280,7 +286,7 @@ async function mongodb(): Promise<{ uri: string; how: string }> {
   }
   await adopt(childEntry('FerretDB', server.process, server.stop));
   say('FerretDB is ready');
-  return { uri: server.address, how: `FerretDB started by dev (data in ${rel(dataDir)})` };
+  return { uri: server.address, how: `FerretDB started by dev (data in ${rel(dataDir)})`, otherPorts: server.otherPorts };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -373,8 +379,8 @@ function demoApiToken(): string {
 /** The chat widget's tag for the demo web site (`GET /` of the demo API), once the seed has bound it. */
 let demoSiteSnippet: string | undefined;
 
-/** Serves the demo booking API (and the demo web site) in this process on 127.0.0.1:`port`; stopped with everything else. */
-async function startDemoApi(port: number, token: string): Promise<string> {
+/** Serves the demo booking API (and the demo web site) in this process on `bind`:`port`; stopped with everything else. Resolves to its URL. */
+async function startDemoApi(port: number, token: string, bind: BindHost): Promise<string> {
   const { app } = createDemoApi({ token, widgetSnippet: () => demoSiteSnippet });
   const server = http.createServer(app);
   await new Promise<void>((resolve, reject) => {
@@ -383,11 +389,11 @@ async function startDemoApi(port: number, token: string): Promise<string> {
         new DevError(
           error.code === 'EADDRINUSE'
             ? `port ${port} (the demo booking API) is already in use — another \`npm run dev\`, or \`tsx scripts/demo-api/main.ts\`? Stop it, or run with DEMO_API_PORT=<another port>.`
-            : `could not start the demo booking API on 127.0.0.1:${port}: ${error.message}`,
+            : `could not start the demo booking API on ${hostPort(bind.listen, port)}: ${error.message}`,
         ),
       );
     });
-    server.listen(port, '127.0.0.1', () => resolve());
+    server.listen(port, bind.listen, () => resolve());
   });
   server.on('error', (error) => say(`demo booking API: ${error.message}`));
   started.push({
@@ -399,7 +405,7 @@ async function startDemoApi(port: number, token: string): Promise<string> {
         server.closeAllConnections();
       }),
   });
-  return `http://127.0.0.1:${port}`;
+  return `http://${hostPort(bind.connect, port)}`;
 }
 
 const portFrom = (name: string, fallback: number): number => {
@@ -409,21 +415,90 @@ const portFrom = (name: string, fallback: number): number => {
 };
 
 // ---------------------------------------------------------------------------------------------------
+// Where the API, the worker's metrics and the demo booking API listen
+
+/** The address dev's own servers listen on (DEV_BIND_HOST), and how this machine reaches them. */
+interface BindHost {
+  /** What the servers listen on: 127.0.0.1 by default. */
+  listen: string;
+  /** What a client on this machine connects to: the loopback address for a wildcard, else `listen`. */
+  connect: string;
+  /** Reachable from other machines (not a loopback address). */
+  wide: boolean;
+}
+
+/** `host:port`, an IPv6 address in brackets. */
+const hostPort = (host: string, port: number): string => (net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`);
+
+const isLoopback = (address: string): boolean => /^127\./.test(address) || address === '::1';
+
+/**
+ * DEV_BIND_HOST: 127.0.0.1 unless set. A development stack holds generated keys, a demo API key and an
+ * unauthenticated metrics endpoint, so nothing listens beyond this machine unless the developer asks:
+ * `0.0.0.0` (or `::`) for every interface, or one address of this machine.
+ */
+function devBindHost(): BindHost {
+  const listen = process.env.DEV_BIND_HOST?.trim() || '127.0.0.1';
+  if (net.isIP(listen) === 0) {
+    throw new DevError(`DEV_BIND_HOST=${listen} is not an IP address: use 127.0.0.1 (the default), 0.0.0.0 (every interface) or one address of this machine`);
+  }
+  const connect = listen === '0.0.0.0' ? '127.0.0.1' : listen === '::' ? '::1' : listen;
+  return { listen, connect, wide: !isLoopback(listen) };
+}
+
+/** How the banner writes the API's address: `localhost` where that reaches it (as before), else the address itself. */
+const shownHost = (bind: BindHost): string => (['127.0.0.1', '0.0.0.0', '::'].includes(bind.listen) ? 'localhost' : net.isIPv6(bind.connect) ? `[${bind.connect}]` : bind.connect);
+
+/** Joins comma-separated lists, leaving out empty parts. */
+const joinLists = (...parts: (string | undefined)[]): string =>
+  parts
+    .flatMap((part) => (part ?? '').split(','))
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .join(',');
+
+/**
+ * The Smart AI provider as an allowlist entry (`host:port`) when the worker could not reach it otherwise:
+ * one on this machine or the local network (Ollama on localhost), or plain http. A public https provider
+ * on 443 needs none.
+ */
+function aiProviderEntry(baseUrl: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(baseUrl);
+  } catch {
+    return undefined;
+  }
+  if (!isLocalProvider(baseUrl) && url.protocol !== 'http:' && (url.port === '' || url.port === '443')) return undefined;
+  const port = url.port ? Number(url.port) : url.protocol === 'http:' ? 80 : 443;
+  return hostPort(url.hostname.replace(/^\[|\]$/g, ''), port);
+}
+
+// ---------------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
   const t0 = Date.now();
   const port = portFrom('PORT', 3000);
   const demoApiPort = portFrom('DEMO_API_PORT', 4010);
   const codecProxyPort = portFrom('CODEC_PROXY_PORT', 8234);
+  const metricsPort = Number(process.env.METRICS_PORT ?? 9464); // the worker's (0: off); worker/config.ts checks it
   if (demoApiPort === port) throw new DevError(`PORT and DEMO_API_PORT are both ${port}; give the demo booking API another port`);
+  const bind = devBindHost();
   const namespace = process.env.TEMPORAL_NAMESPACE || 'default';
   say(`starting the Parley dev stack in ${ROOT}`);
-  if (await listening(port)) {
+  if (bind.wide) {
+    say(`DEV_BIND_HOST=${bind.listen}: the API, the worker's metrics and the demo booking API accept connections from other machines`);
+  }
+  for (const name of ['HOST', 'METRICS_HOST'] as const) {
+    const value = process.env[name];
+    if (value && value !== bind.listen) say(`note: ignoring ${name}=${value}: \`npm run dev\` binds to DEV_BIND_HOST (${bind.listen})`);
+  }
+  if (await listening(port, bind.connect)) {
     throw new DevError(`port ${port} (the Parley API) is already in use — another \`npm run dev\`? Stop it, or run with PORT=<another port>.`);
   }
   // Started first: a taken port fails before anything else is started.
   const demoToken = demoApiToken();
-  const demoApiUrl = await startDemoApi(demoApiPort, demoToken);
+  const demoApiUrl = await startDemoApi(demoApiPort, demoToken, bind);
   say(`demo booking API listening on ${demoApiUrl} (bearer token in ${rel(DEMO_API_TOKEN_FILE)})`);
   if (stopping) return;
 
@@ -433,21 +508,37 @@ async function main(): Promise<void> {
   if (stopping) return;
 
   const keys = localKeys();
-  const env: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_ADDRESS: tc.address, MONGODB_URI: db.uri, PORT: String(port), ...keys.env };
+  const ai = demoAiFromEnv();
+  // Tenant traffic (the worker's calls; the API's checks when a URL is saved) may reach the demo booking
+  // API and a local Smart AI provider, besides what the developer allowlists; never the stack's own ports
+  // on this machine (each process adds Temporal's frontend, the database and its own port itself).
+  const outboundAllow = joinLists(process.env.OUTBOUND_ALLOWLIST, hostPort(bind.connect, demoApiPort), ai ? aiProviderEntry(ai.baseUrl) : undefined);
+  const ownPorts = [port, codecProxyPort, metricsPort, ...tc.otherPorts, ...db.otherPorts].filter((p) => p > 0);
+  const outboundDeny = joinLists(process.env.OUTBOUND_DENYLIST, ...[...new Set(ownPorts)].map((p) => `127.0.0.1:${p}`));
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    TEMPORAL_ADDRESS: tc.address,
+    MONGODB_URI: db.uri,
+    PORT: String(port),
+    HOST: bind.listen,
+    METRICS_HOST: bind.listen,
+    OUTBOUND_ALLOWLIST: outboundAllow,
+    OUTBOUND_DENYLIST: outboundDeny,
+    ...keys.env,
+  };
   say('starting the worker (bundling the workflow code takes a few seconds) ...');
   await startNodeProcess('worker', 'worker', 'worker/main.ts', env, /polling task queue/, 180_000);
   if (stopping) return;
-  say(`starting the API on port ${port} ...`);
+  say(`starting the API on ${hostPort(bind.listen, port)} ...`);
   await startNodeProcess('api', 'API', 'api/main.ts', env, /listening on/, 60_000);
   if (stopping) return;
-  const codecProxy = await startCodecProxy(codecProxyPort, port, keys.env.CODEC_AUTH_TOKEN);
+  const codecProxy = await startCodecProxy(codecProxyPort, bind.connect, port, keys.env.CODEC_AUTH_TOKEN);
   if (stopping) return;
 
   say(`seeding the demo account and bot through the API (credentials in ${rel(DEMO_FILE)}) ...`);
-  const apiUrl = `http://localhost:${port}`;
-  const ai = demoAiFromEnv();
+  const apiUrl = `http://${shownHost(bind)}:${port}`;
   const demo = await seedDemo({
-    baseUrl: `http://127.0.0.1:${port}`,
+    baseUrl: `http://${hostPort(bind.connect, port)}`,
     stateFile: DEMO_FILE,
     demoApi: { baseUrl: demoApiUrl, token: demoToken, secretKeys: keys.env.PARLEY_SECRET_KEYS },
     // The demo web site is the demo API's `GET /`, opened as localhost or 127.0.0.1.
@@ -458,7 +549,11 @@ async function main(): Promise<void> {
   if (stopping) return;
   demoSiteSnippet = demo.widget?.snippet;
 
-  printBanner({ apiUrl, demoApiUrl, temporal: tc, mongodb: db, demo, seconds: (Date.now() - t0) / 1000, ai: ai ? `on: ${ai.model} at ${ai.baseUrl}` : undefined, keys, codecProxy });
+  const listeningOn = bind.wide
+    ? `${bind.listen} (DEV_BIND_HOST): the API, the worker's metrics and the demo booking API are reachable from other machines`
+    : `${bind.listen} only: the API, the worker's metrics, the demo booking API (DEV_BIND_HOST=0.0.0.0 opens them to your network)`;
+  const outbound = `tenant calls may reach ${outboundAllow.split(',').join(', ')} besides public https (OUTBOUND_ALLOWLIST adds more)`;
+  printBanner({ apiUrl, demoApiUrl, temporal: tc, mongodb: db, demo, seconds: (Date.now() - t0) / 1000, ai: ai ? `on: ${ai.model} at ${ai.baseUrl}` : undefined, keys, codecProxy, listeningOn, outbound });
 }
 
 /** `text` as one shell word: single-quoted, a quote inside written as '\'' (e.g. the one in "I'd"). */
@@ -483,6 +578,10 @@ function printBanner(info: {
   keys: LocalKeys;
   /** The Web UI's codec endpoint (the local proxy), or undefined when its port was taken. */
   codecProxy?: string;
+  /** Where the API, the worker's metrics and the demo booking API listen. */
+  listeningOn: string;
+  /** What tenant traffic may reach besides public https. */
+  outbound: string;
 }): void {
   const { apiUrl, demoApiUrl, demo } = info;
   const auth = `-H "Authorization: Bearer ${demo.apiKey}"`;
@@ -500,6 +599,8 @@ function printBanner(info: {
     ` Parley is running (ready in ${info.seconds.toFixed(1)} s). Ctrl-C stops everything dev started.`,
     rule,
     ` API                  ${apiUrl}`,
+    ` Listening on         ${info.listeningOn}`,
+    ` Outbound             ${info.outbound}`,
     ` Demo booking API     ${demoApiUrl} (bookings live in memory; restart clears them)`,
     ` Chat widget          ${demoApiUrl.replace('127.0.0.1', 'localhost')}/  (the demo business's web site, with the widget pasted in)`,
     ` Bot preview          ${demo.previewUrl}  (valid 1 h)`,
@@ -608,16 +709,17 @@ function localKeys(): LocalKeys {
 /**
  * The Web UI's codec server: the browser calls it without credentials, so this proxy on 127.0.0.1 adds
  * the codec token and passes `/codec/*` to the API (which answers CORS for the UI's origin). Only this
- * machine can reach it, as with docker-compose's api-lb on 127.0.0.1:8234. A taken port only skips it.
+ * machine can reach it, as with docker-compose's api-lb on 127.0.0.1:8234, whatever DEV_BIND_HOST says:
+ * whoever reaches it can decrypt payloads. A taken port only skips it.
  */
-async function startCodecProxy(port: number, apiPort: number, token: string): Promise<string | undefined> {
+async function startCodecProxy(port: number, apiHost: string, apiPort: number, token: string): Promise<string | undefined> {
   const server = http.createServer((req, res) => {
     if (!req.url?.startsWith('/codec/')) {
       res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'only /codec/* is served here', code: 'not_found' }));
       return;
     }
     const upstream = http.request(
-      { host: '127.0.0.1', port: apiPort, path: req.url, method: req.method, headers: { ...req.headers, host: `127.0.0.1:${apiPort}`, authorization: `Bearer ${token}` } },
+      { host: apiHost, port: apiPort, path: req.url, method: req.method, headers: { ...req.headers, host: hostPort(apiHost, apiPort), authorization: `Bearer ${token}` } },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);

@@ -164,6 +164,8 @@ export interface ManagedServer {
   /** Connection string: `host:port` for Temporal, a mongodb:// URI for FerretDB. */
   address: string;
   port: number;
+  /** The other ports it listens on, all on 127.0.0.1 (Temporal's Web UI, HTTP API and metrics; FerretDB's debug handler). */
+  otherPorts: number[];
   process: ChildProcess;
   /** Stops the process (SIGTERM, then SIGKILL after a grace period). */
   stop(): Promise<void>;
@@ -219,7 +221,9 @@ export interface TemporalOptions {
 export async function startTemporal(options: TemporalOptions): Promise<ManagedServer> {
   const cli = ensureTemporalCli();
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--log-level', 'warn'];
-  args.push('--http-port', String(await freePort()), '--metrics-port', String(await freePort()));
+  const otherPorts = [await freePort(), await freePort()];
+  args.push('--http-port', String(otherPorts[0]), '--metrics-port', String(otherPorts[1]));
+  if (options.uiPort) otherPorts.push(options.uiPort);
   if (options.uiPort) args.push('--ui-port', String(options.uiPort), '--ui-disable-news-fetch');
   else args.push('--headless');
   if (options.dbFile) {
@@ -244,7 +248,7 @@ export async function startTemporal(options: TemporalOptions): Promise<ManagedSe
     await waitForPort(options.port, 'Temporal dev server', child);
     await waitForTemporal(`127.0.0.1:${options.port}`, child);
   });
-  return { address: `127.0.0.1:${options.port}`, port: options.port, process: child, stop: stopper(child) };
+  return { address: `127.0.0.1:${options.port}`, port: options.port, otherPorts, process: child, stop: stopper(child) };
 }
 
 /** Polls until a Temporal client can reach the frontend and the default namespace is ready. */
@@ -280,12 +284,13 @@ export interface FerretOptions {
 export async function startFerretDb(options: FerretOptions): Promise<ManagedServer> {
   const binary = ensureFerretDb();
   fs.mkdirSync(options.dataDir, { recursive: true });
+  const debugPort = await freePort();
   const args = [
     '--handler=sqlite',
     `--sqlite-url=file:${path.resolve(options.dataDir)}/`,
     `--state-dir=${path.resolve(options.dataDir)}`,
     `--listen-addr=127.0.0.1:${options.port}`,
-    `--debug-addr=127.0.0.1:${await freePort()}`,
+    `--debug-addr=127.0.0.1:${debugPort}`,
     '--telemetry=disable',
     '--log-level=warn',
   ];
@@ -294,6 +299,7 @@ export async function startFerretDb(options: FerretOptions): Promise<ManagedServ
   return {
     address: `mongodb://127.0.0.1:${options.port}/parley`,
     port: options.port,
+    otherPorts: [debugPort],
     process: child,
     stop: stopper(child),
   };

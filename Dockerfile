@@ -31,6 +31,11 @@ RUN npm prune --omit=dev --no-audit --no-fund
 # ---- runtime: production dependencies and compiled JavaScript only -------------------------------
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
+# In a container the network namespace is the boundary, and a server bound to loopback could not be
+# reached through a published port or a compose network: the API (HOST) and the worker's metrics
+# (METRICS_HOST) listen on every interface of the container, whatever the code's defaults for a bare machine.
+ENV HOST=0.0.0.0 \
+    METRICS_HOST=0.0.0.0
 WORKDIR /app
 COPY --from=build --chown=node:node /app/package.json /app/package-lock.json ./
 COPY --from=build --chown=node:node /app/node_modules ./node_modules

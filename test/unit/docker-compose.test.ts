@@ -28,10 +28,13 @@ interface Service {
   healthcheck?: { test?: string | string[]; disable?: boolean };
   ports?: (string | number | { target?: number | string; published?: number | string })[];
   restart?: string;
+  networks?: string[] | Record<string, unknown>;
+  network_mode?: string;
 }
 interface ComposeFile {
   version?: unknown;
   services: Record<string, Service>;
+  networks?: Record<string, { internal?: boolean; external?: unknown } | null>;
 }
 
 const compose = YAML.parse(readFileSync(COMPOSE_FILE, 'utf8'), { merge: true }) as ComposeFile;
@@ -99,7 +102,7 @@ function publishedPorts(svc: Service): { host: number; container: number }[] {
 
 interface EnvKey {
   name: string;
-  /** The schema's default, when it is a string literal. */
+  /** The schema's default, when it is a string or integer literal. */
   defaultValue?: string;
 }
 
@@ -112,7 +115,8 @@ function configKeys(relative: string): EnvKey[] {
   const body = source.slice(start, end);
   const keys: EnvKey[] = [];
   for (const match of body.matchAll(/^\s+([A-Z][A-Z0-9_]*):(.*)$/gm)) {
-    const defaultValue = /\.default\(\s*'([^']*)'\s*\)/.exec(match[2]!)?.[1];
+    const found = /\.default\(\s*(?:'([^']*)'|(\d+))\s*\)/.exec(match[2]!);
+    const defaultValue = found?.[1] ?? found?.[2];
     keys.push({ name: match[1]!, defaultValue });
   }
   if (keys.length === 0) throw new Error(`${relative}: no environment keys found`);
@@ -144,6 +148,49 @@ function script(svc: Service): string {
 
 /** Compose interpolation: `$$` is a literal `$` in the container. */
 const unescapeDollars = (text: string): string => text.replace(/\$\$/g, '$');
+
+/** The networks a service joins, in either the list or the map form (`default` when it names none). */
+function networksOf(svc: Service): string[] {
+  const raw = svc.networks;
+  if (!raw) return ['default'];
+  return Array.isArray(raw) ? raw.map(String) : Object.keys(raw);
+}
+
+/** Networks two services share. */
+const sharedNetworks = (a: string, b: string): string[] => networksOf(service(a)).filter((net) => networksOf(service(b)).includes(net));
+
+/** Whether a declared network is `internal: true` (no route out). */
+const isInternal = (net: string): boolean => compose.networks?.[net]?.internal === true;
+
+/**
+ * `${NAME:-default}` / `${NAME-default}`: the value compose gives when NAME is not set; the text itself
+ * when it is no interpolation of NAME.
+ */
+function unsetValue(text: string | undefined, name: string): string | undefined {
+  if (text === undefined) return undefined;
+  const match = new RegExp(`^\\$\\{${name}:?-([^}]*)\\}$`).exec(text);
+  return match ? match[1] : text;
+}
+
+interface DenyEntry {
+  host: string;
+  from: number;
+  to: number;
+}
+
+/** OUTBOUND_DENYLIST's `host:port` / `host:lo-hi` entries (comma- or space-separated). */
+function denyEntries(text: string | undefined): DenyEntry[] {
+  return (text ?? '')
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .map((entry) => {
+      const match = /^(\[[^\]]+\]|[^:]+):(\d+)(?:-(\d+))?$/.exec(entry);
+      if (!match) throw new Error(`OUTBOUND_DENYLIST entry "${entry}" is not host:port or host:lo-hi`);
+      return { host: match[1]!, from: Number(match[2]), to: Number(match[3] ?? match[2]) };
+    });
+}
+
+const denies = (entries: DenyEntry[], host: string, port: number): boolean => entries.some((e) => e.host === host && e.from <= port && port <= e.to);
 
 describe('docker-compose.yml', () => {
   it('uses the Compose Specification (no top-level version key) so depends_on conditions are allowed', () => {
@@ -325,6 +372,113 @@ describe('docker-compose.yml', () => {
     });
   });
 
+  describe('networks (issue 17: the tenant-steered workers reach only Temporal, MongoDB and the internet)', () => {
+    /** What a worker must never share a network with: the Web UI, the codec listener (api-lb), Temporal's database, the APIs. */
+    const OFF_LIMITS = ['temporal-ui', LOAD_BALANCER, 'postgresql', ...API_INSTANCES];
+
+    it('puts every service on networks it names, each one declared', () => {
+      for (const [name, svc] of Object.entries(services)) {
+        expect({ name, networkMode: svc.network_mode }).toEqual({ name, networkMode: undefined });
+        const nets = networksOf(svc);
+        expect({ name, nets }).not.toEqual({ name, nets: ['default'] });
+        for (const net of nets) expect({ name, net, declared: net in (compose.networks ?? {}) }).toEqual({ name, net, declared: true });
+      }
+    });
+
+    it('keeps the workers off every network of the Web UI, api-lb (the codec listener), PostgreSQL and the API instances', () => {
+      expect(WORKER_INSTANCES.length).toBeGreaterThan(0);
+      for (const worker of WORKER_INSTANCES) {
+        for (const other of OFF_LIMITS) expect({ worker, other, shared: sharedNetworks(worker, other) }).toEqual({ worker, other, shared: [] });
+      }
+    });
+
+    it('lets the workers reach temporal and mongo on an internal network, and the internet on one of their own', () => {
+      for (const worker of WORKER_INSTANCES) {
+        for (const target of ['temporal', 'mongo']) {
+          const shared = sharedNetworks(worker, target);
+          expect({ worker, target, shared: shared.length > 0 }).toEqual({ worker, target, shared: true });
+          expect({ worker, target, internal: shared.every(isInternal) }).toEqual({ worker, target, internal: true });
+        }
+        const egress = networksOf(service(worker)).filter((net) => !isInternal(net));
+        expect({ worker, egress: egress.length }).toEqual({ worker, egress: 1 });
+        // only workers are on the way out they use
+        const onEgress = Object.keys(services).filter((name) => networksOf(service(name)).includes(egress[0]!));
+        expect(onEgress.sort()).toEqual([...WORKER_INSTANCES].sort());
+      }
+    });
+
+    it('connects every other service to what it needs', () => {
+      const needs: [string, string][] = [
+        ...API_INSTANCES.flatMap((api) => [[api, 'temporal'], [api, 'mongo'], [LOAD_BALANCER, api]] as [string, string][]),
+        ['temporal-ui', 'temporal'],
+        ['temporal', 'postgresql'],
+        [SEARCH_ATTRIBUTE_JOB, 'temporal'],
+      ];
+      for (const [from, to] of needs) expect({ from, to, shared: sharedNetworks(from, to).length > 0 }).toEqual({ from, to, shared: true });
+      // depends_on implies a connection too (a service waits only on what it talks to)
+      for (const [name, svc] of Object.entries(services)) {
+        for (const target of Object.keys(dependsOn(svc))) {
+          if (target === SEARCH_ATTRIBUTE_JOB) continue; // a one-shot job waited for, never called
+          expect({ name, target, shared: sharedNetworks(name, target).length > 0 }).toEqual({ name, target, shared: true });
+        }
+      }
+    });
+
+    it('gives no route out to what needs none (databases, API instances), and a published port a network Docker can publish it through', () => {
+      for (const name of ['postgresql', 'mongo', ...API_INSTANCES]) {
+        expect({ name, open: networksOf(service(name)).filter((net) => !isInternal(net)) }).toEqual({ name, open: [] });
+      }
+      // Docker publishes nothing for a container whose networks are all internal
+      for (const [name, svc] of Object.entries(services)) {
+        if (publishedPorts(svc).length === 0) continue;
+        expect({ name, open: networksOf(svc).some((net) => !isInternal(net)) }).toEqual({ name, open: true });
+      }
+    });
+
+    it('binds Temporal on every network it is on (not only the address its host name resolves to)', () => {
+      expect(networksOf(service('temporal')).length).toBeGreaterThan(1);
+      expect(environment(service('temporal')).BIND_ON_IP).toBe('0.0.0.0');
+    });
+
+    describe('outbound lists', () => {
+      const env = (): Record<string, string> => environment(service(WORKER_INSTANCES[0]!));
+      const deny = (): DenyEntry[] => denyEntries(env().OUTBOUND_DENYLIST);
+
+      it('are the same on every API instance and worker', () => {
+        for (const key of ['OUTBOUND_ALLOWLIST', 'OUTBOUND_DENYLIST', 'OUTBOUND_PUBLIC_PORTS']) {
+          const values = new Set(INSTANCES.map((name) => environment(service(name))[key]));
+          expect({ key, values: [...values] }).toEqual({ key, values: [expect.any(String)] });
+        }
+      });
+
+      it('allow nothing private by default (OUTBOUND_ALLOWLIST empty unless the operator sets it), public https on 443', () => {
+        expect(env().OUTBOUND_ALLOWLIST).toMatch(/^\$\{OUTBOUND_ALLOWLIST:?-\}$/);
+        expect(unsetValue(env().OUTBOUND_ALLOWLIST, 'OUTBOUND_ALLOWLIST')).toBe('');
+        expect(unsetValue(env().OUTBOUND_PUBLIC_PORTS, 'OUTBOUND_PUBLIC_PORTS')).toBe('443');
+      });
+
+      it('deny the Web UI, the codec listener, the API, the databases and the whole Temporal container', () => {
+        const entries = deny();
+        const must: [string, number][] = [
+          ['temporal-ui', 8080],
+          [LOAD_BALANCER, 8234], // the codec listener: decrypts payloads with the operator token
+          [LOAD_BALANCER, 3000],
+          ['mongo', 27017],
+          ['postgresql', 5432],
+          // Temporal: gRPC frontend, history, matching, internal frontend, worker, HTTP API, membership
+          ...[7233, 7234, 7235, 7236, 7239, 7243, 6933, 6934, 6935, 6936, 6939].map((port) => ['temporal', port] as [string, number]),
+          ...API_INSTANCES.map((name) => [name, Number(environment(service(name)).PORT)] as [string, number]),
+        ];
+        // each worker's metrics port (its METRICS_PORT, else worker/config.ts's default)
+        const metricsDefault = Number(configKeys('worker/config.ts').find((k) => k.name === 'METRICS_PORT')?.defaultValue ?? 9464);
+        for (const name of WORKER_INSTANCES) must.push([name, Number(environment(service(name)).METRICS_PORT ?? metricsDefault)]);
+        for (const [host, port] of must) expect({ host, port, denied: denies(entries, host, port) }).toEqual({ host, port, denied: true });
+        // and names nothing that is not a service of this file
+        for (const entry of entries) expect({ host: entry.host, service: entry.host in services }).toEqual({ host: entry.host, service: true });
+      });
+    });
+  });
+
   describe('one deployment', () => {
     it('gives every API instance and worker the same Temporal, task queue, MongoDB and secrets', () => {
       for (const key of SHARED_ENV) {
@@ -431,6 +585,19 @@ describe('Dockerfile', () => {
     expect(dockerfile).toMatch(/COPY --from=\w+ .*\/app\/dist \.\/dist/);
   });
 
+  it('listens on every interface of the container (API and worker metrics), whatever the code defaults to', () => {
+    const runtime = instructions.slice(instructions.map((line) => /^FROM\s/i.test(line)).lastIndexOf(true));
+    const env = Object.fromEntries(
+      runtime
+        .filter((line) => /^ENV\s/i.test(line))
+        .flatMap((line) => [...line.replace(/^ENV\s+/i, '').matchAll(/(\w+)=(\S+)/g)].map((m) => [m[1]!, m[2]!])),
+    );
+    expect(env).toEqual(expect.objectContaining({ HOST: '0.0.0.0', METRICS_HOST: '0.0.0.0' }));
+    // both are settings the roles read
+    expect(configKeys('api/config.ts').map((k) => k.name)).toContain('HOST');
+    expect(configKeys('worker/config.ts').map((k) => k.name)).toContain('METRICS_HOST');
+  });
+
   it('runs as a non-root user', () => {
     const users = instructions.filter((line) => /^USER\s/i.test(line)).map((line) => line.split(/\s+/)[1]);
     expect(users.length).toBeGreaterThan(0);
@@ -468,9 +635,12 @@ const SECRETS: Record<string, string> = {
   CODEC_AUTH_TOKEN: 'dddddddddddddddddddddddddddddddddddddddddddddddd',
 };
 
+/** Operator settings compose reads from the environment, with defaults. */
+const OPERATOR_SETTINGS = ['OUTBOUND_ALLOWLIST', 'OUTBOUND_PUBLIC_PORTS'];
+
 /** `docker-compose config` with `env` as its whole Parley environment (nothing inherited for these names). */
 function composeConfig(args: string[], env: Record<string, string>) {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([key]) => !(key in SECRETS)));
+  const base = Object.fromEntries(Object.entries(process.env).filter(([key]) => !(key in SECRETS) && !OPERATOR_SETTINGS.includes(key)));
   return spawnSync('docker-compose', ['-f', COMPOSE_FILE, 'config', ...args], { cwd: ROOT, encoding: 'utf8', env: { ...base, ...env } });
 }
 
@@ -490,6 +660,22 @@ describe('docker-compose binary', () => {
       const keys = API_INSTANCES.includes(name) ? [...REQUIRED_SECRETS.all, ...REQUIRED_SECRETS.api] : REQUIRED_SECRETS.all;
       for (const key of keys) expect({ service: name, key, value: env[key] }).toEqual({ service: name, key, value: SECRETS[key] });
     }
+  });
+
+  (hasDockerCompose ? it : it.skip)('allows no private destination unless the operator sets OUTBOUND_ALLOWLIST, and passes it on as set', () => {
+    const resolvedEnv = (env: Record<string, string>): Record<string, string>[] => {
+      const result = composeConfig([], env);
+      expect(result.status).toBe(0);
+      const resolved = (YAML.parse(result.stdout) as ComposeFile).services;
+      return INSTANCES.map((name) => environment(resolved[name]!));
+    };
+    for (const env of resolvedEnv(SECRETS)) {
+      expect(env.OUTBOUND_ALLOWLIST).toBe('');
+      expect(env.OUTBOUND_PUBLIC_PORTS).toBe('443');
+      expect(denyEntries(env.OUTBOUND_DENYLIST).length).toBeGreaterThan(0);
+    }
+    const allow = '10.1.0.0/16:8080,booking.internal:8443';
+    for (const env of resolvedEnv({ ...SECRETS, OUTBOUND_ALLOWLIST: allow })) expect(env.OUTBOUND_ALLOWLIST).toBe(allow);
   });
 
   it.each(Object.keys(SECRETS))('refuses to start without %s, naming it', (missing) => {

@@ -3,6 +3,7 @@ import type { Connection } from 'mongoose';
 import type { SecretBox } from '../models/secret-box';
 import { createActionRunActivities } from './action-run';
 import { createHttpActivities, type HttpOptions } from './http/call-endpoint';
+import { createOutboundNetwork } from './http/network';
 import { createLlmActivities } from './llm/complete-chat';
 import { createKnowledgeActivities } from './knowledge';
 import { createTranscriptActivities } from './transcript';
@@ -23,12 +24,14 @@ export interface ActivityDeps {
 
 /** Builds every activity the worker registers, bound to its dependencies. */
 export function createActivities(deps: ActivityDeps) {
+  // One network for every outbound activity: one set of pooled sockets, one refresh of the deny list.
+  const http: HttpOptions = { ...deps.http, network: deps.http?.network ?? createOutboundNetwork() };
   return {
     ...createTranscriptActivities(deps.db, deps.onEvents),
-    ...createHttpActivities({ db: deps.db, secrets: deps.secrets, http: deps.http }),
-    ...createLlmActivities({ db: deps.db, secrets: deps.secrets, http: deps.http }),
+    ...createHttpActivities({ db: deps.db, secrets: deps.secrets, http }),
+    ...createLlmActivities({ db: deps.db, secrets: deps.secrets, http }),
     ...createKnowledgeActivities(deps.db),
-    ...createWebhookActivities({ db: deps.db, secrets: deps.secrets, http: deps.http }),
+    ...createWebhookActivities({ db: deps.db, secrets: deps.secrets, http }),
     ...createActionRunActivities({ temporal: deps.temporal, taskQueue: deps.taskQueue }),
   };
 }

@@ -16,7 +16,7 @@ import { webhookModels, type WebhookSecrets } from '../models/webhook.model';
 import type { DeliveryOutcome } from '../models/webhook.schema';
 import { activitySignal, attemptInfo } from './http/activity-context';
 import type { HttpOptions } from './http/connection';
-import { createSafeAgents, type SafeAgents } from './http/safe-agent';
+import { createOutboundNetwork } from './http/network';
 import { sendRequest } from './http/send';
 
 export interface WebhookActivityDeps {
@@ -42,14 +42,7 @@ const MAX_RESPONSE_BYTES = 256 * 1024;
 
 export function createWebhookActivities(deps: WebhookActivityDeps) {
   const { Event, WebhookEndpoint, WebhookDelivery } = webhookModels(deps.db);
-  const deploymentAllows = deps.http?.allowPrivateNetworks ?? true;
-  const publicOnly = createSafeAgents({ allowPrivateNetwork: false });
-  let privateAllowed: SafeAgents | undefined;
-  const network = (allow: boolean): { agents: SafeAgents; allowPrivateNetwork: boolean } => {
-    if (!(allow && deploymentAllows)) return { agents: publicOnly, allowPrivateNetwork: false };
-    privateAllowed ??= createSafeAgents({ allowPrivateNetwork: true });
-    return { agents: privateAllowed, allowPrivateNetwork: true };
-  };
+  const outbound = deps.http?.network ?? createOutboundNetwork();
 
   return {
     async deliverWebhook(input: DeliverWebhookInput): Promise<{ outcome: DeliveryOutcome; status: number | null }> {
@@ -69,7 +62,6 @@ export function createWebhookActivities(deps: WebhookActivityDeps) {
       const payload = JSON.stringify({ type: event.type, timestamp: event.createdAt.toISOString(), data: event.data });
       const now = new Date();
       const signature = new Webhook(secret).sign(event._id, now, payload);
-      const { agents, allowPrivateNetwork } = network(endpoint.allowPrivateNetwork);
       const result = await sendRequest({
         request: {
           method: 'POST',
@@ -83,8 +75,7 @@ export function createWebhookActivities(deps: WebhookActivityDeps) {
           },
           body: payload,
         },
-        agents,
-        allowPrivateNetwork,
+        agents: outbound.agents(endpoint.allowPrivateNetwork),
         timeoutMs: deps.timeoutMs ?? 15_000,
         maxResponseBytes: MAX_RESPONSE_BYTES,
         signal: activitySignal(),

@@ -1,9 +1,12 @@
 import { z } from 'zod';
+import { outboundPolicy } from '../core/http/outbound-config';
+import { PolicyParseError, type NetworkPolicy } from '../core/http/network-policy';
 import { LOG_LEVELS } from '../models/logger';
 
 const ApiEnv = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  HOST: z.string().default('0.0.0.0'),
+  /** Where the API listens; loopback by default (the image and docker-compose set 0.0.0.0). */
+  HOST: z.string().default('127.0.0.1'),
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TASK_QUEUE: z.string().min(1).default('parley-conversations'),
@@ -84,8 +87,16 @@ const ApiEnv = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS).optional(),
   /** Bearer token of `GET /metrics` (Prometheus); unset: open, so keep the port off the public network. */
   METRICS_AUTH_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /**
+   * The deployment's outbound network policy (core/http/outbound-config.ts), the same values as the
+   * worker's: the API refuses at save what the worker would refuse at connect time, and says in each
+   * connection, webhook and AI setting whether its private-network request is honoured.
+   */
+  OUTBOUND_ALLOWLIST: z.string().optional(),
+  OUTBOUND_DENYLIST: z.string().optional(),
+  OUTBOUND_PUBLIC_PORTS: z.string().optional(),
 });
-export type ApiConfig = z.infer<typeof ApiEnv>;
+export type ApiConfig = z.infer<typeof ApiEnv> & { outbound: NetworkPolicy };
 
 /** Parses the API's environment once; fails fast naming what is wrong. */
 export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
@@ -94,5 +105,12 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new Error(`invalid API environment: ${problems}`);
   }
-  return parsed.data;
+  const config = parsed.data;
+  try {
+    const outbound = outboundPolicy(config, { temporalAddress: config.TEMPORAL_ADDRESS, mongodbUri: config.MONGODB_URI, localPorts: [config.PORT] });
+    return { ...config, outbound };
+  } catch (error) {
+    if (error instanceof PolicyParseError) throw new Error(`invalid API environment: OUTBOUND_*: ${error.message}`, { cause: error });
+    throw error;
+  }
 }

@@ -46,6 +46,7 @@ import { formatLiveTable, liveLevels, openConversations, rssMiB, type LiveLevel 
 import { floorWorkflow, pingUpdate, stopSignal } from './bench/floor-workflow';
 import { SecretBox } from '../models/secret-box';
 import { freePort, ROOT, startFerretDb, startTemporal, type ManagedServer } from './lib/infra';
+import { TENANT_ALLOWLIST } from '../test/tenant-ports';
 
 const concurrencies = (process.env.BENCH_CONCURRENCY ?? '1,20').split(',').map(Number);
 const phaseSeconds = Number(process.env.BENCH_SECONDS ?? 5);
@@ -229,12 +230,12 @@ async function main(): Promise<void> {
       })());
 
     const apiPort = await freePort();
-    const common = { TEMPORAL_ADDRESS: temporalAddress, MONGODB_URI: mongoUri, TASK_QUEUE: 'bench-parley', PARLEY_SECRET_KEYS: SecretBox.generateKey('bench') };
+    const common = { TEMPORAL_ADDRESS: temporalAddress, MONGODB_URI: mongoUri, TASK_QUEUE: 'bench-parley', PARLEY_SECRET_KEYS: SecretBox.generateKey('bench'), OUTBOUND_ALLOWLIST: TENANT_ALLOWLIST };
     log(`servers up (Temporal ${temporalAddress}); starting worker, floor worker and API processes ...`);
     children.push(
       ...(await Promise.all([
-        // The connector scenario's tenant API is on loopback: the worker must allow private networks.
-        startProcess('worker', 'worker/main.ts', { ...common, ALLOW_PRIVATE_NETWORK_CONNECTIONS: 'true' }, 'polling task queue'),
+        // The scenarios' tenant API and model server are on loopback: allowlisted by their port range.
+        startProcess('worker', 'worker/main.ts', common, 'polling task queue'),
         startProcess('floor worker', 'scripts/bench/floor-worker.ts', { TEMPORAL_ADDRESS: temporalAddress, TASK_QUEUE: 'bench-floor' }, 'polling task queue'),
         // A turn slower than the API's reply wait would be answered 202 (replies later) and not measured:
         // the bench waits for every reply, and counts the turns past the default wait apart.

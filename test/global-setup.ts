@@ -44,6 +44,8 @@ export default async function globalSetup(): Promise<void> {
       (async () => {
         const temporal = await once(async () => startTemporal({ port: await freePort(), logFile: path.join(workDir, 'temporal.log') }));
         servers.push(temporal);
+        // Its HTTP API: what the outbound-policy test shows a tenant cannot reach.
+        process.env.PARLEY_TEST_TEMPORAL_HTTP_PORT = String(temporal.otherPorts[0]);
         return temporal.address;
       })(),
   ]);
@@ -53,6 +55,10 @@ export default async function globalSetup(): Promise<void> {
     throw failed.reason;
   }
   const [mongoUri, temporalAddress] = results.map((r) => (r as PromiseFulfilledResult<string>).value) as [string, string];
+  // Every port of the servers Parley runs on: the test stack's network policy refuses them to tenant
+  // traffic, as production refuses Parley's own services (test/harness.ts; tenant servers listen on
+  // test/tenant-ports.ts's allowlisted range instead).
+  process.env.PARLEY_TEST_DENYLIST = servers.flatMap((server) => [server.port, ...server.otherPorts]).map((port) => `127.0.0.1:${port}`).join(',');
   process.env.PARLEY_TEST_MONGODB_URI = mongoUri;
   process.env.PARLEY_TEST_TEMPORAL_ADDRESS = temporalAddress;
 

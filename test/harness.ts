@@ -6,6 +6,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -17,6 +18,8 @@ import { connectDatabase, syncIndexes } from '../models/db';
 import { temporalDataConverter } from '../models/payload-codec';
 import { SecretBox } from '../models/secret-box';
 import { createWorker } from '../worker/create-worker';
+import { createOutboundNetwork } from '../activities/http/network';
+import { TENANT_ALLOWLIST } from './tenant-ports';
 import type { WorkerMetrics } from '../worker/metrics';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -76,10 +79,18 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const connection = await Connection.connect({ address: temporalAddress });
   const dataConverter = temporalDataConverter(options.payloadKeys);
   const temporal = new Client({ connection, ...(dataConverter ? { dataConverter } : {}) });
+  // Listening first, so the API's configuration knows its port (refused to tenant traffic like any of Parley's).
+  const server = createServer();
+  // Idle keep-alive sockets stay open a minute: with Node's 5 s default, a test that pauses (a slow bulk
+  // insert) can reuse a socket the server is closing at that moment, and the request fails with ECONNRESET.
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const apiPort = (server.address() as AddressInfo).port;
   const secretKeys = options.api?.PARLEY_SECRET_KEYS ?? options.join?.secretKeys ?? SecretBox.generateKey('test');
   const config: ApiConfig = loadApiConfig({
     TEMPORAL_ADDRESS: temporalAddress,
     MONGODB_URI: mongoUri,
+    PORT: String(apiPort),
     TASK_QUEUE: taskQueue,
     PARLEY_SECRET_KEYS: secretKeys,
     ...(options.payloadKeys ? { PARLEY_PAYLOAD_KEYS: options.payloadKeys } : {}),
@@ -89,18 +100,19 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     LOGIN_ATTEMPTS_PER_MINUTE_PER_ADDRESS: '1000000',
     LOGIN_ATTEMPTS_PER_HOUR_PER_EMAIL: '1000000',
     ACCOUNT_SIGNUPS_PER_DAY_PER_EMAIL: '1000000',
+    // The tenant servers' range on loopback, and every port of the servers Parley runs on refused.
+    OUTBOUND_ALLOWLIST: TENANT_ALLOWLIST,
+    OUTBOUND_DENYLIST: process.env.PARLEY_TEST_DENYLIST ?? '',
     ...options.api,
   });
   const errors: unknown[] = [];
   const deps = createDeps({ db, temporal, config, log: (message, error) => errors.push({ message, error }) });
   await syncIndexes(db);
 
-  const server = createApp(deps).listen(0, '127.0.0.1');
-  // Idle keep-alive sockets stay open a minute: with Node's 5 s default, a test that pauses (a slow bulk
-  // insert) can reuse a socket the server is closing at that moment, and the request fails with ECONNRESET.
-  server.keepAliveTimeout = 60_000;
-  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server.on('request', createApp(deps));
+  const baseUrl = `http://127.0.0.1:${apiPort}`;
+  // The worker's network: the API's policy (its own port refused, as PORT is in the API's).
+  const outbound = config.outbound;
 
   let worker: { worker: Worker; running: Promise<void>; connection: NativeConnection } | undefined;
   const children = new Set<ChildProcess>();
@@ -108,7 +120,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const startWorker = async (): Promise<void> => {
     if (worker) return;
     const nativeConnection = await NativeConnection.connect({ address: temporalAddress });
-    const w = await createWorker({ connection: nativeConnection, db, secrets: new SecretBox(secretKeys), taskQueue, workflowBundlePath: bundlePath, webhookRetryScheduleMs: options.webhookRetryScheduleMs, payloadKeys: options.payloadKeys, metrics: options.workerMetrics });
+    const w = await createWorker({ connection: nativeConnection, db, secrets: new SecretBox(secretKeys), http: { network: createOutboundNetwork(outbound) }, taskQueue, workflowBundlePath: bundlePath, webhookRetryScheduleMs: options.webhookRetryScheduleMs, payloadKeys: options.payloadKeys, metrics: options.workerMetrics });
     worker = { worker: w, running: w.run(), connection: nativeConnection };
   };
   const stopWorker = async (): Promise<void> => {
@@ -124,7 +136,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'worker', 'main.ts')], {
       cwd: ROOT,
       // METRICS_PORT=0: no metrics server, so spawned workers never compete for port 9464.
-      env: { ...process.env, METRICS_PORT: '0', TEMPORAL_ADDRESS: temporalAddress, MONGODB_URI: mongoUri, TASK_QUEUE: taskQueue, WORKFLOW_BUNDLE_PATH: bundlePath, PARLEY_SECRET_KEYS: secretKeys, ...(options.payloadKeys ? { PARLEY_PAYLOAD_KEYS: options.payloadKeys } : {}) },
+      env: { ...process.env, METRICS_PORT: '0', TEMPORAL_ADDRESS: temporalAddress, MONGODB_URI: mongoUri, TASK_QUEUE: taskQueue, WORKFLOW_BUNDLE_PATH: bundlePath, PARLEY_SECRET_KEYS: secretKeys, OUTBOUND_ALLOWLIST: config.OUTBOUND_ALLOWLIST, OUTBOUND_DENYLIST: `${config.OUTBOUND_DENYLIST ?? ''},127.0.0.1:${apiPort}`, ...(options.payloadKeys ? { PARLEY_PAYLOAD_KEYS: options.payloadKeys } : {}) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     children.add(child);

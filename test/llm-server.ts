@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenTenant } from './tenant-ports';
 
 /** One request the server received (chat completions, embeddings or anything else). */
 export interface LlmRequest {
@@ -140,8 +140,7 @@ export async function startScriptedLlm(): Promise<ScriptedLlm> {
     }
   }
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
+  const port = await listenTenant(server);
 
   return {
     baseUrl: `http://127.0.0.1:${port}/v1`,

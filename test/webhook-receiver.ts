@@ -1,6 +1,6 @@
 /** A webhook receiver on 127.0.0.1 for tests: records every request, answers per path from a script. */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenTenantUrl } from './tenant-ports';
 
 export interface Received {
   path: string;
@@ -36,10 +36,9 @@ export async function startReceiver(): Promise<Receiver> {
       res.end(answer.body ?? '');
     });
   });
-  server.listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
+  const baseUrl = await listenTenantUrl(server);
   return {
-    baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    baseUrl,
     received,
     at: (path) => received.filter((r) => r.path === path),
     script: (path, ...answers) => scripts.set(path, answers),

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { outboundPolicy } from '../core/http/outbound-config';
+import { PolicyParseError, type NetworkPolicy } from '../core/http/network-policy';
 import { LOG_LEVELS } from '../models/logger';
 
 const WorkerEnv = z.object({
@@ -8,8 +10,14 @@ const WorkerEnv = z.object({
   MONGODB_URI: z.string().min(1).default('mongodb://127.0.0.1:27017/parley'),
   /** Keys that open connection credentials: "<id>:<base64 32 bytes>[,...]", the same as the API's. */
   PARLEY_SECRET_KEYS: z.string().min(1, 'PARLEY_SECRET_KEYS is required (the same value as the API)'),
-  /** Set to false to refuse private-network addresses for every connection, whatever its setting. */
-  ALLOW_PRIVATE_NETWORK_CONNECTIONS: z.enum(['true', 'false']).default('true'),
+  /**
+   * Where tenant traffic (connections, webhooks, AI providers) may go besides public https on 443
+   * (core/http/outbound-config.ts): destinations a tenant's `allowPrivateNetwork` may reach, Parley's
+   * own services that nothing tenant-configured may reach, and the ports public destinations may use.
+   */
+  OUTBOUND_ALLOWLIST: z.string().optional(),
+  OUTBOUND_DENYLIST: z.string().optional(),
+  OUTBOUND_PUBLIC_PORTS: z.string().optional(),
   /** A prebuilt workflow bundle (from `bundleWorkflowCode`); without it the worker bundles at start. */
   WORKFLOW_BUNDLE_PATH: z.string().optional(),
   MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().positive().default(200),
@@ -26,7 +34,7 @@ const WorkerEnv = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   /** Port of the worker's Prometheus endpoint (`GET /metrics`: activities, actions); 0 turns it off. */
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
-  METRICS_HOST: z.string().min(1).default('0.0.0.0'),
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   /** Bearer token the metrics endpoint requires; unset: open, so keep the port off the public network. */
   METRICS_AUTH_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   /**
@@ -35,7 +43,7 @@ const WorkerEnv = z.object({
    */
   TEMPORAL_METRICS_ADDRESS: z.string().regex(/^\S+:\d{1,5}$/, 'host:port').optional(),
 });
-export type WorkerConfig = z.infer<typeof WorkerEnv>;
+export type WorkerConfig = z.infer<typeof WorkerEnv> & { outbound: NetworkPolicy };
 
 /** Parses the worker's environment once; fails fast naming what is wrong. */
 export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
@@ -44,5 +52,13 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new Error(`invalid worker environment: ${problems}`);
   }
-  return parsed.data;
+  const config = parsed.data;
+  const temporalMetricsPort = config.TEMPORAL_METRICS_ADDRESS ? Number(config.TEMPORAL_METRICS_ADDRESS.split(':').pop()) : 0;
+  try {
+    const outbound = outboundPolicy(config, { temporalAddress: config.TEMPORAL_ADDRESS, mongodbUri: config.MONGODB_URI, localPorts: [config.METRICS_PORT, temporalMetricsPort] });
+    return { ...config, outbound };
+  } catch (error) {
+    if (error instanceof PolicyParseError) throw new Error(`invalid worker environment: OUTBOUND_*: ${error.message}`, { cause: error });
+    throw error;
+  }
 }

@@ -2,6 +2,7 @@
 import type { LogLevel as TemporalLogLevel } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import type { Server } from 'node:http';
+import { createOutboundNetwork } from '../activities/http/network';
 import { connectDatabase } from '../models/db';
 import { createLogger, type LogLevel, type StructuredLogger } from '../models/logger';
 import { SecretBox } from '../models/secret-box';
@@ -31,6 +32,11 @@ async function main(logger: StructuredLogger): Promise<void> {
     // SDK core's own metrics (task slots, poll and schedule-to-start latencies), on their own port.
     ...(config.TEMPORAL_METRICS_ADDRESS ? { telemetryOptions: { metrics: { prometheus: { bindAddress: config.TEMPORAL_METRICS_ADDRESS } } } } : {}),
   });
+  if (process.env.ALLOW_PRIVATE_NETWORK_CONNECTIONS !== undefined) {
+    logger.warn('ALLOW_PRIVATE_NETWORK_CONNECTIONS is no longer read: tenants reach private networks only inside OUTBOUND_ALLOWLIST (README, "Outbound network")');
+  }
+  const network = createOutboundNetwork(config.outbound);
+  logger.info({ allow: config.outbound.allow.map((r) => r.text), deny: config.outbound.deny.map((r) => r.text), publicPorts: [...config.outbound.publicPorts] }, 'outbound network policy');
   const metrics = createWorkerMetrics({ processMetrics: true });
   const db = await connectDatabase(config.MONGODB_URI);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
@@ -38,7 +44,7 @@ async function main(logger: StructuredLogger): Promise<void> {
     connection,
     db,
     secrets: new SecretBox(config.PARLEY_SECRET_KEYS),
-    http: { allowPrivateNetworks: config.ALLOW_PRIVATE_NETWORK_CONNECTIONS === 'true' },
+    http: { network },
     taskQueue: config.TASK_QUEUE,
     namespace: config.TEMPORAL_NAMESPACE,
     workflowBundlePath: config.WORKFLOW_BUNDLE_PATH,
@@ -67,6 +73,7 @@ async function main(logger: StructuredLogger): Promise<void> {
   logger.info({ taskQueue: config.TASK_QUEUE, temporalAddress: config.TEMPORAL_ADDRESS }, `polling task queue ${config.TASK_QUEUE} on ${config.TEMPORAL_ADDRESS}`);
   // Worker.run() returns after SIGINT/SIGTERM once in-flight tasks are done (the SDK installs the handlers).
   await worker.run();
+  network.close();
   metricsServer?.close();
   await connection.close();
   await db.close();

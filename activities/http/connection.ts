@@ -7,17 +7,18 @@ import type { Connection as MongoConnection, Model } from 'mongoose';
 import type { AuthSecrets } from '../../core/http/auth';
 import { connectionModels, type CallLogDoc, type ConnectionDoc, type ConnectionSecrets, type EndpointDoc } from '../../models/connection.model';
 import type { SecretBox } from '../../models/secret-box';
-import { createSafeAgents, type SafeAgents } from './safe-agent';
+import { createOutboundNetwork, type OutboundNetwork } from './network';
+import type { SafeAgents } from './safe-agent';
 
 /** Options of the outbound HTTP path. */
 export interface HttpOptions {
   /** Largest response body accepted, in bytes (decompressed). Default 1 MiB. */
   maxResponseBytes?: number;
   /**
-   * Deployment-wide switch for connections' `allowPrivateNetwork`. Default true (the connection decides).
-   * A multi-tenant deployment where tenants must never reach the worker's network sets this to false.
+   * Where tenant traffic may go (the deployment's allowlist and deny list); a connection's
+   * `allowPrivateNetwork` works only inside it. Absent: public https destinations only.
    */
-  allowPrivateNetworks?: boolean;
+  network?: OutboundNetwork;
 }
 
 export interface HttpActivityDeps {
@@ -33,8 +34,8 @@ export interface HttpContext {
   models: { ApiConnection: Model<ConnectionDoc>; Endpoint: Model<EndpointDoc>; CallLog: Model<CallLogDoc> };
   secrets: SecretBox;
   maxResponseBytes: number;
-  /** The agents for a connection, and whether it may reach private networks (after the deployment switch). */
-  network(connection: ConnectionDoc): { agents: SafeAgents; allowPrivateNetwork: boolean };
+  /** The agents for a connection: its private-network request, judged by the deployment's policy. */
+  network(connection: ConnectionDoc): { agents: SafeAgents };
   /**
    * Which connection an endpoint belongs to, as last read (`account:endpoint` -> connection id). An
    * endpoint never moves to another connection, so a call can read its endpoint and connection at once.
@@ -47,19 +48,13 @@ export const ENDPOINT_CONNECTIONS_MAX = 10_000;
 
 export function createHttpContext(deps: HttpActivityDeps): HttpContext {
   const { ApiConnection, Endpoint, CallLog } = connectionModels(deps.db);
-  const publicOnly = createSafeAgents({ allowPrivateNetwork: false });
-  let privateAllowed: SafeAgents | undefined; // created on first use: most deployments never need it
-  const deploymentAllows = deps.http?.allowPrivateNetworks ?? true;
+  const outbound = deps.http?.network ?? createOutboundNetwork();
   return {
     endpointConnections: new Map(),
     models: { ApiConnection, Endpoint, CallLog },
     secrets: deps.secrets,
     maxResponseBytes: deps.http?.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
-    network(connection) {
-      if (!(connection.allowPrivateNetwork && deploymentAllows)) return { agents: publicOnly, allowPrivateNetwork: false };
-      privateAllowed ??= createSafeAgents({ allowPrivateNetwork: true });
-      return { agents: privateAllowed, allowPrivateNetwork: true };
-    },
+    network: (connection) => ({ agents: outbound.agents(connection.allowPrivateNetwork) }),
   };
 }
 

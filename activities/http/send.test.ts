@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import zlib from 'node:zlib';
+import { parseDestinationList, PUBLIC_ONLY } from '../../core/http/network-policy';
 import { createSafeAgents } from './safe-agent';
 import { sendRequest, type SendOptions } from './send';
 
@@ -48,11 +49,12 @@ afterAll(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
 
-const agents = createSafeAgents({ allowPrivateNetwork: true });
+// The test servers' loopback, allowlisted as an operator would (every port: the servers listen on port 0).
+const agents = createSafeAgents({ policy: () => ({ ...PUBLIC_ONLY, allow: parseDestinationList('127.0.0.1') }), privateRequested: true });
 afterAll(() => agents.http.destroy());
 
 function send(path: string, options: Partial<SendOptions> = {}) {
-  return sendRequest({ request: { method: 'GET', url: `${base}${path}`, headers: {} }, agents, allowPrivateNetwork: true, timeoutMs: 1000, maxResponseBytes: 4096, ...options });
+  return sendRequest({ request: { method: 'GET', url: `${base}${path}`, headers: {} }, agents, timeoutMs: 1000, maxResponseBytes: 4096, ...options });
 }
 
 describe('sendRequest', () => {
@@ -80,7 +82,7 @@ describe('sendRequest', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const result = await sendRequest({ request: { method: 'GET', url: `http://127.0.0.1:${port}/`, headers: {} }, agents, allowPrivateNetwork: true, timeoutMs: 1000, maxResponseBytes: 100 });
+    const result = await sendRequest({ request: { method: 'GET', url: `http://127.0.0.1:${port}/`, headers: {} }, agents, timeoutMs: 1000, maxResponseBytes: 100 });
     expect(result).toMatchObject({ kind: 'failure', code: 'refused' });
   });
   it('reports an unknown host as dns', async () => expect(await send('', { request: { method: 'GET', url: 'http://no-such-host.invalid/', headers: {} } })).toMatchObject({ kind: 'failure', code: 'dns' }));
@@ -102,15 +104,16 @@ describe('sendRequest', () => {
 });
 
 describe('sendRequest: refused before connecting', () => {
-  const publicOnly = createSafeAgents({ allowPrivateNetwork: false });
-  const refuse = (url: string) => sendRequest({ request: { method: 'GET', url, headers: {} }, agents: publicOnly, allowPrivateNetwork: false, timeoutMs: 1000, maxResponseBytes: 100 });
+  const publicOnly = createSafeAgents({ policy: () => PUBLIC_ONLY, privateRequested: false });
+  const refuse = (url: string) => sendRequest({ request: { method: 'GET', url, headers: {} }, agents: publicOnly, timeoutMs: 1000, maxResponseBytes: 100 });
   it.each(['http://127.0.0.1/', 'https://127.0.0.1/', 'https://2130706433/', 'https://0x7f000001/', 'https://0177.0.0.1/', 'https://[::1]/', 'https://[::ffff:127.0.0.1]/', 'https://169.254.169.254/'])('%s', async (url) => {
     expect(await refuse(url)).toMatchObject({ kind: 'failure', code: 'blocked_address' });
   });
+  it('refuses a public host on a port other than 443', async () => expect(await refuse('https://api.example.com:6379/')).toMatchObject({ kind: 'failure', code: 'blocked_address', message: expect.stringContaining('not 6379') }));
   it('refuses plain http to a public host without the allowance', async () => expect(await refuse('http://example.com/')).toMatchObject({ kind: 'failure', code: 'blocked_address' }));
   it('refuses a name that resolves to loopback, at connect time', async () => {
     const before = seen.length;
-    const result = await sendRequest({ request: { method: 'GET', url: `https://localhost:${new URL(base).port}/ok`, headers: {} }, agents: publicOnly, allowPrivateNetwork: false, timeoutMs: 1000, maxResponseBytes: 100 });
+    const result = await sendRequest({ request: { method: 'GET', url: `https://localhost:${new URL(base).port}/ok`, headers: {} }, agents: publicOnly, timeoutMs: 1000, maxResponseBytes: 100 });
     expect(result).toMatchObject({ kind: 'failure', code: 'blocked_address' });
     expect(seen.length).toBe(before);
   });

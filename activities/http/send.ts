@@ -6,9 +6,7 @@
  * a wall-clock deadline, and a cap on the response size (decompressed).
  */
 import axios, { type AxiosResponse } from 'axios';
-import net from 'node:net';
 import type { RenderedRequest } from '../../core/http/request';
-import { checkAddress } from './address-policy';
 import type { SafeAgents } from './safe-agent';
 
 export type SendFailureCode = 'blocked_address' | 'timeout' | 'dns' | 'refused' | 'tls' | 'too_large' | 'network' | 'cancelled';
@@ -19,8 +17,8 @@ export type SendResult =
 
 export interface SendOptions {
   request: RenderedRequest;
+  /** The agents of the network policy that applies (activities/http/network.ts). */
   agents: SafeAgents;
-  allowPrivateNetwork: boolean;
   timeoutMs: number;
   maxResponseBytes: number;
   /** Aborts the request (an activity's cancellation signal). */
@@ -30,7 +28,7 @@ export interface SendOptions {
 export async function sendRequest(options: SendOptions): Promise<SendResult> {
   const started = Date.now();
   const elapsed = (): number => Date.now() - started;
-  const early = vetUrl(options.request.url, options.allowPrivateNetwork);
+  const early = vetUrl(options.request.url, options.agents);
   if (early) return { kind: 'failure', code: 'blocked_address', message: early, detail: early, durationMs: 0 };
 
   // axios' `timeout` is an idle timeout once connected; this deadline bounds the whole exchange.
@@ -75,19 +73,17 @@ const FAILURE_MESSAGES: Record<SendFailureCode, string> = {
   cancelled: 'The call was cancelled.',
 };
 
-/** Refuses before connecting: a non-http(s) URL, plain http without the allowance, or a disallowed IP literal. */
-function vetUrl(url: string, allowPrivate: boolean): string | undefined {
+/** Refuses before connecting what the policy can judge from the URL alone: scheme, port, an IP-literal host. */
+function vetUrl(url: string, agents: SafeAgents): string | undefined {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
     return 'The service URL is not valid.';
   }
-  if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && allowPrivate)) return 'Only https is allowed for this connection.';
   // WHATWG parsing has already turned 2130706433, 0x7f000001 and 0177.0.0.1 into 127.0.0.1 here.
-  const host = parsed.hostname.replace(/^\[|\]$/g, '');
-  if (net.isIP(host) !== 0 && !checkAddress(host, allowPrivate).ok) return FAILURE_MESSAGES.blocked_address;
-  return undefined;
+  const refused = agents.vetUrl(parsed);
+  return refused === undefined ? undefined : `${FAILURE_MESSAGES.blocked_address} (${refused})`;
 }
 
 const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NODATA', 'EAI_NONAME']);

@@ -14,7 +14,7 @@ import { aiKeyOwner, botModels, type BotDoc } from '../../models/bot.model';
 import type { SecretBox } from '../../models/secret-box';
 import { activitySignal, withHeartbeat } from '../http/activity-context';
 import type { HttpOptions } from '../http/connection';
-import { createSafeAgents, type SafeAgents } from '../http/safe-agent';
+import { createOutboundNetwork } from '../http/network';
 import { nonRetryable, retryable, toLlmFailure } from './errors';
 import { fromCompletion, toCompletionParams } from './openai-format';
 import { createSafeFetch } from './safe-fetch';
@@ -23,7 +23,7 @@ export interface LlmActivityDeps {
   db: Connection;
   /** Opens the bot's sealed provider key (sealed by the API with the same PARLEY_SECRET_KEYS). */
   secrets: SecretBox;
-  /** `allowPrivateNetworks: false` refuses private providers for every bot, whatever its setting. */
+  /** The deployment's network policy: a bot's `allowPrivateNetwork` works only inside its allowlist. */
   http?: HttpOptions;
 }
 
@@ -33,24 +33,20 @@ const MAX_CACHED_CLIENTS = 64;
 /** The LLM activities the worker registers. */
 export function createLlmActivities(deps: LlmActivityDeps) {
   const { Bot } = botModels(deps.db);
-  const deploymentAllows = deps.http?.allowPrivateNetworks ?? true;
-  const publicOnly = createSafeAgents({ allowPrivateNetwork: false });
-  let privateAllowed: SafeAgents | undefined; // created on first use: most deployments never need it
+  const outbound = deps.http?.network ?? createOutboundNetwork();
   const clients = new Map<string, OpenAI>();
 
   function clientFor(provider: CompleteChatInput['provider'], key: string | undefined): OpenAI {
-    const allowPrivateNetwork = provider.allowPrivateNetwork && deploymentAllows;
     // The key is part of the identity only as a hash, so the map's keys are safe to see in a heap dump.
     const keyHash = key === undefined ? '-' : createHash('sha256').update(key).digest('base64url');
-    const id = JSON.stringify([provider.baseUrl, keyHash, provider.timeoutMs, allowPrivateNetwork]);
+    const id = JSON.stringify([provider.baseUrl, keyHash, provider.timeoutMs, provider.allowPrivateNetwork]);
     const cached = clients.get(id);
     if (cached) {
       clients.delete(id); // re-inserted below: the map's order is least recently used first
       clients.set(id, cached);
       return cached;
     }
-    if (allowPrivateNetwork) privateAllowed ??= createSafeAgents({ allowPrivateNetwork: true });
-    const agents = allowPrivateNetwork ? privateAllowed! : publicOnly;
+    const agents = outbound.agents(provider.allowPrivateNetwork);
     const client = new OpenAI({
       // Local servers (Ollama) need no key, but the SDK insists on one; this placeholder is not a secret.
       apiKey: key ?? 'not-needed',
@@ -63,7 +59,7 @@ export function createLlmActivities(deps: LlmActivityDeps) {
       timeout: provider.timeoutMs,
       maxRetries: 0, // Temporal retries, with backoff, visible in the Web UI
       logLevel: 'off',
-      fetch: createSafeFetch({ agents, allowPrivateNetwork, timeoutMs: provider.timeoutMs + 1000 }),
+      fetch: createSafeFetch({ agents, timeoutMs: provider.timeoutMs + 1000 }),
     });
     clients.set(id, client);
     if (clients.size > MAX_CACHED_CLIENTS) clients.delete(clients.keys().next().value!);

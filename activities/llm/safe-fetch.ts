@@ -23,7 +23,6 @@ export class LlmTransportError extends Error {
 
 export interface SafeFetchOptions {
   agents: SafeAgents;
-  allowPrivateNetwork: boolean;
   /** A backstop deadline; the SDK's own `timeout` normally aborts first through the request's signal. */
   timeoutMs: number;
   maxResponseBytes?: number;
@@ -49,7 +48,6 @@ export function createSafeFetch(options: SafeFetchOptions): Fetch {
     const result = await sendRequest({
       request: { method: (init.method ?? 'GET').toUpperCase(), url, headers, body: bodyText(init.body) },
       agents: options.agents,
-      allowPrivateNetwork: options.allowPrivateNetwork,
       timeoutMs: options.timeoutMs,
       maxResponseBytes: options.maxResponseBytes ?? LLM_MAX_RESPONSE_BYTES,
       ...(init.signal ? { signal: init.signal } : {}),

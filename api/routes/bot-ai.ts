@@ -8,7 +8,9 @@ import { z } from 'zod';
 import { AiSettingsBody, type AiSettings, type AiSnapshot, type AiToolSnapshot } from '../../models/ai.schema';
 import { aiKeyOwner, type BotDoc } from '../../models/bot.model';
 import { actionToolShape, BUILTIN_TOOL_NAMES, type ToolEndpoint } from '../../core/ai/tools';
+import type { NetworkPolicy } from '../../core/http/network-policy';
 import { callerOf } from '../auth';
+import { checkOutboundUrl, privateNetworkAccess, type UrlIssue as FieldIssue } from '../outbound';
 import type { ApiDeps } from '../deps';
 import { AppError } from '../errors';
 import { parse } from '../validate';
@@ -16,7 +18,8 @@ import { parse } from '../validate';
 const IdParams = z.object({ id: z.string().min(1).max(64) });
 const MASK = '••••';
 
-export const aiView = (bot: Pick<BotDoc, 'ai' | 'aiKeySealed'>) => (bot.ai ? { ...bot.ai, apiKey: bot.aiKeySealed ? MASK : null } : null);
+export const aiView = (bot: Pick<BotDoc, 'ai' | 'aiKeySealed'>, policy: NetworkPolicy) =>
+  bot.ai ? { ...bot.ai, apiKey: bot.aiKeySealed ? MASK : null, privateNetworkAccess: privateNetworkAccess(policy, bot.ai.baseUrl, bot.ai.allowPrivateNetwork) } : null;
 
 /** The account's action definitions and the endpoints they use, for tool shapes. */
 async function loadActions(deps: ApiDeps, accountId: string, actionIds: string[]) {
@@ -75,7 +78,7 @@ export function botAiRouter(deps: ApiDeps): Router {
 
   router.get('/v1/bots/:id/ai', async (req, res) => {
     const { id } = parse(IdParams, req.params, 'params');
-    res.json({ ai: aiView(await findBot(callerOf(res).accountId, id)) });
+    res.json({ ai: aiView(await findBot(callerOf(res).accountId, id), deps.config.outbound) });
   });
 
   router.put('/v1/bots/:id/ai', async (req, res) => {
@@ -84,13 +87,18 @@ export function botAiRouter(deps: ApiDeps): Router {
     const accountId = callerOf(res).accountId;
     await findBot(accountId, id);
     const issues = await toolIssues(deps, accountId, settings);
+    // The provider URL is tenant-given like a connection's: the same network policy (a metadata or
+    // internal address is refused here, not only when the first turn calls it).
+    const urlIssues: FieldIssue[] = [];
+    await checkOutboundUrl(deps.config.outbound, new URL(settings.baseUrl), settings.allowPrivateNetwork, 'baseUrl', urlIssues);
+    issues.push(...urlIssues.map((u) => ({ path: `body.${u.field}`, message: `baseUrl ${u.message}` })));
     if (issues.length > 0) throw new AppError(400, 'invalid_ai_settings', issues[0]!.message, issues);
     const set: Record<string, unknown> = { ai: settings, updatedAt: new Date() };
     // Omitted: keep the stored key; null: remove it; a value: seal it, bound to this bot.
     if (apiKey !== undefined) set.aiKeySealed = apiKey === null ? null : secrets.seal(apiKey, aiKeyOwner(id));
     const bot = await Bot.findOneAndUpdate({ _id: id, accountId }, { $set: set }, { returnDocument: 'after' }).lean();
     if (!bot) throw AppError.notFound('bot');
-    res.json({ ai: aiView(bot) });
+    res.json({ ai: aiView(bot, deps.config.outbound) });
   });
 
   router.delete('/v1/bots/:id/ai', async (req, res) => {

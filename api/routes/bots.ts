@@ -11,9 +11,10 @@ import { AppError } from '../errors';
 import { newId } from '../ids';
 import { page, PageQuery } from '../pagination';
 import { parse } from '../validate';
+import type { NetworkPolicy } from '../../core/http/network-policy';
 import { aiSnapshotOf, aiView } from './bot-ai';
 
-export const botView = (b: BotDoc) => ({
+export const botView = (b: BotDoc, policy: NetworkPolicy) => ({
   id: b._id,
   name: b.name,
   greeting: b.greeting,
@@ -21,7 +22,7 @@ export const botView = (b: BotDoc) => ({
   inactivityTimeoutSeconds: b.inactivityTimeoutSeconds,
   timezone: b.timezone,
   publishedVersion: b.publishedVersion || null,
-  ai: aiView(b),
+  ai: aiView(b, policy),
   createdAt: b.createdAt.toISOString(),
   updatedAt: b.updatedAt.toISOString(),
 });
@@ -67,7 +68,7 @@ export function botsRouter(deps: ApiDeps): Router {
     const now = new Date();
     const bot: BotDoc = { _id: newId('bot'), accountId: callerOf(res).accountId, ...body, publishedVersion: 0, createdAt: now, updatedAt: now };
     await Bot.create(bot);
-    res.status(201).json({ bot: botView(bot) });
+    res.status(201).json({ bot: botView(bot, deps.config.outbound) });
   });
 
   router.get('/v1/bots', async (req, res) => {
@@ -75,12 +76,12 @@ export function botsRouter(deps: ApiDeps): Router {
     const filter: Record<string, unknown> = { accountId: callerOf(res).accountId };
     if (query.after) filter._id = { $gt: query.after };
     const bots = await Bot.find(filter).sort({ _id: 1 }).limit(query.limit + 1).lean();
-    res.json(page(bots.map(botView), query.limit));
+    res.json(page(bots.map((b) => botView(b, deps.config.outbound)), query.limit));
   });
 
   router.get('/v1/bots/:id', async (req, res) => {
     const { id } = parse(IdParams, req.params, 'params');
-    res.json({ bot: botView(await findBot(callerOf(res).accountId, id)) });
+    res.json({ bot: botView(await findBot(callerOf(res).accountId, id), deps.config.outbound) });
   });
 
   router.patch('/v1/bots/:id', async (req, res) => {
@@ -92,7 +93,7 @@ export function botsRouter(deps: ApiDeps): Router {
       { returnDocument: 'after' },
     ).lean();
     if (!bot) throw AppError.notFound('bot');
-    res.json({ bot: botView(bot) });
+    res.json({ bot: botView(bot, deps.config.outbound) });
   });
 
   router.delete('/v1/bots/:id', async (req, res) => {

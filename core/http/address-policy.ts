@@ -1,13 +1,13 @@
 /**
- * Which IP addresses a tenant API call may connect to. Only globally routable unicast addresses are
- * public; everything else (private, loopback, link-local, unique-local, carrier-grade NAT, multicast,
- * unspecified, reserved, broadcast, and IPv6 forms that embed such an IPv4 address) needs the
- * connection's private-network allowance. Cloud metadata services are refused even then: a tenant that
- * reaches its own private network must never reach the worker's instance credentials.
+ * What kind of IP address a destination is. Only globally routable unicast addresses are public;
+ * everything else (private, loopback, link-local, unique-local, carrier-grade NAT, multicast,
+ * unspecified, reserved, broadcast, and IPv6 forms that embed such an IPv4 address) is private, and
+ * reachable only where the operator allowlists it (network-policy.ts). Cloud metadata services are a
+ * kind of their own: refused whatever the settings, since they hand out the worker's instance credentials.
  */
 import ipaddr from 'ipaddr.js';
 
-export type AddressVerdict = { ok: true } | { ok: false; reason: 'not_an_ip' | 'metadata' | 'private'; range?: string };
+export type AddressKind = { kind: 'public' } | { kind: 'metadata' } | { kind: 'private'; range: string };
 
 const METADATA = [
   '169.254.169.254', // AWS, GCP, Azure, DigitalOcean, OpenStack
@@ -21,26 +21,34 @@ const METADATA = [
 const NAT64 = ipaddr.parseCIDR('64:ff9b::/96');
 const IPV4_COMPATIBLE = ipaddr.parseCIDR('::/96');
 
-/** Judges one address (as a string). `allowPrivate` admits every non-metadata address. */
-export function checkAddress(address: string, allowPrivate: boolean): AddressVerdict {
-  let parsed: ipaddr.IPv4 | ipaddr.IPv6;
+/** A parsed address, or undefined when the text is not one. A zone id (`fe80::1%eth0`) is kept on the value. */
+export function parseAddress(text: string): { value: ipaddr.IPv4 | ipaddr.IPv6 } | undefined {
   try {
-    parsed = ipaddr.parse(stripBrackets(address));
+    return { value: ipaddr.parse(stripBrackets(text)) };
   } catch {
-    return { ok: false, reason: 'not_an_ip' };
+    return undefined;
   }
-  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).zoneId) return { ok: false, reason: 'private', range: 'scoped' };
+}
+
+/** Classifies one address. */
+export function classifyAddress(address: { value: ipaddr.IPv4 | ipaddr.IPv6 }): AddressKind {
+  const parsed = address.value;
+  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).zoneId) return { kind: 'private', range: 'scoped' };
   const v4 = embeddedIPv4(parsed);
   const judged = v4 ?? parsed;
-  if (METADATA.includes(judged.toNormalizedString()) || METADATA.includes(parsed.toNormalizedString())) return { ok: false, reason: 'metadata' };
-  if (allowPrivate) return { ok: true };
+  if (METADATA.includes(judged.toNormalizedString()) || METADATA.includes(parsed.toNormalizedString())) return { kind: 'metadata' };
   const range = judged.range();
-  if (range === 'unicast') return { ok: true };
-  return { ok: false, reason: 'private', range };
+  return range === 'unicast' ? { kind: 'public' } : { kind: 'private', range };
+}
+
+/** Classifies an address given as text; `not_an_ip` for anything else. */
+export function classifyAddressText(text: string): AddressKind | { kind: 'not_an_ip' } {
+  const parsed = parseAddress(text);
+  return parsed ? classifyAddress(parsed) : { kind: 'not_an_ip' };
 }
 
 /** The IPv4 address inside an IPv4-mapped, IPv4-compatible, NAT64 or 6to4 IPv6 address. */
-function embeddedIPv4(address: ipaddr.IPv4 | ipaddr.IPv6): ipaddr.IPv4 | undefined {
+export function embeddedIPv4(address: ipaddr.IPv4 | ipaddr.IPv6): ipaddr.IPv4 | undefined {
   if (address.kind() === 'ipv4') return undefined;
   const v6 = address as ipaddr.IPv6;
   const low = (): ipaddr.IPv4 => new ipaddr.IPv4([v6.parts[6]! >> 8, v6.parts[6]! & 0xff, v6.parts[7]! >> 8, v6.parts[7]! & 0xff]);
@@ -52,18 +60,6 @@ function embeddedIPv4(address: ipaddr.IPv4 | ipaddr.IPv6): ipaddr.IPv4 | undefin
   return undefined;
 }
 
-function stripBrackets(address: string): string {
+export function stripBrackets(address: string): string {
   return address.startsWith('[') && address.endsWith(']') ? address.slice(1, -1) : address;
-}
-
-/**
- * Judges a URL host as written (before any DNS lookup): an IP literal is checked like a resolved
- * address, `localhost` (and `*.localhost`) counts as loopback; any other name is left to the worker,
- * which checks every address it resolves to at connect time.
- */
-export function checkHostLiteral(hostname: string, allowPrivate: boolean): AddressVerdict {
-  const host = stripBrackets(hostname.toLowerCase()).replace(/\.$/, '');
-  if (host === 'localhost' || host.endsWith('.localhost')) return allowPrivate ? { ok: true } : { ok: false, reason: 'private', range: 'loopback' };
-  const verdict = checkAddress(host, allowPrivate);
-  return !verdict.ok && verdict.reason === 'not_an_ip' ? { ok: true } : verdict;
 }

@@ -21,9 +21,9 @@
  * The model decides per request (not from a queue), so any number of callers can share it.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createDemoApi } from '../demo-api/app';
 import { fn, startScriptedLlm, text, toolCall } from '../../test/llm-server';
+import { listenTenantUrl } from '../../test/tenant-ports';
 
 const TOKEN = 'bench-ai-tenant-token-51d9';
 /** A day far ahead, with no bookings: its first slot is always 09:00. */
@@ -95,9 +95,8 @@ export async function setUpAiTurnScenario(options: { base: string; headers: Reco
     served++;
     demo.app(req, res);
   });
-  server.listen(0, '127.0.0.1');
-  await new Promise((resolve, reject) => server.once('listening', resolve).once('error', reject));
-  const demoBase = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // On the tenant port range the bench's worker allowlists (as an operator allowlists a tenant's network).
+  const demoBase = await listenTenantUrl(server);
   const close = async (): Promise<void> => {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));

@@ -11,8 +11,8 @@
  */
 import axios from 'axios';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createDemoApi } from '../demo-api/app';
+import { listenTenantUrl } from '../../test/tenant-ports';
 
 const TOKEN = 'bench-tenant-token-7c2e';
 /** A day far ahead, with no bookings: its first slot is always 09:00. */
@@ -68,9 +68,8 @@ export async function setUpApiCallScenario(options: { base: string; headers: Rec
     lastHeaders = Object.fromEntries(Object.entries(req.headers).map(([name, value]) => [name, String(value)]));
     demo.app(req, res);
   });
-  server.listen(0, '127.0.0.1');
-  await new Promise((resolve, reject) => server.once('listening', resolve).once('error', reject));
-  const demoBase = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // On the tenant port range the bench's worker allowlists (as an operator allowlists a tenant's network).
+  const demoBase = await listenTenantUrl(server);
   const close = async (): Promise<void> => {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));

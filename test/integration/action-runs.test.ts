@@ -7,12 +7,12 @@
  * old way (a child workflow per action) replay in test/integration/replay.test.ts (smart-ai-booking).
  */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Client } from '@temporalio/client';
 import { temporal as proto } from '@temporalio/proto';
 import { NativeConnection } from '@temporalio/worker';
 import { createActionRunActivities } from '../../activities/action-run';
 import { eventually, publishedFlowBot, signUp, startStack, type Http, type Stack } from '../harness';
+import { listenTenantUrl } from '../tenant-ports';
 
 let stack: Stack;
 let api: Http;
@@ -26,8 +26,7 @@ beforeAll(async () => {
     calls++;
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ first_slot: '09:00' }));
   });
-  await new Promise<void>((r) => tenant.listen(0, '127.0.0.1', r));
-  const base = `http://127.0.0.1:${(tenant.address() as AddressInfo).port}`;
+  const base = await listenTenantUrl(tenant);
   stack = await startStack();
   ({ api, accountId } = await signUp(stack.baseUrl));
   const conn = (await api.post('/v1/connections', { name: 'Slots', baseUrl: base, auth: { type: 'none' }, allowPrivateNetwork: true })).body.connection.id;

@@ -9,6 +9,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createDemoApi, type DemoApiState } from '../../scripts/demo-api/app';
 import { eventually, signUp, sleep, startStack, type Http, type Stack, publishedFlowBot, workflowHistoryText } from '../harness';
+import { createServer } from 'node:http';
+import { closedTenantPort, listenTenant, listenTenantUrl } from '../tenant-ports';
 
 const TOKEN = 'tenant-secret-token-4b1d';
 
@@ -28,9 +30,8 @@ async function create(path: string, body: unknown): Promise<any> {
 beforeAll(async () => {
   const demoApi = createDemoApi({ token: TOKEN });
   demo = demoApi.state;
-  demoServer = demoApi.app.listen(0, '127.0.0.1');
-  await new Promise((r) => demoServer.once('listening', r));
-  const base = `http://127.0.0.1:${(demoServer.address() as AddressInfo).port}`;
+  demoServer = createServer(demoApi.app);
+  const base = await listenTenantUrl(demoServer);
 
   stack = await startStack({ withoutWorker: true, api: { REPLY_WAIT_MS: '2000' } });
   ({ api } = await signUp(stack.baseUrl));
@@ -296,7 +297,7 @@ describe('retries', () => {
       hits++;
       res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":"down"}');
     });
-    await new Promise<void>((r) => flaky.listen(0, '127.0.0.1', () => r()));
+    await listenTenant(flaky);
     try {
       const conn = await create('/v1/connections', { name: 'Flaky', baseUrl: `http://127.0.0.1:${(flaky.address() as AddressInfo).port}`, allowPrivateNetwork: true });
       const ep = await create(`/v1/connections/${conn.connection.id}/endpoints`, { name: 'Down', method: 'GET', path: '/x', retry: { maxAttempts: 2, initialIntervalMs: 50 } });
@@ -335,8 +336,9 @@ describe('Run Test and Test Connection', () => {
     expect((await api.post(`/v1/connections/${wrong.connection.id}/test`)).body.result).toMatchObject({ ok: false, code: 'unauthorized' });
     // A loopback literal is refused at save without allowPrivateNetwork; a connection whose host only
     // resolves to one (simulated by clearing the flag in the database) is refused by the worker.
-    expect((await api.post('/v1/connections', { name: 'Not allowed', baseUrl: 'https://127.0.0.1:9', auth: { type: 'none' } })).status).toBe(400);
-    const blocked = await create('/v1/connections', { name: 'Not allowed', baseUrl: 'https://127.0.0.1:9', auth: { type: 'none' }, allowPrivateNetwork: true });
+    const closed = `https://127.0.0.1:${await closedTenantPort()}`;
+    expect((await api.post('/v1/connections', { name: 'Not allowed', baseUrl: closed, auth: { type: 'none' } })).status).toBe(400);
+    const blocked = await create('/v1/connections', { name: 'Not allowed', baseUrl: closed, auth: { type: 'none' }, allowPrivateNetwork: true });
     await stack.deps.ApiConnection.updateOne({ _id: blocked.connection.id }, { $set: { allowPrivateNetwork: false } });
     expect((await api.post(`/v1/connections/${blocked.connection.id}/test`)).body.result).toMatchObject({ ok: false, code: 'blocked_address' });
   });

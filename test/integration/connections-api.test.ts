@@ -13,6 +13,7 @@ import { createDeps } from '../../api/deps';
 import type { ConnectionSecrets } from '../../models/connection.model';
 import { SecretBox, type SealedSecret } from '../../models/secret-box';
 import { http, signUp, startStack, type Http, type HttpResult, type Stack, recording } from '../harness';
+import { TENANT_PORTS } from '../tenant-ports';
 
 let stack: Stack;
 
@@ -115,6 +116,7 @@ describe('connections', () => {
       headers: { 'X-Tenant': MASK },
       timeoutMs: 10_000,
       allowPrivateNetwork: false,
+      privateNetworkAccess: 'not_requested',
       createdAt: expect.any(String),
       updatedAt: connection.createdAt,
     });
@@ -259,13 +261,15 @@ describe('connections', () => {
     for (const url of ['ftp://shop.example.com', 'javascript:alert(1)', '/relative', 'not a url', '']) expectProblem(await post(url), 400, 'validation_failed');
     expect(await stack.deps.ApiConnection.countDocuments({})).toBe(before);
 
-    const local = await post('http://127.0.0.1:8080/', { allowPrivateNetwork: true });
+    // Plain http only inside the operator's allowlist (here the tests' tenant range), with the request.
+    expectIssue(await post('http://127.0.0.1:8080/', { allowPrivateNetwork: true }), 'invalid_connection', 'baseUrl');
+    const local = await post(`http://127.0.0.1:${TENANT_PORTS.from}/`, { allowPrivateNetwork: true });
     expect(local.status).toBe(201);
-    expect(local.body.connection).toMatchObject({ baseUrl: 'http://127.0.0.1:8080', allowPrivateNetwork: true });
+    expect(local.body.connection).toMatchObject({ baseUrl: `http://127.0.0.1:${TENANT_PORTS.from}`, allowPrivateNetwork: true, privateNetworkAccess: 'allowlisted' });
     // The allowance cannot be withdrawn while the URL is plain http.
     expectIssue(await api.patch(`/v1/connections/${local.body.connection.id}`, { allowPrivateNetwork: false }), 'invalid_connection', 'baseUrl');
     expectProblem(await api.patch(`/v1/connections/${local.body.connection.id}`, { baseUrl: 'https://x.example.com?x' }), 400, 'invalid_connection');
-    expect((await api.get(`/v1/connections/${local.body.connection.id}`)).body.connection).toMatchObject({ baseUrl: 'http://127.0.0.1:8080', allowPrivateNetwork: true });
+    expect((await api.get(`/v1/connections/${local.body.connection.id}`)).body.connection).toMatchObject({ baseUrl: `http://127.0.0.1:${TENANT_PORTS.from}`, allowPrivateNetwork: true });
   });
 
   it('asks for the credentials again when the base URL moves to another origin', async () => {

@@ -14,6 +14,8 @@ import { demoAiFromEnv, isLocalProvider } from '../../scripts/lib/demo-ai';
 import { seedDemo } from '../../scripts/lib/seed';
 import { http, startStack, type Stack } from '../harness';
 import { fn, startScriptedLlm, text, toolCall, type ScriptedLlm } from '../llm-server';
+import { createServer } from 'node:http';
+import { listenTenantUrl } from '../tenant-ports';
 
 let stack: Stack;
 let llm: ScriptedLlm;
@@ -26,9 +28,8 @@ beforeAll(async () => {
   llm = await startScriptedLlm();
   const demoApi = createDemoApi({ token: 'seed-token' });
   demo = demoApi.state;
-  demoServer = demoApi.app.listen(0, '127.0.0.1');
-  await new Promise((r) => demoServer.once('listening', r));
-  demoBase = `http://127.0.0.1:${(demoServer.address() as AddressInfo).port}`;
+  demoServer = createServer(demoApi.app);
+  demoBase = await listenTenantUrl(demoServer);
   stack = await startStack({ api: { REPLY_WAIT_MS: '30000' } });
 });
 

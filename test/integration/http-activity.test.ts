@@ -7,7 +7,6 @@
 import { asyncLocalStorage, ApplicationFailure, type Context } from '@temporalio/activity';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Connection as MongoConnection } from 'mongoose';
 import { createHttpActivities, type CallEndpointInput } from '../../activities/http/call-endpoint';
 import { EndpointParameter, ResponseValidation } from '../../models/connection.schema';
@@ -15,6 +14,8 @@ import { connectionModels, type ConnectionDoc, type ConnectionSecrets, type Endp
 import { connectDatabase } from '../../models/db';
 import { SecretBox } from '../../models/secret-box';
 import { testEnv } from '../harness';
+import { closedTenantPort, listenTenant, tenantNetworkPolicy } from '../tenant-ports';
+import { createOutboundNetwork } from '../../activities/http/network';
 
 interface Seen {
   method: string;
@@ -89,10 +90,9 @@ beforeAll(async () => {
       route(req, body, res);
     });
   });
-  await new Promise<void>((resolve) => tenant.listen(0, '127.0.0.1', resolve));
-  port = (tenant.address() as AddressInfo).port;
+  port = await listenTenant(tenant);
   tenantBase = `http://127.0.0.1:${port}/api`;
-  activities = createHttpActivities({ db, secrets: box, http: { maxResponseBytes: 64 * 1024 } });
+  activities = createHttpActivities({ db, secrets: box, http: { maxResponseBytes: 64 * 1024, network: createOutboundNetwork(tenantNetworkPolicy()) } });
 });
 
 afterAll(async () => {
@@ -220,8 +220,8 @@ describe('refused addresses', () => {
   it('refuses the metadata address even with the private-network allowance', async () => {
     expect(await call(await endpoint(await connection({ baseUrl: 'http://169.254.169.254/latest', allowPrivateNetwork: true })))).toMatchObject({ ok: false, code: 'blocked_address' });
   });
-  it('honours the deployment-wide switch over the connection flag', async () => {
-    const strict = createHttpActivities({ db, secrets: box, http: { allowPrivateNetworks: false } });
+  it("never lets the connection's flag alone reach a private network: without the operator's allowlist it is refused", async () => {
+    const strict = createHttpActivities({ db, secrets: box });
     const result = await strict.callEndpoint({ accountId, endpointId: await endpoint(await connection()), values: {}, kind: 'conversation' });
     expect(result).toMatchObject({ ok: false, code: 'blocked_address' });
   });
@@ -262,7 +262,7 @@ describe('outcomes', () => {
     await expect(call(await endpoint(conn, { path: '/slow', timeoutMs: 300 }))).rejects.toThrow('Tenant did not answer within 300 ms on GET /slow.');
   });
   it('a connection error throws', async () => {
-    const closed = await connection({ baseUrl: 'http://127.0.0.1:1/api' });
+    const closed = await connection({ baseUrl: `http://127.0.0.1:${await closedTenantPort()}/api` });
     await expect(call(await endpoint(closed))).rejects.toThrow();
   });
   it('an oversize response is a failure', async () => {
@@ -405,7 +405,7 @@ describe('testConnection', () => {
     expect(await test({ baseUrl: `${tenantBase}/whoami` })).toMatchObject({ ok: false, code: 'unauthorized' });
     expect(await test({ baseUrl: `${tenantBase}/whoami`, auth: { type: 'bearer', token: 'wrong' } })).toMatchObject({ ok: false, code: 'forbidden' });
   });
-  it('says refused for a closed port', async () => expect(await test({ baseUrl: 'http://127.0.0.1:1' })).toMatchObject({ ok: false, code: 'refused' }));
+  it('says refused for a closed port', async () => expect(await test({ baseUrl: `http://127.0.0.1:${await closedTenantPort()}` })).toMatchObject({ ok: false, code: 'refused' }));
   it('says dns for an unknown host', async () => expect(await test({ baseUrl: 'https://no-such-host.invalid' })).toMatchObject({ ok: false, code: 'dns' }));
   it('says tls when the server does not speak TLS', async () => expect(await test({ baseUrl: `https://127.0.0.1:${port}/api` })).toMatchObject({ ok: false, code: 'tls' }));
   it('says timeout', async () => expect(await test({ baseUrl: `${tenantBase}/slow`, timeoutMs: 300 })).toMatchObject({ ok: false, code: 'timeout' }));

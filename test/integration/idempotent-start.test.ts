@@ -5,10 +5,11 @@
  * in-flight start is resumed; keys expire after 24 h.
  */
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createDemoApi, type DemoApiState } from '../../scripts/demo-api/app';
 import { purgeIdempotencyKeys } from '../../models/idempotency.model';
 import { signUp, startStack, type Http, type Stack, publishedFlowBot } from '../harness';
+import { createServer } from 'node:http';
+import { listenTenantUrl } from '../tenant-ports';
 
 const TOKEN = 'idem-tenant-token';
 let stack: Stack;
@@ -21,9 +22,8 @@ let botId: string;
 beforeAll(async () => {
   const demoApi = createDemoApi({ token: TOKEN });
   demo = demoApi.state;
-  demoServer = demoApi.app.listen(0, '127.0.0.1');
-  await new Promise((r) => demoServer.once('listening', r));
-  const base = `http://127.0.0.1:${(demoServer.address() as AddressInfo).port}`;
+  demoServer = createServer(demoApi.app);
+  const base = await listenTenantUrl(demoServer);
   stack = await startStack();
   ({ api, key } = await signUp(stack.baseUrl));
   const conn = (await api.post('/v1/connections', { name: 'Demo', baseUrl: base, auth: { type: 'bearer', token: TOKEN }, allowPrivateNetwork: true })).body.connection.id;

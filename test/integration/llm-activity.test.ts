@@ -15,6 +15,8 @@ import { connectDatabase } from '../../models/db';
 import { SecretBox } from '../../models/secret-box';
 import { testEnv } from '../harness';
 import { delay, fn, json, startScriptedLlm, status, text, toolCall, toolCalls, type ScriptedLlm } from '../llm-server';
+import { createOutboundNetwork } from '../../activities/http/network';
+import { tenantNetworkPolicy } from '../tenant-ports';
 
 const KEY = `sk-test-${randomBytes(12).toString('hex')}`;
 const box = new SecretBox(SecretBox.generateKey('k1'));
@@ -71,7 +73,7 @@ async function failure(call: Promise<unknown>): Promise<ApplicationFailure> {
 beforeAll(async () => {
   db = await connectDatabase(`${testEnv('PARLEY_TEST_MONGODB_URI')}/parley_llm_${randomBytes(4).toString('hex')}`);
   llm = await startScriptedLlm();
-  activities = createLlmActivities({ db, secrets: box });
+  activities = createLlmActivities({ db, secrets: box, http: { network: createOutboundNetwork(tenantNetworkPolicy()) } });
   defaultBot = await bot();
 });
 beforeEach(() => llm.reset());
@@ -203,8 +205,8 @@ describe('completeChat: failures', () => {
     expect(llm.requests).toHaveLength(0);
   });
 
-  it('refuses them for every bot when the deployment switch is off, and metadata addresses always', async () => {
-    const locked = createLlmActivities({ db, secrets: box, http: { allowPrivateNetworks: false } });
+  it("refuses them for every bot when the operator's allowlist does not cover them, and metadata addresses always", async () => {
+    const locked = createLlmActivities({ db, secrets: box });
     expect(await failure(locked.completeChat(input()))).toMatchObject({ type: 'LlmBlockedAddress', nonRetryable: true });
     expect(await failure(activities.completeChat(input({}, { baseUrl: 'http://169.254.169.254/v1' })))).toMatchObject({ type: 'LlmBlockedAddress' });
     expect(llm.requests).toHaveLength(0);

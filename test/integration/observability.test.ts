@@ -16,6 +16,8 @@ import { createLogger } from '../../models/logger';
 import { createWorkerMetrics, serveMetrics } from '../../worker/metrics';
 import { createDemoApi } from '../../scripts/demo-api/app';
 import { eventually, http, publishedFlowBot, signUp, sleep, startStack, testEnv, type Http, type Stack } from '../harness';
+import { createServer as createHttpServer } from 'node:http';
+import { listenTenantUrl } from '../tenant-ports';
 
 const TENANT_TOKEN = 'tenant-secret-token-0bs3';
 const METRICS_TOKEN = 'metrics-token-for-the-scraper-42';
@@ -76,9 +78,8 @@ async function create(path: string, body: unknown): Promise<any> {
 
 beforeAll(async () => {
   const demo = createDemoApi({ token: TENANT_TOKEN });
-  demoServer = demo.app.listen(0, '127.0.0.1');
-  await new Promise((r) => demoServer.once('listening', r));
-  const base = `http://127.0.0.1:${(demoServer.address() as AddressInfo).port}`;
+  demoServer = createHttpServer(demo.app);
+  const base = await listenTenantUrl(demoServer);
 
   stack = await startStack({ workerMetrics, api: { METRICS_AUTH_TOKEN: METRICS_TOKEN, LOGIN_ATTEMPTS_PER_HOUR_PER_EMAIL: '2' } });
   ({ api, key, accountId } = await signUp(stack.baseUrl));

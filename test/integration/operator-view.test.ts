@@ -5,10 +5,10 @@
  * in plain words in its history, without the connection's API key or the visitor's personal data.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { WorkflowExecutionInfo } from '@temporalio/client';
 import { ACTION_RUN_STATUS, SA } from '../../workflows/definitions';
 import { eventually, publishedFlowBot, signUp, sleep, startStack, workflowHistoryText, type Http, type Stack } from '../harness';
+import { listenTenantUrl } from '../tenant-ports';
 
 const API_KEY = 'tenant-api-key-7f3c9e1d';
 const VISITOR = { name: 'Jane Visitorova', email: 'jane.visitorova@example.com' };
@@ -41,7 +41,7 @@ function startTenant(): Promise<string> {
       json(404, { message: 'no such route' });
     })();
   });
-  return new Promise((resolve) => tenant.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(tenant.address() as AddressInfo).port}`)));
+  return listenTenantUrl(tenant);
 }
 
 async function create(path: string, body: unknown): Promise<any> {

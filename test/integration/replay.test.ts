@@ -11,10 +11,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ensureTemporalCli } from '../../scripts/lib/infra';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createDemoApi } from '../../scripts/demo-api/app';
 import { signUp, startStack, testEnv, type Http, type Stack, publishedFlowBot } from '../harness';
 import { fn, startScriptedLlm, text, toolCall, type ScriptedLlm } from '../llm-server';
+import { createServer } from 'node:http';
+import { listenTenantUrl } from '../tenant-ports';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'histories');
 
@@ -98,9 +99,8 @@ describe('workflow replay', () => {
   let demoBase: string;
   beforeAll(async () => {
     llm = await startScriptedLlm();
-    demo = createDemoApi({ token: 'replay-token' }).app.listen(0, '127.0.0.1');
-    await new Promise((r) => demo.once('listening', r));
-    demoBase = `http://127.0.0.1:${(demo.address() as AddressInfo).port}`;
+    demo = createServer(createDemoApi({ token: 'replay-token' }).app);
+    demoBase = await listenTenantUrl(demo);
     stack = await startStack();
     ({ api } = await signUp(stack.baseUrl));
   });

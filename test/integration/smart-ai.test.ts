@@ -8,11 +8,12 @@
  */
 import express from 'express';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createDemoApi, type DemoApiState } from '../../scripts/demo-api/app';
 import { AI_MESSAGES } from '../../workflows/smart-ai';
 import { eventually, recording, signUp, sleep, startStack, type Http, type Stack, workflowHistoryText } from '../harness';
 import { delay, fn, json, startScriptedLlm, status, text, toolCall, type ScriptedLlm } from '../llm-server';
+import { createServer } from 'node:http';
+import { listenTenantUrl } from '../tenant-ports';
 
 const TENANT_TOKEN = 'tenant-token-ai-77f1';
 const LLM_KEY = 'sk-provider-secret-9c2e51';
@@ -32,10 +33,9 @@ async function create(path: string, body: unknown, client = api): Promise<any> {
 }
 
 async function listen(app: express.Express): Promise<string> {
-  const server = app.listen(0, '127.0.0.1');
+  const server = createServer(app);
   servers.push(server);
-  await new Promise((r) => server.once('listening', r));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return listenTenantUrl(server);
 }
 
 /** A tenant endpoint whose response carries text written to hijack the model, and a field it must never see. */

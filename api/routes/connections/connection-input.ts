@@ -5,7 +5,8 @@
  */
 import type { ConnectionDoc, ConnectionSecrets } from '../../../models/connection.model';
 import type { ConnectionAuth } from '../../../models/connection.schema';
-import { checkHostLiteral } from '../../../core/http/address-policy';
+import type { NetworkPolicy } from '../../../core/http/network-policy';
+import { checkOutboundUrl } from '../../outbound';
 import type { FieldIssue } from './issues';
 
 /**
@@ -31,35 +32,20 @@ export function normalizeBaseUrl(raw: string, issues: FieldIssue[]): string {
 /** The origin (scheme, host, port) of a normalized base URL: what credentials are pinned to. */
 export const originOf = (baseUrl: string): string => new URL(baseUrl).origin;
 
-/** Plain http reaches only private networks by design; the activity refuses public hosts over http too. */
-export function checkTransport(baseUrl: string, allowPrivateNetwork: boolean, issues: FieldIssue[]): void {
-  if (baseUrl.startsWith('http:') && !allowPrivateNetwork) {
-    issues.push({ field: 'baseUrl', message: 'must use https (plain http only for connections with allowPrivateNetwork)' });
-  }
-  checkBaseUrlHost(baseUrl, allowPrivateNetwork, issues);
-}
-
 /**
- * A host written as a private, loopback, link-local or metadata IP literal (or `localhost`) is refused at
- * save unless the connection allows private networks; metadata addresses always. Same policy as the
- * worker's connect-time check (core/http/address-policy.ts), which still judges every resolved address.
+ * The deployment's network policy applied to the base URL at save (api/outbound.ts): public https on the
+ * public ports, anything else only inside the operator's allowlist, and private addresses only when the
+ * connection asks for them (`allowPrivateNetwork`). The worker judges every resolved address again at
+ * connect time.
  */
-function checkBaseUrlHost(baseUrl: string, allowPrivateNetwork: boolean, issues: FieldIssue[]): void {
-  let hostname: string;
+export async function checkTransport(policy: NetworkPolicy, baseUrl: string, allowPrivateNetwork: boolean, issues: FieldIssue[]): Promise<void> {
+  let url: URL;
   try {
-    hostname = new URL(baseUrl).hostname;
+    url = new URL(baseUrl);
   } catch {
     return; // normalizeBaseUrl has reported it
   }
-  const verdict = checkHostLiteral(hostname, allowPrivateNetwork);
-  if (verdict.ok) return;
-  issues.push({
-    field: 'baseUrl',
-    message:
-      verdict.reason === 'metadata'
-        ? 'must not point to a cloud metadata address'
-        : `points to a ${verdict.range ?? 'private'} address; set allowPrivateNetwork to reach a private network`,
-  });
+  await checkOutboundUrl(policy, url, allowPrivateNetwork, 'baseUrl', issues);
 }
 
 /** Splits `auth` into what is shown (type, header/parameter name, username) and what is sealed. */

@@ -22,7 +22,7 @@ export function createConnection(deps: ApiDeps): RequestHandler {
     const body = parse(CreateConnectionBody, req.body);
     const issues: FieldIssue[] = [];
     const baseUrl = normalizeBaseUrl(body.baseUrl, issues);
-    checkTransport(baseUrl, body.allowPrivateNetwork, issues);
+    await checkTransport(deps.config.outbound, baseUrl, body.allowPrivateNetwork, issues);
     const auth = splitAuth(body.auth);
     checkAuth(body.auth, issues);
     checkHeaders(body.headers, auth.shown, issues);
@@ -47,7 +47,7 @@ export function createConnection(deps: ApiDeps): RequestHandler {
       updatedAt: now,
     };
     await deps.ApiConnection.create(connection);
-    res.status(201).json({ connection: connectionView(connection) });
+    res.status(201).json({ connection: connectionView(connection, deps.config.outbound) });
   };
 }
 
@@ -58,7 +58,7 @@ export function listConnections(deps: ApiDeps): RequestHandler {
     const filter: Record<string, unknown> = { accountId: callerOf(res).accountId };
     if (query.after) filter._id = { $gt: query.after };
     const connections = await deps.ApiConnection.find(filter).sort({ _id: 1 }).limit(query.limit + 1).lean();
-    res.json(page(connections.map(connectionView), query.limit));
+    res.json(page(connections.map((c) => connectionView(c, deps.config.outbound)), query.limit));
   };
 }
 
@@ -66,7 +66,7 @@ export function listConnections(deps: ApiDeps): RequestHandler {
 export function getConnection(deps: ApiDeps): RequestHandler {
   return async (req, res) => {
     const { id } = parse(ConnectionParams, req.params, 'params');
-    res.json({ connection: connectionView(await findConnection(deps, callerOf(res).accountId, id)) });
+    res.json({ connection: connectionView(await findConnection(deps, callerOf(res).accountId, id), deps.config.outbound) });
   };
 }
 
@@ -85,7 +85,9 @@ export function updateConnection(deps: ApiDeps): RequestHandler {
 
     const issues: FieldIssue[] = [];
     const baseUrl = body.baseUrl === undefined ? current.baseUrl : normalizeBaseUrl(body.baseUrl, issues);
-    checkTransport(baseUrl, body.allowPrivateNetwork ?? current.allowPrivateNetwork, issues);
+    // Judged again only when the destination or the request changes: a stored connection the allowlist no
+    // longer covers can still be renamed (its calls are refused, and its view says so).
+    if (body.baseUrl !== undefined || body.allowPrivateNetwork !== undefined) await checkTransport(deps.config.outbound, baseUrl, body.allowPrivateNetwork ?? current.allowPrivateNetwork, issues);
     if (issues.length === 0 && originOf(baseUrl) !== originOf(current.baseUrl)) {
       if (current.auth.type !== 'none' && !body.auth) issues.push({ field: 'auth', message: 'send the credentials again when changing the origin of baseUrl' });
       if (current.headerNames.length > 0 && !body.headers) issues.push({ field: 'headers', message: 'send the headers again when changing the origin of baseUrl' });
@@ -113,7 +115,7 @@ export function updateConnection(deps: ApiDeps): RequestHandler {
       await findConnection(deps, accountId, id);
       throw new AppError(409, 'concurrent_update', 'the connection was changed by another request; read it again and retry');
     }
-    res.json({ connection: connectionView(updated) });
+    res.json({ connection: connectionView(updated, deps.config.outbound) });
   };
 }
 

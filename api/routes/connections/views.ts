@@ -1,4 +1,6 @@
+import type { NetworkPolicy } from '../../../core/http/network-policy';
 import type { ConnectionDoc, EndpointDoc } from '../../../models/connection.model';
+import { privateNetworkAccess } from '../../outbound';
 
 /**
  * What every secret reads as in a response. Fixed, and not derived from the secret (no last characters,
@@ -21,7 +23,7 @@ function maskedAuth(auth: ConnectionDoc['auth']) {
 }
 
 /** Built field by field (never by spreading the document), so `sealed` cannot leak into a response. */
-export const connectionView = (c: ConnectionDoc) => ({
+export const connectionView = (c: ConnectionDoc, policy: NetworkPolicy) => ({
   id: c._id,
   name: c.name,
   baseUrl: c.baseUrl,
@@ -29,6 +31,7 @@ export const connectionView = (c: ConnectionDoc) => ({
   headers: Object.fromEntries(c.headerNames.map((name) => [name, MASK])),
   timeoutMs: c.timeoutMs,
   allowPrivateNetwork: c.allowPrivateNetwork,
+  privateNetworkAccess: privateNetworkAccess(policy, c.baseUrl, c.allowPrivateNetwork),
   createdAt: c.createdAt.toISOString(),
   updatedAt: c.updatedAt.toISOString(),
 });

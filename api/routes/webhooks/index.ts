@@ -53,7 +53,7 @@ function createWebhook(deps: ApiDeps): RequestHandler {
   return async (req, res) => {
     const body = parse(CreateWebhookBody, req.body);
     const issues: FieldIssue[] = [];
-    const url = await checkWebhookUrl(body.url, body.allowPrivateNetwork, issues);
+    const url = await checkWebhookUrl(deps.config.outbound, body.url, body.allowPrivateNetwork, issues);
     rejectIssues('invalid_webhook', issues);
     const id = newId('whk');
     const secret = newSecret();
@@ -74,7 +74,7 @@ function createWebhook(deps: ApiDeps): RequestHandler {
       updatedAt: now,
     };
     await deps.WebhookEndpoint.create(webhook);
-    res.status(201).json({ webhook: webhookView(webhook), secret });
+    res.status(201).json({ webhook: webhookView(webhook, deps.config.outbound), secret });
   };
 }
 
@@ -85,7 +85,7 @@ function listWebhooks(deps: ApiDeps): RequestHandler {
     const filter: Record<string, unknown> = { accountId: callerOf(res).accountId };
     if (query.after) filter._id = { $gt: query.after };
     const webhooks = await deps.WebhookEndpoint.find(filter).sort({ _id: 1 }).limit(query.limit + 1).lean();
-    res.json(page(webhooks.map(webhookView), query.limit));
+    res.json(page(webhooks.map((w) => webhookView(w, deps.config.outbound)), query.limit));
   };
 }
 
@@ -93,7 +93,7 @@ function listWebhooks(deps: ApiDeps): RequestHandler {
 function getWebhook(deps: ApiDeps): RequestHandler {
   return async (req, res) => {
     const { id } = parse(WebhookParams, req.params, 'params');
-    res.json({ webhook: webhookView(await findWebhook(deps, callerOf(res).accountId, id)) });
+    res.json({ webhook: webhookView(await findWebhook(deps, callerOf(res).accountId, id), deps.config.outbound) });
   };
 }
 
@@ -108,7 +108,7 @@ function updateWebhook(deps: ApiDeps): RequestHandler {
     const set: Record<string, unknown> = { updatedAt: now };
     if (body.url !== undefined || body.allowPrivateNetwork !== undefined) {
       const issues: FieldIssue[] = [];
-      set.url = await checkWebhookUrl(body.url ?? current.url, body.allowPrivateNetwork ?? current.allowPrivateNetwork, issues);
+      set.url = await checkWebhookUrl(deps.config.outbound, body.url ?? current.url, body.allowPrivateNetwork ?? current.allowPrivateNetwork, issues);
       rejectIssues('invalid_webhook', issues);
       if (body.allowPrivateNetwork !== undefined) set.allowPrivateNetwork = body.allowPrivateNetwork;
     }
@@ -118,7 +118,7 @@ function updateWebhook(deps: ApiDeps): RequestHandler {
     if (body.enabled === false && current.enabled) Object.assign(set, { enabled: false, disabledReason: 'disabled_by_api', disabledAt: now });
     const updated = await deps.WebhookEndpoint.findOneAndUpdate({ _id: id, accountId }, { $set: set }, { returnDocument: 'after' }).lean();
     if (!updated) throw AppError.notFound('webhook');
-    res.json({ webhook: webhookView(updated) });
+    res.json({ webhook: webhookView(updated, deps.config.outbound) });
   };
 }
 

@@ -1,12 +1,15 @@
+import type { NetworkPolicy } from '../../../core/http/network-policy';
+import { privateNetworkAccess } from '../../outbound';
 import type { WebhookDeliveryDoc, WebhookEndpointDoc } from '../../../models/webhook.model';
 
 /** Built field by field (never by spreading the document), so `sealed` cannot leak into a response. */
-export const webhookView = (w: WebhookEndpointDoc) => ({
+export const webhookView = (w: WebhookEndpointDoc, policy: NetworkPolicy) => ({
   id: w._id,
   url: w.url,
   events: w.events,
   description: w.description ?? null,
   allowPrivateNetwork: w.allowPrivateNetwork,
+  privateNetworkAccess: privateNetworkAccess(policy, w.url, w.allowPrivateNetwork),
   enabled: w.enabled,
   disabledReason: w.disabledReason ?? null,
   disabledAt: w.disabledAt ? w.disabledAt.toISOString() : null,

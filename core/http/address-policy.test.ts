@@ -1,6 +1,6 @@
-import { checkAddress } from './address-policy';
+import { classifyAddressText } from './address-policy';
 
-describe('checkAddress (public only)', () => {
+describe('classifyAddressText', () => {
   it.each([
     ['127.0.0.1', 'loopback'],
     ['127.255.0.9', 'loopback'],
@@ -35,25 +35,18 @@ describe('checkAddress (public only)', () => {
     ['2001::1', 'teredo'],
     ['::2', 'unspecified'],
   ])('refuses %s (%s)', (address, range) => {
-    expect(checkAddress(address, false)).toEqual({ ok: false, reason: 'private', range });
+    expect(classifyAddressText(address)).toEqual({ kind: 'private', range });
   });
 
   it.each(['169.254.169.254', '169.254.170.2', 'fd00:ec2::254', '100.100.100.200', '192.0.0.192', '::ffff:169.254.169.254', '::ffff:a9fe:a9fe'])('refuses metadata address %s', (address) => {
-    expect(checkAddress(address, false)).toEqual({ ok: false, reason: 'metadata' });
+    expect(classifyAddressText(address)).toEqual({ kind: 'metadata' });
   });
 
   it.each(['93.184.216.34', '8.8.8.8', '1.1.1.1', '2606:4700:4700::1111', '::ffff:8.8.8.8', '64:ff9b::8.8.8.8', '2002:0808:0808::1'])('allows public %s', (address) => {
-    expect(checkAddress(address, false)).toEqual({ ok: true });
+    expect(classifyAddressText(address)).toEqual({ kind: 'public' });
   });
 
-  it('refuses scoped IPv6 addresses', () => expect(checkAddress('fe80::1%eth0', false).ok).toBe(false));
-  it('refuses what is not an IP address', () => expect(checkAddress('example.com', false)).toEqual({ ok: false, reason: 'not_an_ip' }));
-  it('accepts bracketed IPv6', () => expect(checkAddress('[::1]', false).ok).toBe(false));
-});
-
-describe('checkAddress (private network allowed)', () => {
-  it.each(['127.0.0.1', '10.0.0.1', '::1', 'fd12::1', '192.168.0.10'])('allows %s', (address) => expect(checkAddress(address, true)).toEqual({ ok: true }));
-  it.each(['169.254.169.254', 'fd00:ec2::254', '::ffff:169.254.169.254'])('still refuses metadata %s', (address) => {
-    expect(checkAddress(address, true)).toEqual({ ok: false, reason: 'metadata' });
-  });
+  it('counts scoped IPv6 addresses as private', () => expect(classifyAddressText('fe80::1%eth0')).toEqual({ kind: 'private', range: 'scoped' }));
+  it('says what is not an IP address', () => expect(classifyAddressText('example.com')).toEqual({ kind: 'not_an_ip' }));
+  it('reads bracketed IPv6', () => expect(classifyAddressText('[::1]')).toEqual({ kind: 'private', range: 'loopback' }));
 });

@@ -9,10 +9,13 @@ import type { ApiConfig } from './config';
 import { AppError } from './errors';
 import { applyLimits, type SharedLimiters } from './rate-limit';
 
-/** The API channel: starting a conversation and everything a visitor (or the agent relaying for one) sends. */
-const CHANNEL_ROUTE = /^\/v1\/conversations(?:\/[^/]+\/(?:messages|confirm|close|agent-messages|release|handoff))?\/?$/;
+/**
+ * The API channel: starting a conversation and everything a visitor (or the agent relaying for one) sends.
+ * Case-insensitive, as Express routes (`/V1/Conversations` reaches the same handler).
+ */
+const CHANNEL_ROUTE = /^\/v1\/conversations(?:\/[^/]+\/(?:messages|confirm|close|agent-messages|release|handoff))?\/?$/i;
 /** The sends the tighter message limit counts. */
-const MESSAGE_ROUTE = /^\/v1\/conversations(?:\/[^/]+\/(?:messages|confirm))?\/?$/;
+const MESSAGE_ROUTE = /^\/v1\/conversations(?:\/[^/]+\/(?:messages|confirm))?\/?$/i;
 const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 const fullPath = (req: Request): string => `${req.baseUrl}${req.path}`;
@@ -38,7 +41,10 @@ export const requirePermission: RequestHandler = (req, res, next) => {
   next(new AppError(403, 'forbidden', `this API key lacks the ${required.join(' or ')} permission`, { required }));
 };
 
-/** Counts every authenticated request per API key (and message sends again, tighter); sets X-RateLimit-*. */
+/**
+ * Counts every authenticated request per API key (and message sends again, tighter); sets X-RateLimit-*.
+ * When the store fails, the routes that spend money or run models answer 503 (`failsClosed`), the others go on.
+ */
 export function keyRateLimit(limiters: SharedLimiters, config: ApiConfig): RequestHandler {
   const all = limiters.create('key', config.RATE_LIMIT_PER_MINUTE, 60);
   const messages = limiters.create('key-messages', config.MESSAGE_RATE_LIMIT_PER_MINUTE, 60);
@@ -46,6 +52,6 @@ export function keyRateLimit(limiters: SharedLimiters, config: ApiConfig): Reque
     const { apiKeyId } = callerOf(res);
     const isMessage = req.method === 'POST' && MESSAGE_ROUTE.test(fullPath(req));
     const results = await Promise.all([all.consume(apiKeyId), isMessage ? messages.consume(apiKeyId) : undefined]);
-    next(applyLimits(res, results));
+    next(applyLimits(req, res, results));
   };
 }

@@ -1,4 +1,5 @@
 import express, { type Express } from 'express';
+import type { Connection as MongoConnection } from 'mongoose';
 import { keyRateLimit, requirePermission } from './access';
 import { createAuthenticator } from './auth';
 import type { ApiDeps } from './deps';
@@ -24,8 +25,15 @@ import { createWidgetTokens } from './widget/tokens';
 import { createSharedLimiters } from './rate-limit';
 import { createTokenService } from './tokens';
 
+export interface AppOptions {
+  /** Where rate-limit counts live; default the API's own connection (tests pass a failing one). */
+  rateLimitStore?: MongoConnection;
+  /** How long a rate-limit count may take before it counts as a store failure; default 2000 ms. */
+  rateLimitStoreTimeoutMs?: number;
+}
+
 /** Builds the Express app. The API is a thin Temporal client: it never calls a tenant API or an LLM. */
-export function createApp(deps: ApiDeps): Express {
+export function createApp(deps: ApiDeps, options: AppOptions = {}): Express {
   const app = express();
   app.disable('x-powered-by');
   // First, so that every request is logged and counted, even one refused early (415, 401, 429).
@@ -38,7 +46,13 @@ export function createApp(deps: ApiDeps): Express {
   }
   const auth = createAuthenticator(deps.ApiKey, tokens, deps.Account);
   // Rate-limit counts live in MongoDB, shared by every API instance on the same database.
-  const limiters = createSharedLimiters(deps.ApiKey.db, deps.log, (limiter) => deps.metrics.rateLimited.inc({ limiter }));
+  const limiters = createSharedLimiters({
+    db: options.rateLimitStore ?? deps.ApiKey.db,
+    log: deps.log,
+    onRefused: (limiter) => deps.metrics.rateLimited.inc({ limiter }),
+    onStoreError: (limiter) => deps.metrics.rateLimitStoreErrors.inc({ limiter }),
+    ...(options.rateLimitStoreTimeoutMs ? { storeTimeoutMs: options.rateLimitStoreTimeoutMs } : {}),
+  });
   app.use(requireJsonBody);
   // A knowledge import (up to 500 items) has its own larger body limit; every other route keeps 64 kB.
   // The caller is authenticated first, so an anonymous client cannot make the API read 5 MB.

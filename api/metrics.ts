@@ -23,6 +23,8 @@ export interface ApiMetrics {
   turnDuration: Histogram<'kind'>;
   /** Requests refused by a rate limiter, by limiter name (`key`, `key-messages`, `login-email`...). */
   rateLimited: Counter<'limiter'>;
+  /** Counts the rate-limit store could not make (unreachable, failing, too slow), by limiter name. */
+  rateLimitStoreErrors: Counter<'limiter'>;
 }
 
 /** Builds the API's metrics on a registry of their own; `processMetrics` adds Node's (CPU, memory, event loop). */
@@ -49,6 +51,12 @@ export function createApiMetrics(options: { processMetrics?: boolean } = {}): Ap
       registers,
     }),
     rateLimited: new Counter({ name: 'parley_rate_limited_total', help: 'Requests refused with 429 by a rate limiter', labelNames: ['limiter'], registers }),
+    rateLimitStoreErrors: new Counter({
+      name: 'parley_rate_limit_store_errors_total',
+      help: 'Rate-limit counts that failed in the store (unreachable, error, timeout): 503 on routes that fail closed, let through elsewhere',
+      labelNames: ['limiter'],
+      registers,
+    }),
   };
 }
 

@@ -1,4 +1,4 @@
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import type { Connection as MongoConnection } from 'mongoose';
 import { RateLimiterMongo, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppError } from './errors';
@@ -13,12 +13,19 @@ import { AppError } from './errors';
  * that expired but are not deleted yet are harmless: the library replaces an expired row on its next
  * use. Works the same on MongoDB.
  *
- * Fail open: if the store cannot be reached (or answers slower than STORE_TIMEOUT_MS), the request is
- * let through and a warning is logged. A limiter outage must never turn into a 500 or a full outage.
+ * When the store fails (unreachable, erroring, or slower than the store timeout, 2 s by default), a
+ * limiter answers `unavailable` and the route's policy decides (`failsClosed`): the routes that spend
+ * money or run models answer 503 `rate_limit_unavailable` with `Retry-After`, so an outage of the store
+ * cannot become unmetered LLM spend or mass sign-ups; every other route lets the request through, so the
+ * outage does not become a full one. Each failure is counted (`onStoreError`) and logged, once a minute at most.
  */
 export const RATE_LIMIT_COLLECTION = 'rate_limits';
 const STORE_TIMEOUT_MS = 2000;
 const CLEANUP_EVERY_MS = 60_000;
+/** `Retry-After` adds 0 to this many whole seconds, at random, so refused clients do not all come back in the same second. */
+export const RETRY_AFTER_JITTER_SECONDS = 5;
+/** `Retry-After` of a 503 for a store failure, before the jitter: a guess, as nobody knows when the store is back. */
+export const STORE_RETRY_AFTER_SECONDS = 5;
 
 export interface LimitResult {
   allowed: boolean;
@@ -28,13 +35,36 @@ export interface LimitResult {
   resetSeconds: number;
 }
 
+/** The store could not count the request: it is unreachable, failed, or did not answer in time. */
+export interface LimitUnavailable {
+  unavailable: true;
+  /** The limiter's name (`key`, `signup-address`...). */
+  limiter: string;
+}
+
+export type LimitOutcome = LimitResult | LimitUnavailable;
+
+export const isUnavailable = (outcome: LimitOutcome | undefined): outcome is LimitUnavailable => outcome !== undefined && 'unavailable' in outcome;
+
 export interface SharedLimiter {
   readonly limit: number;
-  /** Counts one request for `key`; `undefined` when the store failed (the caller lets the request through). */
-  consume(key: string): Promise<LimitResult | undefined>;
+  /** Counts one request for `key`; never rejects, and settles within the store timeout. */
+  consume(key: string): Promise<LimitOutcome>;
 }
 
 type Log = (message: string, error?: unknown) => void;
+
+export interface SharedLimitersOptions {
+  /** The connection whose database holds `rate_limits` (the API's own). */
+  db: MongoConnection;
+  log: Log;
+  /** Told the limiter's name each time one answers 429 (the `parley_rate_limited_total` metric). */
+  onRefused?: (limiter: string) => void;
+  /** Told the limiter's name each time its store fails (the `parley_rate_limit_store_errors_total` metric). */
+  onStoreError?: (limiter: string) => void;
+  /** How long a count may take before it is treated as a store failure; default 2000 ms. */
+  storeTimeoutMs?: number;
+}
 
 export interface SharedLimiters {
   create(name: string, points: number, durationSeconds: number): SharedLimiter;
@@ -50,23 +80,33 @@ export async function sweepExpiredRateLimits(db: MongoConnection): Promise<numbe
 
 const cleaners = new WeakMap<MongoConnection, NodeJS.Timeout>();
 
-/** `onRefused` is told the limiter's name each time one answers 429 (the `parley_rate_limited_total` metric). */
-export function createSharedLimiters(db: MongoConnection, log: Log, onRefused?: (limiter: string) => void): SharedLimiters {
+/** A store error as it may be logged: name and message, with a connection string's credentials taken out. */
+export function withoutCredentials(error: unknown): Error {
+  const source = error instanceof Error ? error : new Error(String(error));
+  const scrubbed = new Error(source.message.replace(/\/\/[^\s/@]*@/g, '//[redacted]@'));
+  scrubbed.name = source.name;
+  return scrubbed;
+}
+
+export function createSharedLimiters(options: SharedLimitersOptions): SharedLimiters {
+  const { db, log, onRefused, onStoreError } = options;
+  const storeTimeoutMs = options.storeTimeoutMs ?? STORE_TIMEOUT_MS;
   const collection = db.collection(RATE_LIMIT_COLLECTION);
   // A unique key is what makes two instances' concurrent first requests share one row.
   const ready = Promise.all([collection.createIndex({ key: 1 }, { unique: true }), collection.createIndex({ expire: 1 })]).then(
     () => true,
     (error: unknown) => {
-      log('rate limiter: cannot create indexes on rate_limits', error);
+      log('rate limiter: cannot create indexes on rate_limits', withoutCredentials(error));
       return false;
     },
   );
   let warnedAt = 0;
-  const warn = (error: unknown): void => {
-    // One warning a minute at most: a store outage would otherwise log on every request.
+  const storeFailed = (limiter: string, error: unknown): void => {
+    onStoreError?.(limiter);
+    // One log line a minute at most: a store outage would otherwise log on every request.
     if (Date.now() - warnedAt < 60_000) return;
     warnedAt = Date.now();
-    log('rate limiter store unreachable; letting requests through (fail open)', error);
+    log(`rate limiter store unavailable (limiter ${limiter}): routes that spend money or run models answer 503, the others let requests through (fail open)`, withoutCredentials(error));
   };
   // One clean-up timer per connection (several apps may share one, as in tests); unref'd, and stopped
   // when the connection closes.
@@ -106,11 +146,12 @@ export function createSharedLimiters(db: MongoConnection, log: Log, onRefused?: 
       async consume(key) {
         let timeout: NodeJS.Timeout | undefined;
         try {
-          await ready;
+          // The whole of it is bounded, index creation included: a store that accepts connections but
+          // never answers (mongoose also buffers operations while it is disconnected) must not hold requests.
           const res = await Promise.race([
-            limiter.consume(key),
+            ready.then(() => limiter.consume(key)),
             new Promise<never>((_, reject) => {
-              timeout = setTimeout(() => reject(new Error(`no answer within ${STORE_TIMEOUT_MS} ms`)), STORE_TIMEOUT_MS);
+              timeout = setTimeout(() => reject(new Error(`no answer within ${storeTimeoutMs} ms`)), storeTimeoutMs);
             }),
           ]);
           return toResult(res, true);
@@ -120,8 +161,8 @@ export function createSharedLimiters(db: MongoConnection, log: Log, onRefused?: 
             onRefused?.(name);
             return toResult(error, false);
           }
-          warn(error);
-          return undefined;
+          storeFailed(name, error);
+          return { unavailable: true, limiter: name };
         } finally {
           clearTimeout(timeout);
         }
@@ -131,19 +172,57 @@ export function createSharedLimiters(db: MongoConnection, log: Log, onRefused?: 
   return { create, close };
 }
 
-/** Sets the X-RateLimit-* headers from the limit nearest to refusing, or answers 429 when one refused. */
-export function applyLimits(res: Response, results: Array<LimitResult | undefined>): AppError | undefined {
-  const known = results.filter((r): r is LimitResult => r !== undefined);
-  if (known.length === 0) return undefined;
+/**
+ * The paths whose POSTs fail closed when the store fails: the ones that spend money or run models.
+ * Sign-up (an account and a key each time, hashed with scrypt: the per-address limit is what stops mass
+ * creation), starting a conversation and every visitor turn of the API channel and of the widget (a turn
+ * runs the bot's flows, its Smart AI tool loop on the tenant's LLM and its API actions), confirming an
+ * action, and any `/analyze` (knowledge drafts by the bot's LLM). Case-insensitive like Express' routing;
+ * a trailing slash routes the same. test/unit/rate-limit.test.ts keeps this list equal to the routes the
+ * OpenAPI document gives a 503.
+ */
+const FAIL_CLOSED_ROUTES: readonly RegExp[] = [
+  /^\/v1\/accounts\/?$/i,
+  /^\/v1\/conversations(?:\/[^/]+\/(?:messages|confirm))?\/?$/i,
+  /^\/v1\/(?:[^/]+\/)*analyze\/?$/i,
+  /^\/widget\/v1\/[^/]+\/conversations(?:\/[^/]+\/messages)?\/?$/i,
+];
+
+/** Whether a request to `path` must be refused (503) rather than let through when the limit store fails. */
+export function failsClosed(method: string, path: string): boolean {
+  return method === 'POST' && FAIL_CLOSED_ROUTES.some((route) => route.test(path));
+}
+
+/** `seconds` plus 0..RETRY_AFTER_JITTER_SECONDS whole seconds at random. */
+export const withJitter = (seconds: number): number => Math.max(1, Math.ceil(seconds)) + Math.floor(Math.random() * (RETRY_AFTER_JITTER_SECONDS + 1));
+
+/**
+ * Sets the X-RateLimit-* headers from the limit nearest to refusing, and answers the error to throw:
+ * 429 when a limit refused; 503 when a store failed and the request's route fails closed (`failsClosed`).
+ * `undefined` entries are limits that do not apply to this request. `Retry-After` (and
+ * `details.retryAfterSeconds`, the same number) has jitter; `X-RateLimit-Reset` is the window's exact reset.
+ */
+export function applyLimits(req: Request, res: Response, outcomes: Array<LimitOutcome | undefined>): AppError | undefined {
+  const known = outcomes.filter((r): r is LimitResult => r !== undefined && !isUnavailable(r));
   const refused = known.find((r) => !r.allowed);
-  const shown = refused ?? known.reduce((a, b) => (b.remaining < a.remaining ? b : a));
-  res.setHeader('X-RateLimit-Limit', String(shown.limit));
-  res.setHeader('X-RateLimit-Remaining', String(shown.remaining));
-  res.setHeader('X-RateLimit-Reset', String(shown.resetSeconds));
-  if (!refused) return undefined;
-  res.setHeader('Retry-After', String(refused.resetSeconds));
-  return new AppError(429, 'rate_limited', `rate limit of ${refused.limit} requests exceeded; retry in ${refused.resetSeconds} s`, {
-    limit: refused.limit,
-    retryAfterSeconds: refused.resetSeconds,
-  });
+  if (known.length > 0) {
+    const shown = refused ?? known.reduce((a, b) => (b.remaining < a.remaining ? b : a));
+    res.setHeader('X-RateLimit-Limit', String(shown.limit));
+    res.setHeader('X-RateLimit-Remaining', String(shown.remaining));
+    res.setHeader('X-RateLimit-Reset', String(shown.resetSeconds));
+  }
+  if (refused) {
+    const retryAfterSeconds = withJitter(refused.resetSeconds);
+    res.setHeader('Retry-After', String(retryAfterSeconds));
+    return new AppError(429, 'rate_limited', `rate limit of ${refused.limit} requests exceeded; retry in ${retryAfterSeconds} s`, {
+      limit: refused.limit,
+      retryAfterSeconds,
+    });
+  }
+  if (outcomes.some(isUnavailable) && failsClosed(req.method, `${req.baseUrl}${req.path}`)) {
+    const retryAfterSeconds = withJitter(STORE_RETRY_AFTER_SECONDS);
+    res.setHeader('Retry-After', String(retryAfterSeconds));
+    return new AppError(503, 'rate_limit_unavailable', `this request cannot be rate limited right now, so it is refused; retry in ${retryAfterSeconds} s`, { retryAfterSeconds });
+  }
+  return undefined;
 }

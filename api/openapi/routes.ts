@@ -79,6 +79,13 @@ const CodecPayloads = z.object({
   payloads: z.array(z.object({ metadata: z.record(z.string(), z.string().describe('base64')).optional(), data: z.string().describe('base64').optional() })),
 });
 
+/**
+ * The 503 of the routes that spend money or run models when the rate-limit store fails (they fail closed;
+ * every other route lets the request through): api/rate-limit.ts `failsClosed`, which a test keeps equal
+ * to the routes carrying this answer.
+ */
+const LIMITER_DOWN = '`rate_limit_unavailable`: the rate-limit store cannot be reached, and this route spends money or runs models, so it is refused rather than let through unmetered; retry after `Retry-After` seconds';
+
 export const registry = new RouteRegistry();
 
 registry.add(
@@ -98,7 +105,7 @@ registry.add(
   },
 
   // Accounts and keys
-  { method: 'post', path: '/v1/accounts', summary: 'Sign up: an account and its first API key (shown once)', security: 'none', body: CreateAccountBody, success: { status: 201 }, responses: { 409: '`email_taken`', 429: 'too many sign-ups from this address' } },
+  { method: 'post', path: '/v1/accounts', summary: 'Sign up: an account and its first API key (shown once)', security: 'none', body: CreateAccountBody, success: { status: 201 }, responses: { 409: '`email_taken`', 429: 'too many sign-ups from this address (an IPv6 client counts by its /64)', 503: LIMITER_DOWN } },
   { method: 'post', path: '/v1/auth/login', summary: 'Log in with email and password: a short-lived bearer token', tag: 'auth', security: 'none', body: LoginBody, responses: { 429: 'too many attempts' } },
   { method: 'get', path: '/v1/account', summary: 'Your account' },
   { method: 'get', path: '/v1/api-keys', summary: 'Your active API keys (prefixes only)' },
@@ -129,14 +136,14 @@ registry.add(
     headers: [{ name: 'Idempotency-Key', description: 'the idempotency key (letters, digits and . _ : -), instead of or equal to `clientMessageId`' }],
     body: StartConversationBody,
     success: { status: 201, schema: Turn.extend({ conversation: Conversation }) },
-    responses: { 202: 'started; the replies are pending', 409: '`bot_not_published`, `idempotency_key_in_flight`', 422: '`idempotency_key_reused`: the key was used with another body' },
+    responses: { 202: 'started; the replies are pending', 409: '`bot_not_published`, `idempotency_key_in_flight`', 422: '`idempotency_key_reused`: the key was used with another body', 503: LIMITER_DOWN },
   },
   { method: 'get', path: '/v1/conversations', summary: 'List conversations, newest first', query: z.strictObject({ ...PageQuery, botId: Id.optional(), status: z.enum(CONVERSATION_STATUSES).optional() }), success: { schema: Paginated } },
   { method: 'get', path: '/v1/conversations/:id', summary: 'A conversation', params: ConversationId, success: { schema: z.object({ conversation: Conversation }) } },
-  { method: 'post', path: '/v1/conversations/:id/messages', summary: "Send a visitor message; answers with the bot's replies", params: ConversationId, body: SendMessageBody, success: { schema: Turn }, responses: { 202: 'the replies are pending', 409: '`conversation_closed`' } },
+  { method: 'post', path: '/v1/conversations/:id/messages', summary: "Send a visitor message; answers with the bot's replies", params: ConversationId, body: SendMessageBody, success: { schema: Turn }, responses: { 202: 'the replies are pending', 409: '`conversation_closed`', 503: LIMITER_DOWN } },
   { method: 'get', path: '/v1/conversations/:id/messages', summary: 'The transcript, oldest first', params: ConversationId, query: z.strictObject({ limit: PageQuery.limit, after: z.string().optional() }), success: { schema: Paginated } },
   { method: 'get', path: '/v1/conversations/:id/events', summary: 'Server-sent events of a conversation (`Last-Event-ID` resumes)', params: ConversationId, headers: [{ name: 'Last-Event-ID', description: 'the id of the last event received: the stream resumes after it' }], query: z.strictObject({ after: z.string().optional() }), success: { contentType: 'text/event-stream', schema: z.string() } },
-  { method: 'post', path: '/v1/conversations/:id/confirm', summary: 'Approve or decline the action Smart AI proposed', params: ConversationId, body: ConfirmBody, success: { schema: Turn }, responses: { 409: '`confirmation_mismatch`' } },
+  { method: 'post', path: '/v1/conversations/:id/confirm', summary: 'Approve or decline the action Smart AI proposed', params: ConversationId, body: ConfirmBody, success: { schema: Turn }, responses: { 409: '`confirmation_mismatch`', 503: LIMITER_DOWN } },
   { method: 'post', path: '/v1/conversations/:id/close', summary: 'Close a conversation', params: ConversationId, success: { status: 202 } },
   { method: 'post', path: '/v1/conversations/:id/release', summary: 'Give a handed-off conversation back to the bot', params: ConversationId },
   { method: 'post', path: '/v1/conversations/:id/agent-messages', summary: 'A person answers the visitor during a handoff', params: ConversationId, body: AgentMessageBody, success: { status: 201 }, responses: { 409: '`not_in_handoff`' } },
@@ -168,7 +175,7 @@ registry.add(
   { method: 'get', path: '/v1/knowledge', summary: 'List knowledge items', query: z.strictObject({ ...PageQuery, category: z.string().optional() }), success: { schema: Paginated } },
   { method: 'get', path: '/v1/knowledge/search', summary: 'Search the knowledge base as the AI does', query: KnowledgeSearchQuery },
   { method: 'post', path: '/v1/knowledge/import', summary: 'Import up to 500 items, all or nothing (5 MB body)', body: ImportKnowledgeBody, success: { status: 201 }, responses: { 413: 'body larger than 5 MB' } },
-  { method: 'post', path: '/v1/knowledge/analyze', summary: 'Q&A drafts from a conversation, by its bot\'s LLM', body: z.strictObject({ conversationId: z.string().regex(/^conv_[a-z0-9]{1,40}$/) }), success: { status: 201 }, responses: { 409: '`ai_not_configured`', 502: '`llm_unavailable`' } },
+  { method: 'post', path: '/v1/knowledge/analyze', summary: 'Q&A drafts from a conversation, by its bot\'s LLM', body: z.strictObject({ conversationId: z.string().regex(/^conv_[a-z0-9]{1,40}$/) }), success: { status: 201 }, responses: { 409: '`ai_not_configured`', 502: '`llm_unavailable`', 503: LIMITER_DOWN } },
   { method: 'get', path: '/v1/knowledge/drafts', summary: 'Q&A drafts', query: z.strictObject({ ...PageQuery, status: DraftStatus.optional(), conversationId: Id.optional() }), success: { schema: Paginated } },
   { method: 'post', path: '/v1/knowledge/drafts/:id/approve', summary: 'Approve a draft (optionally edited) into an item', body: ApproveDraftBody, success: { status: 201 }, responses: { 409: '`draft_not_pending`' } },
   { method: 'post', path: '/v1/knowledge/drafts/:id/discard', summary: 'Discard a draft', responses: { 409: '`draft_not_pending`' } },
@@ -197,8 +204,8 @@ registry.add(
   { method: 'get', path: '/widget.js', summary: 'The embeddable chat widget script', tag: 'widget', security: 'none', success: { contentType: 'application/javascript', schema: z.string() } },
   { method: 'get', path: '/preview/:token', summary: 'The bot preview page (from a preview link)', tag: 'widget', security: 'none', success: { contentType: 'text/html', schema: z.string() }, responses: { 401: '`preview_expired`' } },
   { method: 'get', path: '/widget/v1/:token/config', summary: 'Widget: the bot name and appearance (public; origin-checked)', tag: 'widget', security: 'none', responses: { 403: '`origin_not_allowed`', 404: '`website_not_found`', 429: 'per-website or per-client limit' } },
-  { method: 'post', path: '/widget/v1/:token/conversations', summary: 'Widget: start a conversation; answers the greeting and the visitor token', tag: 'widget', security: 'none', body: WidgetStartBody, success: { status: 201 }, responses: { 401: '`identity_required` or `invalid_identity`', 403: '`origin_not_allowed`', 429: 'per-website or per-client limit' } },
-  { method: 'post', path: '/widget/v1/:token/conversations/:id/messages', summary: 'Widget: send a visitor message (Authorization: Bearer vt_...)', tag: 'widget', security: 'none', body: SendMessageBody, success: { schema: Turn }, responses: { 401: '`invalid_visitor_token`', 403: '`origin_not_allowed`', 409: '`conversation_closed`', 429: 'per-website or per-client limit' } },
+  { method: 'post', path: '/widget/v1/:token/conversations', summary: 'Widget: start a conversation; answers the greeting and the visitor token', tag: 'widget', security: 'none', body: WidgetStartBody, success: { status: 201 }, responses: { 401: '`identity_required` or `invalid_identity`', 403: '`origin_not_allowed`', 429: 'per-website or per-client limit', 503: LIMITER_DOWN } },
+  { method: 'post', path: '/widget/v1/:token/conversations/:id/messages', summary: 'Widget: send a visitor message (Authorization: Bearer vt_...)', tag: 'widget', security: 'none', body: SendMessageBody, success: { schema: Turn }, responses: { 401: '`invalid_visitor_token`', 403: '`origin_not_allowed`', 409: '`conversation_closed`', 429: 'per-website or per-client limit', 503: LIMITER_DOWN } },
   { method: 'get', path: '/widget/v1/:token/conversations/:id/messages', summary: 'Widget: the transcript, oldest first (Authorization: Bearer vt_...)', tag: 'widget', security: 'none', query: TranscriptQuery, responses: { 401: '`invalid_visitor_token`', 403: '`origin_not_allowed`' } },
 
   // Temporal Web UI codec server

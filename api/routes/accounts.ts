@@ -6,7 +6,8 @@ import type { ApiDeps } from '../deps';
 import { AppError } from '../errors';
 import { newId } from '../ids';
 import { generateApiKey, hashPassword } from '../passwords';
-import { applyLimits, type LimitResult, type SharedLimiters } from '../rate-limit';
+import { addressLimitKey } from '../client-address';
+import { applyLimits, type LimitOutcome, type SharedLimiters } from '../rate-limit';
 import { parse } from '../validate';
 
 const accountView = (a: Pick<AccountDoc, '_id' | 'name' | 'email' | 'unlinkedEmail' | 'createdAt'>) => ({
@@ -25,7 +26,7 @@ const apiKeyView = (k: Pick<ApiKeyDoc, '_id' | 'name' | 'prefix' | 'createdAt' |
 });
 
 /**
- * `POST /v1/accounts` — open to anyone, rate limited per client address.
+ * `POST /v1/accounts` — open to anyone, rate limited per client address (an IPv6 client by its /64).
  *
  * The answer never tells whether the email already has an account: it is always 201 with a new account
  * and its key, after the same work. When the email is taken, the new account is a separate one whose
@@ -45,12 +46,13 @@ export function signupRouter(deps: ApiDeps, limiters: SharedLimiters): Router {
     '/v1/accounts',
     async (req, res, next) => {
       // Counted before the body is read (a bad body counts too); its headers are set again with the email's.
-      res.locals.signupAddressLimit = await perAddress.consume(req.ip ?? 'unknown');
-      next(applyLimits(res, [res.locals.signupAddressLimit as LimitResult | undefined]));
+      // A store failure answers 503 here (sign-up fails closed: api/rate-limit.ts `failsClosed`).
+      res.locals.signupAddressLimit = await perAddress.consume(addressLimitKey(req.ip));
+      next(applyLimits(req, res, [res.locals.signupAddressLimit as LimitOutcome]));
     },
     async (req, res) => {
       const body = parse(CreateAccountBody, req.body);
-      const refusedForEmail = applyLimits(res, [res.locals.signupAddressLimit as LimitResult | undefined, await perEmail.consume(body.email)]);
+      const refusedForEmail = applyLimits(req, res, [res.locals.signupAddressLimit as LimitOutcome, await perEmail.consume(body.email)]);
       if (refusedForEmail) throw refusedForEmail;
       const taken = await Account.exists({ email: body.email });
       const now = new Date();

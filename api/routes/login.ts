@@ -3,6 +3,7 @@ import { LoginBody } from '../../models/account.schema';
 import type { ApiDeps } from '../deps';
 import { AppError } from '../errors';
 import { hashPassword, verifyPassword } from '../passwords';
+import { addressLimitKey } from '../client-address';
 import { applyLimits, type SharedLimiters } from '../rate-limit';
 import type { TokenService } from '../tokens';
 import { parse } from '../validate';
@@ -29,10 +30,10 @@ export function loginRouter(deps: ApiDeps, options: { limiters: SharedLimiters; 
   void dummy();
 
   router.post('/v1/auth/login', async (req, res) => {
-    const refusedByAddress = applyLimits(res, [await perAddress.consume(req.ip ?? 'unknown')]);
+    const refusedByAddress = applyLimits(req, res, [await perAddress.consume(addressLimitKey(req.ip))]);
     if (refusedByAddress) throw refusedByAddress;
     const body = parse(LoginBody, req.body);
-    const refusedByEmail = applyLimits(res, [await perEmail.consume(body.email)]);
+    const refusedByEmail = applyLimits(req, res, [await perEmail.consume(body.email)]);
     if (refusedByEmail) throw refusedByEmail;
 
     // The account this email is linked to, and the ones signed up with it after it was taken (each logs in

@@ -8,9 +8,9 @@
  * - `POST conversations/:id/messages`, `GET conversations/:id/messages?after=`: send and read.
  *
  * Every request must come from one of the website's origins (CORS: the `Origin` header; anything else is
- * 403 `origin_not_allowed`), and is counted per website and per website and client address. A signed
- * identity token (HS256, the website's identity secret) is the only way a widget visitor gets a user id
- * and a contact; otherwise they are an anonymous `visitor_...`.
+ * 403 `origin_not_allowed`), and is counted per website and per website and client address (an IPv6
+ * client by its /64). A signed identity token (HS256, the website's identity secret) is the only way a
+ * widget visitor gets a user id and a contact; otherwise they are an anonymous `visitor_...`.
  */
 import { randomBytes } from 'node:crypto';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
@@ -24,6 +24,7 @@ import type { ApiDeps } from '../deps';
 import { AppError } from '../errors';
 import { newId } from '../ids';
 import { timeTurn } from '../metrics';
+import { addressLimitKey } from '../client-address';
 import { applyLimits, type SharedLimiters } from '../rate-limit';
 import { ConversationParams, deliverVisitorMessage } from '../routes/conversations/send-message';
 import { begin } from '../routes/conversations/start';
@@ -71,8 +72,10 @@ export function widgetRouter(deps: ApiDeps, options: { limiters: SharedLimiters;
       return undefined;
     }
     const scope = site.scope.kind === 'website' ? site.scope.websiteId : `preview:${site.scope.botId}`;
-    const client = `${scope}:${req.ip ?? 'unknown'}`;
+    const client = `${scope}:${addressLimitKey(req.ip)}`;
+    // A store failure refuses starts and messages (503), not reads: api/rate-limit.ts `failsClosed`.
     const refused = applyLimits(
+      req,
       res,
       await Promise.all([
         perSite.consume(scope),

@@ -228,13 +228,15 @@ describe('when the rate-limit store is unreachable', () => {
 
   it('does not let a store that never answers hold requests: 503 or through after the store timeout', async () => {
     // Accepts connections and never says a word: the driver waits out its server selection (5 s here,
-    // 10 s in models/db.ts), and mongoose buffers the operations meanwhile.
+    // 10 s in models/db.ts), and mongoose buffers the operations meanwhile (3 s here, 10 s by default:
+    // either way far longer than the limiter's 800 ms, and all of it over before the test ends).
     const sockets = new Set<Socket>();
     const silent = createServer((socket) => sockets.add(socket)).listen(0, '127.0.0.1');
     await new Promise<void>((resolve) => silent.once('listening', () => resolve()));
-    const store = mongoose.createConnection(`mongodb://127.0.0.1:${(silent.address() as AddressInfo).port}/parley`, { serverSelectionTimeoutMS: 5_000 });
+    const store = mongoose.createConnection();
+    store.config.bufferTimeoutMS = 3_000; // mongoose reads it from here (ConnectOptions' types lack it)
     store.on('error', () => undefined);
-    store.asPromise().catch(() => undefined);
+    store.openUri(`mongodb://127.0.0.1:${(silent.address() as AddressInfo).port}/parley`, { serverSelectionTimeoutMS: 5_000 }).catch(() => undefined);
     const hung = await instanceWithStore(store, 800);
     try {
       const send = await call(hung.baseUrl, 'POST', `/v1/conversations/${conversationId}/messages`, { key, body: { message: { type: 'text', text: 'hi' } } });

@@ -6,6 +6,7 @@ import { createHttpActivities, type HttpOptions } from './http/call-endpoint';
 import { createOutboundNetwork } from './http/network';
 import { createLlmActivities } from './llm/complete-chat';
 import { createKnowledgeActivities } from './knowledge';
+import { createSecretRotationActivities } from './rotate-secrets';
 import { createTranscriptActivities } from './transcript';
 import { createWebhookActivities } from './webhooks';
 
@@ -33,6 +34,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createKnowledgeActivities(deps.db),
     ...createWebhookActivities({ db: deps.db, secrets: deps.secrets, http }),
     ...createActionRunActivities({ temporal: deps.temporal, taskQueue: deps.taskQueue }),
+    ...createSecretRotationActivities({ db: deps.db, secrets: deps.secrets }),
   };
 }
 

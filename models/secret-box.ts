@@ -61,6 +61,11 @@ export class SecretBox {
     this.currentId = currentId;
   }
 
+  /** The id of the key `seal` uses (the first of PARLEY_SECRET_KEYS); a sealed value names its own in `keyId`. */
+  get currentKeyId(): string {
+    return this.currentId;
+  }
+
   /** Seals a JSON value with the current key; the associated data binds it to its owner (account/resource). */
   seal(value: unknown, owner: string): SealedSecret {
     const iv = randomBytes(12);

@@ -2,5 +2,6 @@
 export { actionRunWorkflow, apiChainWorkflow } from './api-chain';
 export { conversationWorkflow } from './conversation';
 export { knowledgeAnalysisWorkflow } from './knowledge-analysis';
+export { rotateSecretsWorkflow } from './rotate-secrets';
 export { connectionTestWorkflow, endpointTestWorkflow } from './tests';
 export { webhookDeliveryWorkflow } from './webhook-delivery';

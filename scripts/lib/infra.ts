@@ -79,6 +79,54 @@ export function ensureTemporalCli(): string {
   return cached;
 }
 
+/**
+ * Schemathesis, the property-based API tester the OpenAPI contract test runs (PyPI). Pinned: its checks
+ * get stricter from release to release, and the contract test must fail because the API changed, not
+ * because the tool did. Installed into a directory named after the version, so a new pin installs afresh.
+ */
+export const SCHEMATHESIS_VERSION = '4.32.5';
+
+/** How to run the Schemathesis CLI: `command ...args run <schema>`, with `env` added to the environment. */
+export interface SchemathesisCli {
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+}
+
+/**
+ * Returns the Schemathesis CLI: $SCHEMATHESIS_CLI (an `st` binary), the cached install, or installs the
+ * pinned version from PyPI into `.tools/schemathesis-<version>` (about 10 s, once). It needs Python 3.11+.
+ */
+export function ensureSchemathesis(): SchemathesisCli {
+  const fromEnv = process.env.SCHEMATHESIS_CLI;
+  if (fromEnv) return { command: fromEnv, args: [], env: {} };
+  const python = onPath('python3') ?? onPath('python');
+  if (!python) {
+    throw new InfraError(`No Python to run Schemathesis with: install Python 3.11+ (Parley installs schemathesis==${SCHEMATHESIS_VERSION} from PyPI into .tools/), or set SCHEMATHESIS_CLI to an \`st\` binary.`);
+  }
+  const dir = path.join(TOOLS_DIR, `schemathesis-${SCHEMATHESIS_VERSION}`);
+  const cli: SchemathesisCli = { command: python, args: ['-m', 'schemathesis.cli'], env: { PYTHONPATH: dir } };
+  if (fs.existsSync(path.join(dir, 'schemathesis', '__init__.py'))) return cli;
+  const version = spawnSync(python, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], { encoding: 'utf8' }).stdout.trim();
+  const [major, minor] = version.split('.').map(Number);
+  if (!(major! > 3 || (major === 3 && minor! >= 11))) {
+    throw new InfraError(`Schemathesis ${SCHEMATHESIS_VERSION} needs Python 3.11 or later; ${python} is ${version || 'unknown'}. Install a newer Python, or set SCHEMATHESIS_CLI to an \`st\` binary.`);
+  }
+  log(`installing Schemathesis ${SCHEMATHESIS_VERSION} from PyPI into ${path.relative(ROOT, dir)} ...`);
+  // Into a scratch directory first, so an interrupted install is never taken for a finished one.
+  const partial = `${dir}.partial`;
+  fs.rmSync(partial, { recursive: true, force: true });
+  try {
+    run(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-warn-script-location', '--target', partial, `schemathesis==${SCHEMATHESIS_VERSION}`]);
+  } catch (error) {
+    fs.rmSync(partial, { recursive: true, force: true });
+    throw new InfraError(`could not install Schemathesis from PyPI (pip install schemathesis==${SCHEMATHESIS_VERSION}): ${(error as Error).message}`);
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.renameSync(partial, dir);
+  return cli;
+}
+
 /** Returns a FerretDB binary: $FERRETDB_BIN, the cached one, or builds it from the Go module proxy. */
 export function ensureFerretDb(): string {
   const fromEnv = process.env.FERRETDB_BIN;

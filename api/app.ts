@@ -17,6 +17,8 @@ import { loginRouter } from './routes/login';
 import { observeRequests } from './logger';
 import { metricsRoute } from './metrics';
 import { logsRouter } from './routes/logs';
+import { answerOptions, methodNotAllowed } from './method-not-allowed';
+import { registry } from './openapi/routes';
 import { webhooksRouter } from './routes/webhooks';
 import { websitesRouter } from './routes/websites';
 import { widgetPagesRouter } from './widget/pages';
@@ -38,6 +40,8 @@ export function createApp(deps: ApiDeps, options: AppOptions = {}): Express {
   app.disable('x-powered-by');
   // First, so that every request is logged and counted, even one refused early (415, 401, 429).
   app.use(observeRequests(deps));
+  // A method a documented path lacks is 405 with Allow, before credentials or body are looked at.
+  app.use(methodNotAllowed(registry.list()));
   app.set('trust proxy', deps.config.TRUST_PROXY);
   app.set('query parser', 'simple'); // flat strings only: `?status[$ne]=x` stays a harmless unknown key
   const tokens = createTokenService(deps.config);
@@ -73,6 +77,8 @@ export function createApp(deps: ApiDeps, options: AppOptions = {}): Express {
   const widgetTokens = createWidgetTokens(deps.config);
   app.use(widgetPagesRouter(deps, widgetTokens));
   app.use(widgetRouter(deps, { limiters, tokens: widgetTokens }));
+  // OPTIONS that no router answered (the widget and the codec answer their CORS preflights): 204 with Allow.
+  app.use(answerOptions(registry.list()));
 
   // Every authenticated route: who (key or login token), how often (per key), and what it may do.
   app.use('/v1', auth.middleware, keyRateLimit(limiters, deps.config), requirePermission);

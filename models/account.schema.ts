@@ -25,6 +25,7 @@ export const CreateApiKeyBody = z.strictObject({
     .min(1)
     .max(API_PERMISSIONS.length)
     .refine((list) => new Set(list).size === list.length, 'must not repeat a permission')
+    .meta({ uniqueItems: true })
     .default([...API_PERMISSIONS]),
 });
 

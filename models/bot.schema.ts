@@ -4,21 +4,24 @@ import { ActionBody } from './connection.schema';
 import { BotFlows } from './flow.schema';
 import { LIMITS } from './limits';
 
-function isTimeZone(value: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: value });
-    return true;
-  } catch {
-    return false;
-  }
-}
+/**
+ * The time zones a bot may have: the IANA zones this runtime knows by their canonical names, and `UTC`
+ * (the default). An alias (`US/Eastern`, `utc`) is refused with the list in the OpenAPI document, so the
+ * document and the check are the same list.
+ */
+export const TIME_ZONES: readonly string[] = ['UTC', ...Intl.supportedValuesOf('timeZone').filter((zone) => zone !== 'UTC')];
+const timeZones = new Set(TIME_ZONES);
 
 const botFields = {
   name: z.string().trim().min(1).max(200),
   greeting: z.string().trim().min(1).max(LIMITS.messageText),
   fallbackMessage: z.string().trim().min(1).max(LIMITS.messageText),
   inactivityTimeoutSeconds: z.number().int().min(LIMITS.inactivityTimeoutMin).max(LIMITS.inactivityTimeoutMax),
-  timezone: z.string().max(64).refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris'),
+  timezone: z
+    .string()
+    .max(64)
+    .refine((zone) => timeZones.has(zone), 'must be an IANA time zone such as Europe/Paris')
+    .meta({ enum: [...TIME_ZONES] }),
 };
 
 /** `POST /v1/bots` body. */

@@ -125,10 +125,15 @@ const endpointFields = {
 
 export const CreateEndpointBody = z.strictObject(endpointFields);
 export type CreateEndpointBody = z.infer<typeof CreateEndpointBody>;
+/**
+ * `PATCH`: any subset. zod 4 fills the defaults of fields `.partial()` made optional, so `{}` parses; the
+ * route refuses a body that sends no field, which `minProperties` tells the OpenAPI document.
+ */
 export const UpdateEndpointBody = z
   .strictObject(endpointFields)
   .partial()
-  .refine((b) => Object.keys(b).length > 0, 'give at least one field to change');
+  .refine((b) => Object.keys(b).length > 0, 'give at least one field to change')
+  .meta({ minProperties: 1 });
 
 /** `POST .../endpoints/:eid/test` body: sample values for the parameters. */
 export const TestEndpointBody = z.strictObject({ values: z.record(z.string(), z.union([z.string().max(2000), z.number(), z.boolean(), z.null()])).default({}) });

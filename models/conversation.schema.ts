@@ -18,7 +18,8 @@ export const TextMessage = z.strictObject({
   text: z
     .string()
     .max(LIMITS.messageText, `must be at most ${LIMITS.messageText} characters`)
-    .refine((text) => text.trim().length > 0, 'must not be empty'),
+    .refine((text) => text.trim().length > 0, 'must not be empty')
+    .meta({ pattern: '\\S' }),
 });
 
 export const ClientMessageId = z

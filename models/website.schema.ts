@@ -12,7 +12,19 @@ export type IdentityMode = (typeof IDENTITY_MODES)[number];
 
 export const MAX_ORIGINS = 20;
 
-const Origin = z.string().max(300).transform((value, ctx) => {
+/**
+ * What `parseAllowedOrigin` accepts, for the OpenAPI document: scheme, an ASCII host name (whose last
+ * label starts with a letter) or a valid IPv4 address, or a wildcard over a registered domain, a port in
+ * range, an optional trailing slash. The parser also accepts a little more (surrounding spaces, leading
+ * zeros, international host names), which it writes back in this canonical form.
+ */
+const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
+const LAST_LABEL = '[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
+const OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
+const PORT = '(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})';
+const ORIGIN_PATTERN = `^[Hh][Tt][Tt][Pp][Ss]?://(?:(?:${LABEL}\\.)*${LAST_LABEL}|${OCTET}(?:\\.${OCTET}){3}|\\*\\.(?:${LABEL}\\.)+${LAST_LABEL})(?::${PORT})?/?$`;
+
+const Origin = z.string().max(300).meta({ pattern: ORIGIN_PATTERN }).transform((value, ctx) => {
   const parsed = parseAllowedOrigin(value);
   if (typeof parsed === 'string') {
     ctx.addIssue({ code: 'custom', message: parsed });

@@ -3,81 +3,56 @@
  *
  * TO ADD A ROUTE: add one entry to the `registry.add(...)` list below (or, for a group of routes, a
  * `registry.add(...)` call of your own in this file) with the method, the path exactly as Express mounts
- * it (`/v1/things/:id`), a summary, and the zod schemas the handler parses (`body`, `query`, `params`),
- * plus `success` (status, description, schema) when it is not a 200 JSON object. Export a schema from
- * its module to reference it here rather than copying it. test/unit/openapi.test.ts fails until every
- * mounted route is registered (and every registered route is mounted).
+ * it (`/v1/things/:id`), a summary, the zod schemas the handler parses (`params` from api/path-params.ts,
+ * `body`, `query`: export them from the route's module rather than copying them), `success` (status and
+ * the answer's schema from ./schemas.ts, field by field) and `responses` for every other status it can
+ * answer beyond the ones every route of its kind has (registry.ts `standardAnswers`: 400, 401, 403, 404,
+ * 413, 415, 429). test/unit/openapi.test.ts fails until every mounted route is registered (and every
+ * registered route is mounted); test/integration/openapi-contract.test.ts checks the real server against it.
  */
 import { z } from 'zod';
 import { CreateAccountBody, CreateApiKeyBody, LoginBody } from '../../models/account.schema';
 import { AiSettingsBody } from '../../models/ai.schema';
 import { CreateBotBody, UpdateBotBody } from '../../models/bot.schema';
 import { ActionBody, CreateConnectionBody, CreateEndpointBody, TestEndpointBody, UpdateConnectionBody, UpdateEndpointBody } from '../../models/connection.schema';
-import { AgentMessageBody, CHANNELS, CONVERSATION_STATUSES, ConfirmBody, SendMessageBody, StartConversationBody } from '../../models/conversation.schema';
+import { AgentMessageBody, ClientMessageId, ConfirmBody, SendMessageBody, StartConversationBody } from '../../models/conversation.schema';
 import { BotFlows } from '../../models/flow.schema';
-import { ApproveDraftBody, DraftStatus, ImportKnowledgeBody, KnowledgeItemBody, KnowledgeSearchQuery, UpdateKnowledgeItemBody } from '../../models/knowledge.schema';
+import { ApproveDraftBody, ImportKnowledgeBody, KnowledgeItemBody, KnowledgeSearchQuery, UpdateKnowledgeItemBody } from '../../models/knowledge.schema';
 import { CreateWebhookBody, UpdateWebhookBody } from '../../models/webhook.schema';
 import { CreateWebsiteBody, UpdateWebsiteBody, WidgetStartBody } from '../../models/website.schema';
-import { TranscriptQuery } from '../routes/conversations/read';
+import { ActionListQuery } from '../routes/actions';
+import { BotListQuery } from '../routes/bots';
+import { CodecBody } from '../routes/codec';
+import { ConnectionListQuery, ForceQuery } from '../routes/connections/connections';
+import { EndpointListQuery } from '../routes/connections/endpoints';
+import { Position, StreamQuery } from '../routes/conversations/events-stream';
+import { ConversationListQuery, TranscriptQuery } from '../routes/conversations/read';
+import { AnalyzeBody } from '../routes/knowledge/analyze';
+import { DraftListQuery } from '../routes/knowledge/drafts';
+import { KnowledgeListQuery } from '../routes/knowledge/items';
+import { EndpointLogQuery, LogQuery } from '../routes/logs';
+import { WebsiteListQuery } from '../routes/websites';
+import { PreviewParams } from '../widget/pages';
+import { KNOWLEDGE_LIMITS } from '../../models/limits';
 import { PageQuery } from '../pagination';
+import {
+  ActionParams,
+  ApiKeyParams,
+  BotParams,
+  ConnectionParams,
+  ConversationParams,
+  DraftParams,
+  EndpointParams,
+  KnowledgeItemParams,
+  WebsiteParams,
+  WidgetConversationParams,
+  WidgetParams,
+} from '../path-params';
 import { RouteRegistry } from './registry';
+import * as S from './schemas';
 
 const Page = z.strictObject(PageQuery);
-const Id = z.string().min(1).max(64);
-const ConversationId = z.object({ id: z.string().regex(/^conv_[a-z0-9]{1,40}$/) });
 const Paginated = z.object({ data: z.array(z.record(z.string(), z.unknown())), hasMore: z.boolean(), nextAfter: z.string().nullable() });
-/** A call log (api/routes/logs.ts `callLogView`); `run` links to the run that made the call in the Temporal Web UI. */
-const CallLog = z.object({
-  id: z.string(),
-  connectionId: z.string(),
-  endpointId: z.string().nullable(),
-  kind: z.enum(['conversation', 'endpoint_test', 'connection_test']),
-  request: z.object({ method: z.string(), url: z.string(), headers: z.record(z.string(), z.string()), body: z.string().nullable() }),
-  response: z.object({ status: z.number().int(), headers: z.record(z.string(), z.string()), body: z.string().nullable(), truncated: z.boolean() }).nullable(),
-  status: z.number().int().nullable(),
-  success: z.boolean(),
-  error: z.string().nullable(),
-  durationMs: z.number(),
-  attempt: z.number().int(),
-  conversationId: z.string().nullable(),
-  workflowId: z.string().nullable(),
-  run: z.object({ workflowId: z.string(), runId: z.string(), url: z.string().describe('the run\'s history page in the Temporal Web UI (TEMPORAL_UI_URL)') }).nullable(),
-  createdAt: z.string(),
-});
-const CallLogPage = z.object({ data: z.array(CallLog), hasMore: z.boolean(), nextAfter: z.string().nullable() });
-const Force = z.strictObject({ force: z.enum(['true', 'false']).optional() });
-const LogQuery = z.strictObject({ ...PageQuery, success: z.enum(['true', 'false']).optional(), connectionId: Id.optional(), endpointId: Id.optional(), conversationId: Id.optional() });
-
-const Reply = z.object({
-  id: z.string(),
-  role: z.literal('bot'),
-  type: z.literal('text'),
-  text: z.string(),
-  choices: z.array(z.object({ label: z.string(), value: z.string() })).optional(),
-  sources: z.array(z.object({ id: z.string(), title: z.string() })).optional(),
-  confirmation: z.object({ id: z.string(), action: z.string(), arguments: z.record(z.string(), z.unknown()), argsHash: z.string() }).optional(),
-  createdAt: z.string(),
-});
-const Turn = z.object({ messageId: z.string().nullable(), replies: z.array(Reply), status: z.literal('pending').optional() });
-const Conversation = z.object({
-  id: z.string(),
-  botId: z.string(),
-  botVersion: z.number(),
-  channel: z.enum(CHANNELS),
-  websiteId: z.string().nullable(),
-  externalUserId: z.string(),
-  contact: z.record(z.string(), z.string()).nullable(),
-  variables: z.record(z.string(), z.unknown()),
-  status: z.enum(CONVERSATION_STATUSES),
-  messageCount: z.number(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-  lastMessageAt: z.string().nullable(),
-  closedAt: z.string().nullable(),
-});
-const CodecPayloads = z.object({
-  payloads: z.array(z.object({ metadata: z.record(z.string(), z.string().describe('base64')).optional(), data: z.string().describe('base64').optional() })),
-});
 
 /**
  * The 503 of the routes that spend money or run models when the rate-limit store fails (they fail closed;
@@ -85,13 +60,17 @@ const CodecPayloads = z.object({
  * to the routes carrying this answer.
  */
 const LIMITER_DOWN = '`rate_limit_unavailable`: the rate-limit store cannot be reached, and this route spends money or runs models, so it is refused rather than let through unmetered; retry after `Retry-After` seconds';
+/** The conversation routes that wait for the conversation's workflow. */
+const ENGINE_DOWN = '`temporal_unavailable`: the conversation engine is unreachable or did not answer in time';
+const ENGINE_OR_LIMITER_DOWN = `${LIMITER_DOWN}; or ${ENGINE_DOWN}`;
+const CLOSED = '`conversation_closed`: the conversation is closed (start a new one)';
 
 export const registry = new RouteRegistry();
 
 registry.add(
   // Meta
   { method: 'get', path: '/healthz', summary: 'Liveness check', tag: 'meta', security: 'none', success: { schema: z.object({ status: z.literal('ok') }) } },
-  { method: 'get', path: '/openapi.json', summary: 'This OpenAPI 3.1 document', tag: 'meta', security: 'none' },
+  { method: 'get', path: '/openapi.json', summary: 'This OpenAPI 3.1 document', tag: 'meta', security: 'none', success: { schema: S.OpenApiDocument } },
   { method: 'get', path: '/docs', summary: 'The API reference as an HTML page', tag: 'meta', security: 'none', success: { contentType: 'text/html', schema: z.string() } },
   {
     method: 'get',
@@ -105,26 +84,76 @@ registry.add(
   },
 
   // Accounts and keys
-  { method: 'post', path: '/v1/accounts', summary: 'Sign up: an account and its first API key (shown once)', security: 'none', body: CreateAccountBody, success: { status: 201 }, responses: { 409: '`email_taken`', 429: 'too many sign-ups from this address (an IPv6 client counts by its /64)', 503: LIMITER_DOWN } },
-  { method: 'post', path: '/v1/auth/login', summary: 'Log in with email and password: a short-lived bearer token', tag: 'auth', security: 'none', body: LoginBody, responses: { 429: 'too many attempts' } },
-  { method: 'get', path: '/v1/account', summary: 'Your account' },
-  { method: 'get', path: '/v1/api-keys', summary: 'Your active API keys (prefixes only)' },
-  { method: 'post', path: '/v1/api-keys', summary: 'Create an API key (shown once)', body: CreateApiKeyBody, success: { status: 201 } },
-  { method: 'delete', path: '/v1/api-keys/:id', summary: 'Revoke an API key', success: { status: 204 } },
+  {
+    method: 'post',
+    path: '/v1/accounts',
+    summary: 'Sign up: an account and its first API key (shown once)',
+    description: 'Always 201 with a new account, whether or not the email already has one (the answer never tells).',
+    security: 'none',
+    body: CreateAccountBody,
+    success: { status: 201, schema: S.SignUpAnswer },
+    responses: { 429: '`rate_limited`: too many sign-ups from this address (an IPv6 client counts by its /64) or with this email', 503: LIMITER_DOWN },
+  },
+  {
+    method: 'post',
+    path: '/v1/auth/login',
+    summary: 'Log in with email and password: a short-lived bearer token',
+    tag: 'auth',
+    security: 'none',
+    body: LoginBody,
+    success: { schema: S.LoginAnswer },
+    responses: { 401: '`invalid_credentials`: the email or the password is wrong (the same answer for both)', 429: '`rate_limited`: too many attempts from this address or for this email' },
+  },
+  { method: 'get', path: '/v1/account', summary: 'Your account', success: { schema: z.object({ account: S.AccountView }) } },
+  { method: 'get', path: '/v1/api-keys', summary: 'Your active API keys (prefixes only)', success: { schema: z.object({ data: z.array(S.ApiKeyView) }) } },
+  {
+    method: 'post',
+    path: '/v1/api-keys',
+    summary: 'Create an API key (shown once)',
+    body: CreateApiKeyBody,
+    bodyOptional: true,
+    success: { status: 201, schema: S.NewApiKeyAnswer },
+    responses: { 403: '`forbidden`: the key lacks the write permission, or asks for a permission the calling key does not have' },
+  },
+  { method: 'delete', path: '/v1/api-keys/:id', summary: 'Revoke an API key', params: ApiKeyParams, success: { status: 204 } },
 
   // Bots
-  { method: 'post', path: '/v1/bots', summary: 'Create a bot', body: CreateBotBody, success: { status: 201 } },
-  { method: 'get', path: '/v1/bots', summary: 'List bots', query: Page, success: { schema: Paginated } },
-  { method: 'get', path: '/v1/bots/:id', summary: 'A bot' },
-  { method: 'patch', path: '/v1/bots/:id', summary: 'Change a bot', body: UpdateBotBody },
-  { method: 'delete', path: '/v1/bots/:id', summary: 'Delete a bot', success: { status: 204 } },
-  { method: 'post', path: '/v1/bots/:id/publish', summary: 'Freeze the settings as the next immutable version', success: { status: 201 }, responses: { 409: '`publish_conflict`' } },
-  { method: 'get', path: '/v1/bots/:id/versions', summary: 'Published versions, newest first' },
-  { method: 'get', path: '/v1/bots/:id/flows', summary: "The draft's guided flows", success: { schema: BotFlows } },
-  { method: 'put', path: '/v1/bots/:id/flows', summary: "Save the draft's guided flows (validated as a graph)", body: BotFlows, success: { schema: BotFlows } },
-  { method: 'get', path: '/v1/bots/:id/ai', summary: 'Smart AI settings (the provider key shown as ••••)', tag: 'bots' },
-  { method: 'put', path: '/v1/bots/:id/ai', summary: 'Set the Smart AI settings', tag: 'bots', body: AiSettingsBody },
-  { method: 'delete', path: '/v1/bots/:id/ai', summary: 'Remove the Smart AI settings', tag: 'bots' },
+  { method: 'post', path: '/v1/bots', summary: 'Create a bot', body: CreateBotBody, success: { status: 201, schema: z.object({ bot: S.BotView }) } },
+  { method: 'get', path: '/v1/bots', summary: 'List bots', query: BotListQuery, success: { schema: S.pageOf(S.BotView) } },
+  { method: 'get', path: '/v1/bots/:id', summary: 'A bot', params: BotParams, success: { schema: z.object({ bot: S.BotView }) } },
+  { method: 'patch', path: '/v1/bots/:id', summary: 'Change a bot', params: BotParams, body: UpdateBotBody, success: { schema: z.object({ bot: S.BotView }) } },
+  { method: 'delete', path: '/v1/bots/:id', summary: 'Delete a bot', params: BotParams, success: { status: 204 } },
+  {
+    method: 'post',
+    path: '/v1/bots/:id/publish',
+    summary: 'Freeze the settings as the next immutable version',
+    params: BotParams,
+    success: { status: 201, schema: z.object({ version: S.BotVersionView }) },
+    responses: { 409: '`publish_conflict`: publishes of this bot kept colliding; try again' },
+  },
+  { method: 'get', path: '/v1/bots/:id/versions', summary: 'Published versions, newest first (the latest 100)', params: BotParams, success: { schema: z.object({ data: z.array(S.BotVersionView) }) } },
+  { method: 'get', path: '/v1/bots/:id/flows', summary: "The draft's guided flows", params: BotParams, success: { schema: BotFlows } },
+  {
+    method: 'put',
+    path: '/v1/bots/:id/flows',
+    summary: "Save the draft's guided flows (validated as a graph)",
+    params: BotParams,
+    body: BotFlows,
+    success: { schema: BotFlows },
+    responses: { 400: 'invalid input: `validation_failed` names each field; `invalid_json`; `invalid_path`; `invalid_flows`: the flows are not a sound graph (a start or next block that does not exist, an unreachable block, ...), each issue naming flow, block and field' },
+  },
+  { method: 'get', path: '/v1/bots/:id/ai', summary: 'Smart AI settings (the provider key shown as ••••), null when unset', tag: 'bots', params: BotParams, success: { schema: z.object({ ai: S.AiView.nullable() }) } },
+  {
+    method: 'put',
+    path: '/v1/bots/:id/ai',
+    summary: 'Set the Smart AI settings',
+    tag: 'bots',
+    params: BotParams,
+    body: AiSettingsBody,
+    success: { schema: z.object({ ai: S.AiView }) },
+    responses: { 400: "invalid input: `validation_failed` names each field; `invalid_json`; `invalid_path`; `invalid_ai_settings`: a tool names an action the account lacks or one the model could not fill, or the provider's URL is refused by the outbound network policy" },
+  },
+  { method: 'delete', path: '/v1/bots/:id/ai', summary: 'Remove the Smart AI settings', tag: 'bots', params: BotParams, success: { status: 204 } },
 
   // Conversations
   {
@@ -133,55 +162,276 @@ registry.add(
     summary: 'Start a conversation (and send its first message)',
     description:
       'Idempotent with `clientMessageId` or an `Idempotency-Key` header (they must agree): a retry with the same key and body answers the first result (201, `Idempotent-Replayed: true`). 202 `{status:"pending"}` when the bot takes longer than REPLY_WAIT_MS.',
-    headers: [{ name: 'Idempotency-Key', description: 'the idempotency key (letters, digits and . _ : -), instead of or equal to `clientMessageId`' }],
+    headers: [{ name: 'Idempotency-Key', description: 'the idempotency key (letters, digits and . _ : -), instead of or equal to `clientMessageId`', schema: ClientMessageId }],
     body: StartConversationBody,
-    success: { status: 201, schema: Turn.extend({ conversation: Conversation }) },
-    responses: { 202: 'started; the replies are pending', 409: '`bot_not_published`, `idempotency_key_in_flight`', 422: '`idempotency_key_reused`: the key was used with another body', 503: LIMITER_DOWN },
+    success: { status: 201, schema: S.StartAnswer },
+    responses: {
+      202: { description: 'started; the replies are pending (read them from the transcript, or retry with the same key)', schema: S.StartAnswer },
+      400: 'invalid input: `validation_failed` names each field; `invalid_json`; `idempotency_key_mismatch`: the header and `clientMessageId` differ; `invalid_message`',
+      404: '`bot_not_found`: no such bot in this account',
+      409: '`bot_not_published`: the bot has no published version; `idempotency_key_in_flight`: the first request with this key is still running',
+      422: '`idempotency_key_reused`: the key was used with another body',
+      503: ENGINE_OR_LIMITER_DOWN,
+    },
   },
-  { method: 'get', path: '/v1/conversations', summary: 'List conversations, newest first', query: z.strictObject({ ...PageQuery, botId: Id.optional(), status: z.enum(CONVERSATION_STATUSES).optional() }), success: { schema: Paginated } },
-  { method: 'get', path: '/v1/conversations/:id', summary: 'A conversation', params: ConversationId, success: { schema: z.object({ conversation: Conversation }) } },
-  { method: 'post', path: '/v1/conversations/:id/messages', summary: "Send a visitor message; answers with the bot's replies", params: ConversationId, body: SendMessageBody, success: { schema: Turn }, responses: { 202: 'the replies are pending', 409: '`conversation_closed`', 503: LIMITER_DOWN } },
-  { method: 'get', path: '/v1/conversations/:id/messages', summary: 'The transcript, oldest first', params: ConversationId, query: z.strictObject({ limit: PageQuery.limit, after: z.string().optional() }), success: { schema: Paginated } },
-  { method: 'get', path: '/v1/conversations/:id/events', summary: 'Server-sent events of a conversation (`Last-Event-ID` resumes)', params: ConversationId, headers: [{ name: 'Last-Event-ID', description: 'the id of the last event received: the stream resumes after it' }], query: z.strictObject({ after: z.string().optional() }), success: { contentType: 'text/event-stream', schema: z.string() } },
-  { method: 'post', path: '/v1/conversations/:id/confirm', summary: 'Approve or decline the action Smart AI proposed', params: ConversationId, body: ConfirmBody, success: { schema: Turn }, responses: { 409: '`confirmation_mismatch`', 503: LIMITER_DOWN } },
-  { method: 'post', path: '/v1/conversations/:id/close', summary: 'Close a conversation', params: ConversationId, success: { status: 202 } },
-  { method: 'post', path: '/v1/conversations/:id/release', summary: 'Give a handed-off conversation back to the bot', params: ConversationId },
-  { method: 'post', path: '/v1/conversations/:id/agent-messages', summary: 'A person answers the visitor during a handoff', params: ConversationId, body: AgentMessageBody, success: { status: 201 }, responses: { 409: '`not_in_handoff`' } },
+  { method: 'get', path: '/v1/conversations', summary: 'List conversations, newest first', query: ConversationListQuery, success: { schema: S.pageOf(S.ConversationView) } },
+  { method: 'get', path: '/v1/conversations/:id', summary: 'A conversation', params: ConversationParams, success: { schema: z.object({ conversation: S.ConversationView }) } },
+  {
+    method: 'post',
+    path: '/v1/conversations/:id/messages',
+    summary: "Send a visitor message; answers with the bot's replies",
+    params: ConversationParams,
+    body: SendMessageBody,
+    success: { schema: S.Turn },
+    responses: {
+      202: { description: 'the replies are pending: retry with the same clientMessageId, or read the transcript', schema: S.PendingTurn },
+      400: 'invalid input: `validation_failed` names each field; `invalid_json`; `invalid_path`; `invalid_message`: the conversation refused the message',
+      409: CLOSED,
+      503: ENGINE_OR_LIMITER_DOWN,
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/conversations/:id/messages',
+    summary: 'The transcript, oldest first',
+    params: ConversationParams,
+    query: TranscriptQuery,
+    success: { schema: S.TranscriptPage },
+    responses: { 400: 'invalid input: `validation_failed` names each field; `invalid_path`; `invalid_cursor`: `after` is not a message of this conversation' },
+  },
+  {
+    method: 'get',
+    path: '/v1/conversations/:id/events',
+    summary: 'Server-sent events of a conversation (`Last-Event-ID` resumes)',
+    description: 'Each event\'s `data:` is one JSON document: `{id, type, createdAt, data}` (the same events webhooks deliver). `: heartbeat` comments keep the connection open.',
+    params: ConversationParams,
+    headers: [{ name: 'Last-Event-ID', description: 'the id of the last event received: the stream resumes after it (blank: from the start)', schema: z.union([Position, z.literal('')]) }],
+    query: StreamQuery,
+    events: S.ConversationEvents,
+    responses: { 400: 'invalid input: `validation_failed` names each field; `invalid_path`; `invalid_last_event_id`', 503: '`too_many_streams`: this server holds SSE_MAX_STREAMS streams already; retry after `Retry-After` seconds' },
+  },
+  {
+    method: 'post',
+    path: '/v1/conversations/:id/confirm',
+    summary: 'Approve or decline the action Smart AI proposed',
+    params: ConversationParams,
+    body: ConfirmBody,
+    success: { schema: S.Turn },
+    responses: {
+      202: { description: 'the replies are pending: retry with the same clientMessageId, or read the transcript', schema: S.PendingTurn },
+      400: 'invalid input: `validation_failed` names each field; `invalid_json`; `invalid_path`; `invalid_message`',
+      409: `${CLOSED}; \`confirmation_mismatch\`: no such confirmation is pending, or its arguments changed`,
+      503: ENGINE_OR_LIMITER_DOWN,
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/conversations/:id/close',
+    summary: 'Close a conversation (turns in flight finish first)',
+    params: ConversationParams,
+    success: { status: 202, schema: S.ConversationStatusAnswer },
+    responses: { 409: '`conversation_closed`: the conversation is already closed', 503: ENGINE_DOWN },
+  },
+  {
+    method: 'post',
+    path: '/v1/conversations/:id/release',
+    summary: 'Give a handed-off conversation back to the bot',
+    params: ConversationParams,
+    success: { schema: S.ConversationStatusAnswer },
+    responses: { 409: `${CLOSED}; \`not_in_handoff\`: the bot has the conversation already`, 503: ENGINE_DOWN },
+  },
+  {
+    method: 'post',
+    path: '/v1/conversations/:id/agent-messages',
+    summary: 'A person answers the visitor during a handoff',
+    params: ConversationParams,
+    body: AgentMessageBody,
+    success: { status: 201, schema: S.AgentMessageAnswer },
+    responses: { 409: `${CLOSED}; \`not_in_handoff\`: the conversation is not handed off to a person`, 503: ENGINE_DOWN },
+  },
 
   // Connections, endpoints, actions, logs
-  { method: 'post', path: '/v1/connections', summary: 'Create a connection (credentials are write-only)', body: CreateConnectionBody, success: { status: 201 } },
-  { method: 'get', path: '/v1/connections', summary: 'List connections', query: Page, success: { schema: Paginated } },
-  { method: 'get', path: '/v1/connections/:id', summary: 'A connection' },
-  { method: 'patch', path: '/v1/connections/:id', summary: 'Change a connection', body: UpdateConnectionBody },
-  { method: 'delete', path: '/v1/connections/:id', summary: 'Delete a connection', query: Force, success: { status: 204 }, responses: { 409: 'still used by actions (`?force=true` deletes anyway)' } },
-  { method: 'post', path: '/v1/connections/:id/test', summary: 'Test Connection: reachability and auth', tag: 'connections' },
-  { method: 'post', path: '/v1/connections/:id/endpoints', summary: 'Create an endpoint', tag: 'connections', body: CreateEndpointBody, success: { status: 201 } },
-  { method: 'get', path: '/v1/connections/:id/endpoints', summary: "List a connection's endpoints", tag: 'connections', query: Page, success: { schema: Paginated } },
-  { method: 'get', path: '/v1/connections/:id/endpoints/:eid', summary: 'An endpoint', tag: 'connections' },
-  { method: 'patch', path: '/v1/connections/:id/endpoints/:eid', summary: 'Change an endpoint', tag: 'connections', body: UpdateEndpointBody },
-  { method: 'delete', path: '/v1/connections/:id/endpoints/:eid', summary: 'Delete an endpoint', tag: 'connections', query: Force, success: { status: 204 } },
-  { method: 'post', path: '/v1/connections/:id/endpoints/:eid/test', summary: 'Run Test: call the endpoint once and show the real response', tag: 'connections', body: TestEndpointBody },
-  { method: 'get', path: '/v1/connections/:id/endpoints/:eid/logs', summary: "An endpoint's call logs, newest first", tag: 'logs', query: z.strictObject({ ...PageQuery, success: z.enum(['true', 'false']).optional() }), success: { schema: CallLogPage } },
-  { method: 'post', path: '/v1/actions', summary: 'Create an action (one endpoint or a chain of steps)', body: ActionBody, success: { status: 201 } },
-  { method: 'get', path: '/v1/actions', summary: 'List actions', query: Page, success: { schema: Paginated } },
-  { method: 'get', path: '/v1/actions/:id', summary: 'An action' },
-  { method: 'put', path: '/v1/actions/:id', summary: 'Replace an action', body: ActionBody },
-  { method: 'delete', path: '/v1/actions/:id', summary: 'Delete an action', success: { status: 204 } },
-  { method: 'get', path: '/v1/action-templates', summary: 'Action templates', tag: 'actions' },
-  { method: 'get', path: '/v1/logs', summary: 'Outbound call logs, newest first', query: LogQuery, success: { schema: CallLogPage } },
+  {
+    method: 'post',
+    path: '/v1/connections',
+    summary: 'Create a connection (credentials are write-only)',
+    body: CreateConnectionBody,
+    success: { status: 201, schema: z.object({ connection: S.ConnectionView }) },
+    responses: { 400: 'invalid input: `validation_failed` names each field; `invalid_json`; `invalid_connection`: the base URL is refused by the outbound network policy, or a header clashes with the auth' },
+  },
+  { method: 'get', path: '/v1/connections', summary: 'List connections', query: ConnectionListQuery, success: { schema: S.pageOf(S.ConnectionView) } },
+  { method: 'get', path: '/v1/connections/:id', summary: 'A connection', params: ConnectionParams, success: { schema: z.object({ connection: S.ConnectionView }) } },
+  {
+    method: 'patch',
+    path: '/v1/connections/:id',
+    summary: 'Change a connection',
+    params: ConnectionParams,
+    body: UpdateConnectionBody,
+    success: { schema: z.object({ connection: S.ConnectionView }) },
+    responses: {
+      400: 'invalid input: `validation_failed` names each field; `invalid_json`; `invalid_path`; `invalid_connection`: refused by the outbound network policy, a header clashes with the auth, or a new origin without the credentials sent again',
+      409: '`concurrent_update`: changed by another request meanwhile; `secrets_unreadable`: the stored credentials cannot be opened (send auth and headers again)',
+    },
+  },
+  {
+    method: 'delete',
+    path: '/v1/connections/:id',
+    summary: 'Delete a connection',
+    params: ConnectionParams,
+    query: ForceQuery,
+    success: { status: 204 },
+    responses: { 409: '`connection_in_use`: it has endpoints (`?force=true` deletes them with it)' },
+  },
+  {
+    method: 'post',
+    path: '/v1/connections/:id/test',
+    summary: 'Test Connection: reachability and auth',
+    tag: 'connections',
+    params: ConnectionParams,
+    success: { schema: S.ConnectionTestAnswer },
+    responses: { 504: '`test_timeout`: the test did not finish in time' },
+  },
+  {
+    method: 'post',
+    path: '/v1/connections/:id/endpoints',
+    summary: 'Create an endpoint',
+    tag: 'connections',
+    params: ConnectionParams,
+    body: CreateEndpointBody,
+    success: { status: 201, schema: z.object({ endpoint: S.EndpointView }) },
+    responses: { 400: 'invalid input: `validation_failed` names each field; `invalid_json`; `invalid_path`; `invalid_endpoint`: a `{placeholder}` of the path or body template that no parameter fills, or the like' },
+  },
+  { method: 'get', path: '/v1/connections/:id/endpoints', summary: "List a connection's endpoints", tag: 'connections', params: ConnectionParams, query: EndpointListQuery, success: { schema: S.pageOf(S.EndpointView) } },
+  { method: 'get', path: '/v1/connections/:id/endpoints/:eid', summary: 'An endpoint', tag: 'connections', params: EndpointParams, success: { schema: z.object({ endpoint: S.EndpointView }) } },
+  {
+    method: 'patch',
+    path: '/v1/connections/:id/endpoints/:eid',
+    summary: 'Change an endpoint',
+    tag: 'connections',
+    params: EndpointParams,
+    body: UpdateEndpointBody,
+    success: { schema: z.object({ endpoint: S.EndpointView }) },
+    responses: {
+      400: 'invalid input: `validation_failed` names each field; `invalid_json`; `invalid_path`; `invalid_endpoint`',
+      409: '`concurrent_update`: changed by another request meanwhile; `endpoint_in_use`: the change would break an action that uses it',
+    },
+  },
+  {
+    method: 'delete',
+    path: '/v1/connections/:id/endpoints/:eid',
+    summary: 'Delete an endpoint',
+    tag: 'connections',
+    params: EndpointParams,
+    query: ForceQuery,
+    success: { status: 204 },
+    responses: { 409: '`endpoint_in_use`: actions use it (`?force=true` deletes it anyway)' },
+  },
+  {
+    method: 'post',
+    path: '/v1/connections/:id/endpoints/:eid/test',
+    summary: 'Run Test: call the endpoint once and show the real response',
+    tag: 'connections',
+    params: EndpointParams,
+    body: TestEndpointBody,
+    bodyOptional: true,
+    success: { schema: S.EndpointTestAnswer },
+    responses: { 504: '`test_timeout`: the test did not finish in time' },
+  },
+  {
+    method: 'get',
+    path: '/v1/connections/:id/endpoints/:eid/logs',
+    summary: "An endpoint's call logs, newest first",
+    tag: 'logs',
+    params: EndpointParams,
+    query: EndpointLogQuery,
+    success: { schema: S.pageOf(S.CallLog) },
+  },
+  {
+    method: 'post',
+    path: '/v1/actions',
+    summary: 'Create an action (one endpoint or a chain of steps)',
+    body: ActionBody,
+    success: { status: 201, schema: z.object({ action: S.ActionView }) },
+    responses: {
+      400: 'invalid input: `validation_failed` names each field; `invalid_json`; `invalid_action`: a step names an endpoint the account lacks, an input no earlier step provides, or the like',
+      409: '`action_exists`: an action with this id exists (PUT replaces it)',
+    },
+  },
+  { method: 'get', path: '/v1/actions', summary: 'List actions (in id order)', query: ActionListQuery, success: { schema: S.pageOf(S.ActionView) } },
+  { method: 'get', path: '/v1/actions/:id', summary: 'An action', params: ActionParams, success: { schema: z.object({ action: S.ActionView }) } },
+  {
+    method: 'put',
+    path: '/v1/actions/:id',
+    summary: 'Replace an action',
+    params: ActionParams,
+    body: ActionBody,
+    success: { schema: z.object({ action: S.ActionView }) },
+    responses: { 400: 'invalid input: `validation_failed` names each field (`body.id` must be the id in the path); `invalid_json`; `invalid_path`; `invalid_action`' },
+  },
+  { method: 'delete', path: '/v1/actions/:id', summary: 'Delete an action', params: ActionParams, success: { status: 204 } },
+  { method: 'get', path: '/v1/action-templates', summary: 'Action templates', tag: 'actions', success: { schema: S.ActionTemplates } },
+  { method: 'get', path: '/v1/logs', summary: 'Outbound call logs, newest first', query: LogQuery, success: { schema: S.pageOf(S.CallLog) } },
 
   // Knowledge
-  { method: 'post', path: '/v1/knowledge', summary: 'Create a knowledge item', body: KnowledgeItemBody, success: { status: 201 } },
-  { method: 'get', path: '/v1/knowledge', summary: 'List knowledge items', query: z.strictObject({ ...PageQuery, category: z.string().optional() }), success: { schema: Paginated } },
-  { method: 'get', path: '/v1/knowledge/search', summary: 'Search the knowledge base as the AI does', query: KnowledgeSearchQuery },
-  { method: 'post', path: '/v1/knowledge/import', summary: 'Import up to 500 items, all or nothing (5 MB body)', body: ImportKnowledgeBody, success: { status: 201 }, responses: { 413: 'body larger than 5 MB' } },
-  { method: 'post', path: '/v1/knowledge/analyze', summary: 'Q&A drafts from a conversation, by its bot\'s LLM', body: z.strictObject({ conversationId: z.string().regex(/^conv_[a-z0-9]{1,40}$/) }), success: { status: 201 }, responses: { 409: '`ai_not_configured`', 502: '`llm_unavailable`', 503: LIMITER_DOWN } },
-  { method: 'get', path: '/v1/knowledge/drafts', summary: 'Q&A drafts', query: z.strictObject({ ...PageQuery, status: DraftStatus.optional(), conversationId: Id.optional() }), success: { schema: Paginated } },
-  { method: 'post', path: '/v1/knowledge/drafts/:id/approve', summary: 'Approve a draft (optionally edited) into an item', body: ApproveDraftBody, success: { status: 201 }, responses: { 409: '`draft_not_pending`' } },
-  { method: 'post', path: '/v1/knowledge/drafts/:id/discard', summary: 'Discard a draft', responses: { 409: '`draft_not_pending`' } },
-  { method: 'get', path: '/v1/knowledge/:id', summary: 'A knowledge item' },
-  { method: 'patch', path: '/v1/knowledge/:id', summary: 'Change a knowledge item', body: UpdateKnowledgeItemBody },
-  { method: 'delete', path: '/v1/knowledge/:id', summary: 'Delete a knowledge item', success: { status: 204 } },
+  {
+    method: 'post',
+    path: '/v1/knowledge',
+    summary: 'Create a knowledge item',
+    body: KnowledgeItemBody,
+    success: { status: 201, schema: z.object({ item: S.KnowledgeItemView }) },
+    responses: { 409: '`knowledge_limit_reached`: the account keeps the most items it may' },
+  },
+  { method: 'get', path: '/v1/knowledge', summary: 'List knowledge items', query: KnowledgeListQuery, success: { schema: S.pageOf(S.KnowledgeItemView) } },
+  { method: 'get', path: '/v1/knowledge/search', summary: 'Search the knowledge base as the AI does', query: KnowledgeSearchQuery, success: { schema: S.KnowledgeSearchAnswer } },
+  {
+    method: 'post',
+    path: '/v1/knowledge/import',
+    summary: 'Import up to 500 items, all or nothing (5 MB body)',
+    // Items are parsed one by one after the envelope (so a 400 lists every bad item); each is a KnowledgeItemBody.
+    body: ImportKnowledgeBody.extend({ items: z.array(KnowledgeItemBody).min(1).max(KNOWLEDGE_LIMITS.importItems) }),
+    success: { status: 201, schema: S.ImportAnswer },
+    responses: {
+      400: 'invalid input: `validation_failed`; `invalid_json`; `invalid_items`: every bad item `{index, path, message}`, and nothing imported',
+      409: '`knowledge_limit_reached`: the import would pass the most items an account may keep',
+      413: '`payload_too_large`: the body is larger than 5 MB',
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/knowledge/analyze',
+    summary: "Q&A drafts from a conversation, by its bot's LLM",
+    body: AnalyzeBody,
+    success: { status: 201, schema: S.AnalyzeAnswer },
+    responses: {
+      202: { description: 'the analysis is still running; its drafts appear in `GET /v1/knowledge/drafts`', schema: S.AnalyzeRunning },
+      404: '`conversation_not_found`: no such conversation in this account',
+      409: '`ai_not_configured`: the conversation\'s bot has no Smart AI settings',
+      502: '`llm_unavailable`: the provider failed',
+      503: LIMITER_DOWN,
+    },
+  },
+  { method: 'get', path: '/v1/knowledge/drafts', summary: 'Q&A drafts', query: DraftListQuery, success: { schema: S.pageOf(S.KnowledgeDraftView) } },
+  {
+    method: 'post',
+    path: '/v1/knowledge/drafts/:id/approve',
+    summary: 'Approve a draft (optionally edited) into an item',
+    params: DraftParams,
+    body: ApproveDraftBody,
+    bodyOptional: true,
+    success: { status: 201, schema: z.object({ item: S.KnowledgeItemView, draft: S.KnowledgeDraftView }) },
+    responses: { 409: '`draft_not_pending`: the draft is decided already; `knowledge_limit_reached`' },
+  },
+  {
+    method: 'post',
+    path: '/v1/knowledge/drafts/:id/discard',
+    summary: 'Discard a draft',
+    params: DraftParams,
+    success: { schema: z.object({ draft: S.KnowledgeDraftView }) },
+    responses: { 409: '`draft_not_pending`: the draft is decided already' },
+  },
+  { method: 'get', path: '/v1/knowledge/:id', summary: 'A knowledge item', params: KnowledgeItemParams, success: { schema: z.object({ item: S.KnowledgeItemView }) } },
+  { method: 'patch', path: '/v1/knowledge/:id', summary: 'Change a knowledge item', params: KnowledgeItemParams, body: UpdateKnowledgeItemBody, success: { schema: z.object({ item: S.KnowledgeItemView }) } },
+  { method: 'delete', path: '/v1/knowledge/:id', summary: 'Delete a knowledge item', params: KnowledgeItemParams, success: { status: 204 } },
 
   // Webhooks
   { method: 'post', path: '/v1/webhooks', summary: 'Create a webhook endpoint (its signing secret is shown once)', body: CreateWebhookBody, success: { status: 201 } },
@@ -193,22 +443,135 @@ registry.add(
   { method: 'post', path: '/v1/webhooks/:id/test', summary: 'Send a test event' },
 
   // Websites and the chat widget
-  { method: 'post', path: '/v1/websites', summary: 'Bind a website: its widget token, snippet and identity secret (shown once)', body: CreateWebsiteBody, success: { status: 201 } },
-  { method: 'get', path: '/v1/websites', summary: 'List website bindings', query: z.strictObject({ ...PageQuery, botId: Id.optional() }), success: { schema: Paginated } },
-  { method: 'get', path: '/v1/websites/:id', summary: 'A website binding and its snippet' },
-  { method: 'patch', path: '/v1/websites/:id', summary: 'Change a website binding (origins, bot, identity mode, appearance)', body: UpdateWebsiteBody },
-  { method: 'delete', path: '/v1/websites/:id', summary: 'Remove a website binding (its widget stops working)', success: { status: 204 } },
-  { method: 'post', path: '/v1/websites/:id/rotate-token', summary: 'A new website token (the old snippet stops working)' },
-  { method: 'post', path: '/v1/websites/:id/rotate-identity-secret', summary: 'A new identity secret, shown once' },
-  { method: 'post', path: '/v1/bots/:id/preview', summary: 'A one-hour link to the bot preview page', tag: 'bots', success: { status: 201, schema: z.object({ url: z.string(), expiresAt: z.string() }) }, responses: { 409: '`bot_not_published`' } },
+  {
+    method: 'post',
+    path: '/v1/websites',
+    summary: 'Bind a website: its widget token, snippet and identity secret (shown once)',
+    body: CreateWebsiteBody,
+    success: { status: 201, schema: S.NewWebsiteAnswer },
+    responses: { 404: '`bot_not_found`: no such bot in this account' },
+  },
+  { method: 'get', path: '/v1/websites', summary: 'List website bindings, newest first', query: WebsiteListQuery, success: { schema: S.pageOf(S.WebsiteView) } },
+  { method: 'get', path: '/v1/websites/:id', summary: 'A website binding and its snippet', params: WebsiteParams, success: { schema: S.WebsiteAnswer } },
+  {
+    method: 'patch',
+    path: '/v1/websites/:id',
+    summary: 'Change a website binding (origins, bot, identity mode, appearance)',
+    params: WebsiteParams,
+    body: UpdateWebsiteBody,
+    success: { schema: S.WebsiteAnswer },
+    responses: { 404: '`website_not_found`; `bot_not_found`: the new `botId` is no bot of this account' },
+  },
+  { method: 'delete', path: '/v1/websites/:id', summary: 'Remove a website binding (its widget stops working)', params: WebsiteParams, success: { status: 204 } },
+  { method: 'post', path: '/v1/websites/:id/rotate-token', summary: 'A new website token (the old snippet stops working)', params: WebsiteParams, success: { schema: S.WebsiteAnswer } },
+  { method: 'post', path: '/v1/websites/:id/rotate-identity-secret', summary: 'A new identity secret, shown once', params: WebsiteParams, success: { schema: S.NewIdentitySecretAnswer } },
+  {
+    method: 'post',
+    path: '/v1/bots/:id/preview',
+    summary: 'A one-hour link to the bot preview page',
+    tag: 'bots',
+    params: BotParams,
+    success: { status: 201, schema: S.PreviewAnswer },
+    responses: { 409: '`bot_not_published`: the bot has no published version' },
+  },
   { method: 'get', path: '/widget.js', summary: 'The embeddable chat widget script', tag: 'widget', security: 'none', success: { contentType: 'application/javascript', schema: z.string() } },
-  { method: 'get', path: '/preview/:token', summary: 'The bot preview page (from a preview link)', tag: 'widget', security: 'none', success: { contentType: 'text/html', schema: z.string() }, responses: { 401: '`preview_expired`' } },
-  { method: 'get', path: '/widget/v1/:token/config', summary: 'Widget: the bot name and appearance (public; origin-checked)', tag: 'widget', security: 'none', responses: { 403: '`origin_not_allowed`', 404: '`website_not_found`', 429: 'per-website or per-client limit' } },
-  { method: 'post', path: '/widget/v1/:token/conversations', summary: 'Widget: start a conversation; answers the greeting and the visitor token', tag: 'widget', security: 'none', body: WidgetStartBody, success: { status: 201 }, responses: { 401: '`identity_required` or `invalid_identity`', 403: '`origin_not_allowed`', 429: 'per-website or per-client limit', 503: LIMITER_DOWN } },
-  { method: 'post', path: '/widget/v1/:token/conversations/:id/messages', summary: 'Widget: send a visitor message (Authorization: Bearer vt_...)', tag: 'widget', security: 'none', body: SendMessageBody, success: { schema: Turn }, responses: { 401: '`invalid_visitor_token`', 403: '`origin_not_allowed`', 409: '`conversation_closed`', 429: 'per-website or per-client limit', 503: LIMITER_DOWN } },
-  { method: 'get', path: '/widget/v1/:token/conversations/:id/messages', summary: 'Widget: the transcript, oldest first (Authorization: Bearer vt_...)', tag: 'widget', security: 'none', query: TranscriptQuery, responses: { 401: '`invalid_visitor_token`', 403: '`origin_not_allowed`' } },
+  {
+    method: 'get',
+    path: '/preview/:token',
+    summary: 'The bot preview page (from a preview link)',
+    tag: 'widget',
+    security: 'none',
+    params: PreviewParams,
+    success: { contentType: 'text/html', schema: z.string() },
+    responses: { 401: '`preview_expired`: the link is not valid, or expired', 404: '`bot_not_found`: the bot was deleted' },
+  },
+  {
+    method: 'get',
+    path: '/widget/v1/:token/config',
+    summary: 'Widget: the bot name and appearance (public; origin-checked)',
+    tag: 'widget',
+    security: 'none',
+    params: WidgetParams,
+    success: { schema: S.WidgetConfig },
+    responses: { 401: '`preview_expired`: a preview token that expired', 403: '`origin_not_allowed`: the `Origin` is not one of the website\'s', 404: '`website_not_found`: no website has this token; `bot_not_found`', 429: '`rate_limited`: the per-website or per-client limit' },
+  },
+  {
+    method: 'post',
+    path: '/widget/v1/:token/conversations',
+    summary: 'Widget: start a conversation; answers the greeting and the visitor token',
+    tag: 'widget',
+    security: 'none',
+    params: WidgetParams,
+    body: WidgetStartBody,
+    bodyOptional: true,
+    success: { status: 201, schema: S.WidgetStartAnswer },
+    responses: {
+      202: { description: 'started; the greeting is pending', schema: S.WidgetStartAnswer },
+      401: '`identity_required` or `invalid_identity`; `preview_expired`',
+      403: '`origin_not_allowed`',
+      404: '`website_not_found`',
+      409: '`bot_not_published`',
+      429: '`rate_limited`: the per-website or per-client limit',
+      503: ENGINE_OR_LIMITER_DOWN,
+    },
+  },
+  {
+    method: 'post',
+    path: '/widget/v1/:token/conversations/:id/messages',
+    summary: 'Widget: send a visitor message (Authorization: Bearer vt_...)',
+    tag: 'widget',
+    security: 'none',
+    params: WidgetConversationParams,
+    body: SendMessageBody,
+    success: { schema: S.Turn },
+    responses: {
+      202: { description: 'the replies are pending', schema: S.PendingTurn },
+      400: 'invalid input: `validation_failed` names each field; `invalid_json`; `invalid_path`; `invalid_message`',
+      401: '`invalid_visitor_token`; `preview_expired`',
+      403: '`origin_not_allowed`',
+      404: '`website_not_found`; `conversation_not_found`',
+      409: CLOSED,
+      429: '`rate_limited`: the per-website or per-client limit',
+      503: ENGINE_OR_LIMITER_DOWN,
+    },
+  },
+  {
+    method: 'get',
+    path: '/widget/v1/:token/conversations/:id/messages',
+    summary: 'Widget: the transcript, oldest first (Authorization: Bearer vt_...)',
+    tag: 'widget',
+    security: 'none',
+    params: WidgetConversationParams,
+    query: TranscriptQuery,
+    success: { schema: S.WidgetTranscript },
+    responses: {
+      400: 'invalid input: `validation_failed` names each field; `invalid_path`; `invalid_cursor`',
+      401: '`invalid_visitor_token`; `preview_expired`',
+      403: '`origin_not_allowed`',
+      404: '`website_not_found`; `conversation_not_found`',
+      429: '`rate_limited`: the per-website or per-client limit',
+    },
+  },
 
   // Temporal Web UI codec server
-  { method: 'post', path: '/codec/encode', summary: 'Encrypt payloads (Temporal remote codec protocol)', tag: 'codec', security: 'codec', body: CodecPayloads, success: { schema: CodecPayloads }, responses: { 404: '`codec_disabled`: PARLEY_PAYLOAD_KEYS or CODEC_AUTH_TOKEN unset' } },
-  { method: 'post', path: '/codec/decode', summary: 'Decrypt payloads for the Temporal Web UI and CLI', tag: 'codec', security: 'codec', body: CodecPayloads, success: { schema: CodecPayloads }, responses: { 404: '`codec_disabled`: PARLEY_PAYLOAD_KEYS or CODEC_AUTH_TOKEN unset' } },
+  {
+    method: 'post',
+    path: '/codec/encode',
+    summary: 'Encrypt payloads (Temporal remote codec protocol)',
+    tag: 'codec',
+    security: 'codec',
+    body: CodecBody,
+    success: { schema: S.CodecPayloads },
+    responses: { 400: 'invalid input: `validation_failed`; `invalid_json`; `codec_failed`', 404: '`codec_disabled`: PARLEY_PAYLOAD_KEYS or CODEC_AUTH_TOKEN unset', 413: '`payload_too_large`: the body is larger than 8 MB' },
+  },
+  {
+    method: 'post',
+    path: '/codec/decode',
+    summary: 'Decrypt payloads for the Temporal Web UI and CLI',
+    tag: 'codec',
+    security: 'codec',
+    body: CodecBody,
+    success: { schema: S.CodecPayloads },
+    responses: { 400: 'invalid input: `validation_failed`; `invalid_json`; `codec_failed`: a payload could not be decrypted', 404: '`codec_disabled`: PARLEY_PAYLOAD_KEYS or CODEC_AUTH_TOKEN unset', 413: '`payload_too_large`: the body is larger than 8 MB' },
+  },
 );

@@ -9,6 +9,7 @@ import { generateApiKey, hashPassword } from '../passwords';
 import { addressLimitKey } from '../client-address';
 import { applyLimits, type LimitOutcome, type SharedLimiters } from '../rate-limit';
 import { parse } from '../validate';
+import { ApiKeyParams, parsePath } from '../path-params';
 
 const accountView = (a: Pick<AccountDoc, '_id' | 'name' | 'email' | 'unlinkedEmail' | 'createdAt'>) => ({
   id: a._id,
@@ -116,7 +117,7 @@ export function accountRouter(deps: ApiDeps, auth: Authenticator): Router {
   router.delete('/v1/api-keys/:id', async (req, res) => {
     const caller = callerOf(res);
     const key = await ApiKey.findOneAndUpdate(
-      { _id: String(req.params.id), accountId: caller.accountId, revokedAt: null },
+      { _id: parsePath(ApiKeyParams, req.params).id, accountId: caller.accountId, revokedAt: null },
       { $set: { revokedAt: new Date() } },
     ).lean();
     if (!key) throw AppError.notFound('api_key');

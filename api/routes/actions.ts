@@ -8,6 +8,7 @@ import type { ApiDeps } from '../deps';
 import { AppError } from '../errors';
 import { page, queryInt } from '../pagination';
 import { parse } from '../validate';
+import { ActionId, ActionParams, parsePath } from '../path-params';
 import { actionIssues, endpointIdsOf, storedSteps } from './connections/action-rules';
 import { ACTION_TEMPLATES } from './connections/action-templates';
 import { rejectIssues } from './connections/issues';
@@ -23,9 +24,7 @@ export const actionView = (a: ActionDoc) => ({
 });
 
 // Action ids are the account's own slugs (not time-ordered ids), so lists page in id order.
-const ActionId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be an action id');
-const ListQuery = z.strictObject({ limit: queryInt(1, LIMITS.pageSizeMax).default(50), after: ActionId.optional() });
-const IdParams = z.object({ id: z.string().min(1).max(64) });
+export const ActionListQuery = z.strictObject({ limit: queryInt(1, LIMITS.pageSizeMax).default(50), after: ActionId.optional() });
 
 /** Stored under `<accountId>:<id>`, so two accounts can both have an action `order_status`. */
 const docId = (accountId: string, id: string): string => `${accountId}:${id}`;
@@ -58,7 +57,7 @@ export function actionsRouter(deps: ApiDeps): Router {
   });
 
   router.get('/v1/actions', async (req, res) => {
-    const query = parse(ListQuery, req.query, 'query');
+    const query = parse(ActionListQuery, req.query, 'query');
     const filter: Record<string, unknown> = { accountId: callerOf(res).accountId };
     if (query.after) filter.actionId = { $gt: query.after };
     const actions = await Action.find(filter).sort({ actionId: 1 }).limit(query.limit + 1).lean();
@@ -66,7 +65,7 @@ export function actionsRouter(deps: ApiDeps): Router {
   });
 
   router.get('/v1/actions/:id', async (req, res) => {
-    const { id } = parse(IdParams, req.params, 'params');
+    const { id } = parsePath(ActionParams, req.params);
     const accountId = callerOf(res).accountId;
     const action = await Action.findOne({ _id: docId(accountId, id), accountId }).lean();
     if (!action) throw AppError.notFound('action');
@@ -75,7 +74,7 @@ export function actionsRouter(deps: ApiDeps): Router {
 
   /** Replaces the action whole (create it with POST). The body's `id` must be the one in the path. */
   router.put('/v1/actions/:id', async (req, res) => {
-    const { id } = parse(IdParams, req.params, 'params');
+    const { id } = parsePath(ActionParams, req.params);
     const body = parse(ActionBody, req.body);
     if (body.id !== id) {
       throw new AppError(400, 'validation_failed', 'body.id: must be the action id in the path', [{ path: 'body.id', message: 'must be the action id in the path', code: 'custom' }]);
@@ -94,7 +93,7 @@ export function actionsRouter(deps: ApiDeps): Router {
   });
 
   router.delete('/v1/actions/:id', async (req, res) => {
-    const { id } = parse(IdParams, req.params, 'params');
+    const { id } = parsePath(ActionParams, req.params);
     const accountId = callerOf(res).accountId;
     const deleted = await Action.deleteOne({ _id: docId(accountId, id), accountId });
     if (deleted.deletedCount === 0) throw AppError.notFound('action');

@@ -4,7 +4,6 @@
  * Publishing freezes the settings, the tools' definitions and their JSON Schemas into the version.
  */
 import { Router } from 'express';
-import { z } from 'zod';
 import { AiSettingsBody, type AiSettings, type AiSnapshot, type AiToolSnapshot } from '../../models/ai.schema';
 import { aiKeyOwner, type BotDoc } from '../../models/bot.model';
 import { actionToolShape, BUILTIN_TOOL_NAMES, type ToolEndpoint } from '../../core/ai/tools';
@@ -14,8 +13,8 @@ import { checkOutboundUrl, privateNetworkAccess, type UrlIssue as FieldIssue } f
 import type { ApiDeps } from '../deps';
 import { AppError } from '../errors';
 import { parse } from '../validate';
+import { BotParams, parsePath } from '../path-params';
 
-const IdParams = z.object({ id: z.string().min(1).max(64) });
 const MASK = '••••';
 
 export const aiView = (bot: Pick<BotDoc, 'ai' | 'aiKeySealed'>, policy: NetworkPolicy) =>
@@ -77,12 +76,12 @@ export function botAiRouter(deps: ApiDeps): Router {
   };
 
   router.get('/v1/bots/:id/ai', async (req, res) => {
-    const { id } = parse(IdParams, req.params, 'params');
+    const { id } = parsePath(BotParams, req.params);
     res.json({ ai: aiView(await findBot(callerOf(res).accountId, id), deps.config.outbound) });
   });
 
   router.put('/v1/bots/:id/ai', async (req, res) => {
-    const { id } = parse(IdParams, req.params, 'params');
+    const { id } = parsePath(BotParams, req.params);
     const { apiKey, ...settings } = parse(AiSettingsBody, req.body);
     const accountId = callerOf(res).accountId;
     await findBot(accountId, id);
@@ -102,7 +101,7 @@ export function botAiRouter(deps: ApiDeps): Router {
   });
 
   router.delete('/v1/bots/:id/ai', async (req, res) => {
-    const { id } = parse(IdParams, req.params, 'params');
+    const { id } = parsePath(BotParams, req.params);
     const accountId = callerOf(res).accountId;
     const done = await Bot.updateOne({ _id: id, accountId }, { $unset: { ai: 1, aiKeySealed: 1 }, $set: { updatedAt: new Date() } });
     if (done.matchedCount === 0) throw AppError.notFound('bot');

@@ -11,6 +11,7 @@ import { AppError } from '../errors';
 import { newId } from '../ids';
 import { page, PageQuery } from '../pagination';
 import { parse } from '../validate';
+import { BotParams, parsePath } from '../path-params';
 import type { NetworkPolicy } from '../../core/http/network-policy';
 import { aiSnapshotOf, aiView } from './bot-ai';
 
@@ -29,8 +30,7 @@ export const botView = (b: BotDoc, policy: NetworkPolicy) => ({
 
 const versionView = (v: BotVersionDoc) => ({ version: v.version, botId: v.botId, snapshot: v.snapshot, createdAt: v.createdAt.toISOString() });
 
-const ListQuery = z.strictObject(PageQuery);
-const IdParams = z.object({ id: z.string().min(1).max(64) });
+export const BotListQuery = z.strictObject(PageQuery);
 
 export function botsRouter(deps: ApiDeps): Router {
   const router = Router();
@@ -72,7 +72,7 @@ export function botsRouter(deps: ApiDeps): Router {
   });
 
   router.get('/v1/bots', async (req, res) => {
-    const query = parse(ListQuery, req.query, 'query');
+    const query = parse(BotListQuery, req.query, 'query');
     const filter: Record<string, unknown> = { accountId: callerOf(res).accountId };
     if (query.after) filter._id = { $gt: query.after };
     const bots = await Bot.find(filter).sort({ _id: 1 }).limit(query.limit + 1).lean();
@@ -80,12 +80,12 @@ export function botsRouter(deps: ApiDeps): Router {
   });
 
   router.get('/v1/bots/:id', async (req, res) => {
-    const { id } = parse(IdParams, req.params, 'params');
+    const { id } = parsePath(BotParams, req.params);
     res.json({ bot: botView(await findBot(callerOf(res).accountId, id), deps.config.outbound) });
   });
 
   router.patch('/v1/bots/:id', async (req, res) => {
-    const { id } = parse(IdParams, req.params, 'params');
+    const { id } = parsePath(BotParams, req.params);
     const body = parse(UpdateBotBody, req.body);
     const bot = await Bot.findOneAndUpdate(
       { _id: id, accountId: callerOf(res).accountId },
@@ -97,7 +97,7 @@ export function botsRouter(deps: ApiDeps): Router {
   });
 
   router.delete('/v1/bots/:id', async (req, res) => {
-    const { id } = parse(IdParams, req.params, 'params');
+    const { id } = parsePath(BotParams, req.params);
     const accountId = callerOf(res).accountId;
     const deleted = await Bot.deleteOne({ _id: id, accountId });
     if (deleted.deletedCount === 0) throw AppError.notFound('bot');
@@ -108,7 +108,7 @@ export function botsRouter(deps: ApiDeps): Router {
 
   /** Freezes the bot's current settings as the next immutable version; new conversations run it. */
   router.post('/v1/bots/:id/publish', async (req, res) => {
-    const { id } = parse(IdParams, req.params, 'params');
+    const { id } = parsePath(BotParams, req.params);
     const accountId = callerOf(res).accountId;
     for (let attempt = 0; attempt < 5; attempt++) {
       const bot = await findBot(accountId, id);
@@ -144,13 +144,13 @@ export function botsRouter(deps: ApiDeps): Router {
 
   /** The draft's guided flows. Saved as a whole and validated as a graph; publish to put them live. */
   router.get('/v1/bots/:id/flows', async (req, res) => {
-    const { id } = parse(IdParams, req.params, 'params');
+    const { id } = parsePath(BotParams, req.params);
     const bot = await findBot(callerOf(res).accountId, id);
     res.json(bot.flows ?? BotFlows.parse({ flows: [] }));
   });
 
   router.put('/v1/bots/:id/flows', async (req, res) => {
-    const { id } = parse(IdParams, req.params, 'params');
+    const { id } = parsePath(BotParams, req.params);
     const accountId = callerOf(res).accountId;
     const flows = parse(BotFlows, req.body);
     await findBot(accountId, id);
@@ -165,7 +165,7 @@ export function botsRouter(deps: ApiDeps): Router {
   });
 
   router.get('/v1/bots/:id/versions', async (req, res) => {
-    const { id } = parse(IdParams, req.params, 'params');
+    const { id } = parsePath(BotParams, req.params);
     const accountId = callerOf(res).accountId;
     await findBot(accountId, id);
     const versions = await BotVersion.find({ botId: id, accountId }).sort({ version: -1 }).limit(100).lean();

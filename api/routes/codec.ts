@@ -16,7 +16,7 @@ import { AppError } from '../errors';
 import { parse } from '../validate';
 
 const Base64 = z.string().max(8_000_000).regex(/^[A-Za-z0-9+/_-]*={0,2}$/, 'must be base64');
-const CodecBody = z.object({
+export const CodecBody = z.object({
   payloads: z
     .array(z.object({ metadata: z.record(z.string().max(200), Base64).optional(), data: Base64.optional() }))
     .max(1000),

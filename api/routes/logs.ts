@@ -7,7 +7,8 @@ import { callerOf } from '../auth';
 import type { ApiDeps } from '../deps';
 import { page, queryInt } from '../pagination';
 import { parse } from '../validate';
-import { EndpointParams, findEndpoint } from './connections/lookups';
+import { EndpointParams, parsePath } from '../path-params';
+import { findEndpoint } from './connections/lookups';
 
 /** Where the Web UI shows a run's history (the workflow id is encoded: it is one path segment there). */
 export function runHistoryUrl(config: Pick<ApiConfig, 'TEMPORAL_UI_URL' | 'TEMPORAL_NAMESPACE'>, workflowId: string, runId: string): string {
@@ -45,8 +46,8 @@ const Page = {
   after: z.string().regex(/^[A-Za-z0-9_:.-]{1,128}$/, 'must be an id from a previous page').optional(),
   success: z.enum(['true', 'false']).optional(),
 };
-const LogQuery = z.strictObject({ ...Page, connectionId: Ref.optional(), endpointId: Ref.optional(), conversationId: Ref.optional() });
-const EndpointLogQuery = z.strictObject(Page);
+export const LogQuery = z.strictObject({ ...Page, connectionId: Ref.optional(), endpointId: Ref.optional(), conversationId: Ref.optional() });
+export const EndpointLogQuery = z.strictObject(Page);
 
 /** Outbound call logs, newest first. */
 export function logsRouter(deps: ApiDeps): Router {
@@ -71,7 +72,7 @@ export function logsRouter(deps: ApiDeps): Router {
 
   /** `GET /v1/connections/:id/endpoints/:eid/logs?success=&after=&limit=` */
   router.get('/v1/connections/:id/endpoints/:eid/logs', async (req, res) => {
-    const { id, eid } = parse(EndpointParams, req.params, 'params');
+    const { id, eid } = parsePath(EndpointParams, req.params);
     const query = parse(EndpointLogQuery, req.query, 'query');
     const accountId = callerOf(res).accountId;
     await findEndpoint(deps, accountId, id, eid);

@@ -14,12 +14,11 @@ import { AppError } from '../errors';
 import { newId } from '../ids';
 import { page, PageQuery } from '../pagination';
 import { parse } from '../validate';
+import { BotParams, parsePath, WebsiteParams } from '../path-params';
 import { apiOrigin } from '../widget/sites';
 import { newIdentitySecret, newWebsiteToken, type WidgetTokens } from '../widget/tokens';
 
-const WebsiteParams = z.object({ id: z.string().regex(/^site_[a-z0-9]{1,40}$/, 'must be a website id') });
-const BotParams = z.object({ id: z.string().min(1).max(64) });
-const ListQuery = z.strictObject({ ...PageQuery, botId: z.string().min(1).max(64).optional() });
+export const WebsiteListQuery = z.strictObject({ ...PageQuery, botId: z.string().min(1).max(64).optional() });
 
 const websiteView = (w: WebsiteDoc) => ({
   id: w._id,
@@ -75,7 +74,7 @@ export function websitesRouter(deps: ApiDeps, tokens: WidgetTokens): Router {
   });
 
   router.get('/v1/websites', async (req, res) => {
-    const query = parse(ListQuery, req.query, 'query');
+    const query = parse(WebsiteListQuery, req.query, 'query');
     const filter: Record<string, unknown> = { accountId: callerOf(res).accountId };
     if (query.botId) filter.botId = query.botId;
     if (query.after) filter._id = { $lt: query.after };
@@ -84,13 +83,13 @@ export function websitesRouter(deps: ApiDeps, tokens: WidgetTokens): Router {
   });
 
   router.get('/v1/websites/:id', async (req, res) => {
-    const { id } = parse(WebsiteParams, req.params, 'params');
+    const { id } = parsePath(WebsiteParams, req.params);
     const website = await findWebsite(callerOf(res).accountId, id);
     res.json({ website: websiteView(website), snippet: widgetSnippet(base(req), website.token) });
   });
 
   router.patch('/v1/websites/:id', async (req, res) => {
-    const { id } = parse(WebsiteParams, req.params, 'params');
+    const { id } = parsePath(WebsiteParams, req.params);
     const body = parse(UpdateWebsiteBody, req.body);
     const { accountId } = callerOf(res);
     await findWebsite(accountId, id);
@@ -101,7 +100,7 @@ export function websitesRouter(deps: ApiDeps, tokens: WidgetTokens): Router {
   });
 
   router.delete('/v1/websites/:id', async (req, res) => {
-    const { id } = parse(WebsiteParams, req.params, 'params');
+    const { id } = parsePath(WebsiteParams, req.params);
     const result = await Website.deleteOne({ _id: id, accountId: callerOf(res).accountId });
     if (result.deletedCount === 0) throw AppError.notFound('website');
     res.status(204).end();
@@ -109,7 +108,7 @@ export function websitesRouter(deps: ApiDeps, tokens: WidgetTokens): Router {
 
   /** A new public token: the old snippet stops working (within the widget's 5 s cache). */
   router.post('/v1/websites/:id/rotate-token', async (req, res) => {
-    const { id } = parse(WebsiteParams, req.params, 'params');
+    const { id } = parsePath(WebsiteParams, req.params);
     const { accountId } = callerOf(res);
     const website = await Website.findOneAndUpdate({ _id: id, accountId }, { $set: { token: newWebsiteToken(), updatedAt: new Date() } }, { returnDocument: 'after' }).lean();
     if (!website) throw AppError.notFound('website');
@@ -118,7 +117,7 @@ export function websitesRouter(deps: ApiDeps, tokens: WidgetTokens): Router {
 
   /** A new identity secret, shown once: identity tokens signed with the old one are refused from now on. */
   router.post('/v1/websites/:id/rotate-identity-secret', async (req, res) => {
-    const { id } = parse(WebsiteParams, req.params, 'params');
+    const { id } = parsePath(WebsiteParams, req.params);
     const { accountId } = callerOf(res);
     const identitySecret = newIdentitySecret();
     const website = await Website.findOneAndUpdate(
@@ -131,7 +130,7 @@ export function websitesRouter(deps: ApiDeps, tokens: WidgetTokens): Router {
   });
 
   router.post('/v1/bots/:id/preview', async (req, res) => {
-    const { id } = parse(BotParams, req.params, 'params');
+    const { id } = parsePath(BotParams, req.params);
     const { accountId } = callerOf(res);
     await requireBot(accountId, id);
     if (!(await BotVersion.exists({ botId: id, accountId }))) {

@@ -5,7 +5,6 @@ import { z } from 'zod';
 import type { ApiDeps } from '../deps';
 import { AppError } from '../errors';
 import { esc } from '../routes/docs';
-import { parse } from '../validate';
 import type { WidgetTokens } from './tokens';
 
 /** The widget script: plain browser JavaScript next to this file (copied to dist/ by `npm run build`). */
@@ -13,7 +12,8 @@ function widgetScript(): string {
   return readFileSync(join(__dirname, 'widget.js'), 'utf8');
 }
 
-const PreviewParams = z.object({ token: z.string().min(1).max(2048) });
+/** A preview link's token: a signed JWT. Anything else is as invalid as a forged or expired one (401). */
+export const PreviewParams = z.object({ token: z.string().max(1024).regex(/^ey[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/).describe('the token of a preview link (`POST /v1/bots/:id/preview`)') });
 
 /**
  * `GET /widget.js` (the embeddable widget) and `GET /preview/:token` (the bot preview page: the same
@@ -34,8 +34,9 @@ export function widgetPagesRouter(deps: ApiDeps, tokens: WidgetTokens): Router {
   });
 
   router.get('/preview/:token', async (req, res) => {
-    const { token } = parse(PreviewParams, req.params, 'params');
-    const preview = await tokens.verifyPreview(token);
+    const parsed = PreviewParams.safeParse(req.params);
+    const token = parsed.success ? parsed.data.token : '';
+    const preview = parsed.success ? await tokens.verifyPreview(token) : undefined;
     if (!preview) throw new AppError(401, 'preview_expired', 'this preview link is not valid or has expired; open a new one');
     const bot = await deps.Bot.findOne({ _id: preview.botId, accountId: preview.accountId }, { name: 1 }).lean();
     if (!bot) throw AppError.notFound('bot');

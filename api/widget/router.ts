@@ -14,7 +14,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
-import { z } from 'zod';
 import type { ConversationDoc } from '../../models/conversation.model';
 import { SendMessageBody } from '../../models/conversation.schema';
 import type { WebsiteSecrets } from '../../models/website.model';
@@ -26,15 +25,13 @@ import { newId } from '../ids';
 import { timeTurn } from '../metrics';
 import { addressLimitKey } from '../client-address';
 import { applyLimits, type SharedLimiters } from '../rate-limit';
-import { ConversationParams, deliverVisitorMessage } from '../routes/conversations/send-message';
+import { deliverVisitorMessage } from '../routes/conversations/send-message';
 import { begin } from '../routes/conversations/start';
 import { TranscriptQuery, transcriptPage } from '../routes/conversations/read';
 import { parse } from '../validate';
+import { parsePath, WidgetConversationParams, WidgetParams } from '../path-params';
 import { createSiteResolver, type WidgetSite } from './sites';
 import { verifyIdentityToken, type WidgetTokens } from './tokens';
-
-const TokenParams = z.object({ token: z.string().min(1).max(2048) });
-const ConversationTokenParams = TokenParams.extend(ConversationParams.shape);
 
 const EXPOSED_HEADERS = 'Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset';
 
@@ -51,7 +48,7 @@ export function widgetRouter(deps: ApiDeps, options: { limiters: SharedLimiters;
 
   /** Resolves the token, checks the origin, sets CORS headers; answers a preflight. Undefined when answered. */
   const admit = async (req: Request, res: Response, kind: Kind): Promise<WidgetSite | undefined> => {
-    const { token } = parse(TokenParams, req.params, 'params');
+    const { token } = parsePath(WidgetParams, req.params);
     const site = await resolve(token, req);
     // Browsers leave Origin out of same-origin GETs (the preview page reading its transcript); Fetch
     // Metadata says where those come from.
@@ -153,7 +150,7 @@ export function widgetRouter(deps: ApiDeps, options: { limiters: SharedLimiters;
   router.post('/widget/v1/:token/conversations/:id/messages', async (req, res) => {
     const site = await admit(req, res, 'message');
     if (!site) return;
-    const { id } = parse(ConversationTokenParams, req.params, 'params');
+    const { id } = parsePath(WidgetConversationParams, req.params);
     const body = parse(SendMessageBody, req.body);
     await visitorConversation(req, site, id);
     await deliverVisitorMessage(deps, res, site.accountId, id, body);
@@ -162,7 +159,7 @@ export function widgetRouter(deps: ApiDeps, options: { limiters: SharedLimiters;
   router.get('/widget/v1/:token/conversations/:id/messages', async (req, res) => {
     const site = await admit(req, res, 'read');
     if (!site) return;
-    const { id } = parse(ConversationTokenParams, req.params, 'params');
+    const { id } = parsePath(WidgetConversationParams, req.params);
     const query = parse(TranscriptQuery, req.query, 'query');
     const conversation = await visitorConversation(req, site, id);
     res.json({ ...(await transcriptPage(deps, id, query)), conversation: { id, status: conversation.status } });

@@ -97,11 +97,28 @@ describe('unknown and unusable resources', () => {
     ['upper case', 'conv_ABCDEF'],
     ['too long', `conv_${'a'.repeat(41)}`],
     ['an encoded operator', '%24gt'],
-  ])('answers 400 for a malformed conversation id (%s)', async (_what, id) => {
-    expectInvalid(await api.get(`/v1/conversations/${id}`), 'params.id');
-    expectInvalid(await api.get(`/v1/conversations/${id}/messages`), 'params.id');
-    expectInvalid(await api.post(`/v1/conversations/${id}/messages`, text('hello')), 'params.id');
-    expectInvalid(await api.post(`/v1/conversations/${id}/close`), 'params.id');
+  ])('answers 404 for a malformed conversation id (%s), as for an unknown one', async (_what, id) => {
+    expectProblem(await api.get(`/v1/conversations/${id}`), 404, 'conversation_not_found');
+    expectProblem(await api.get(`/v1/conversations/${id}/messages`), 404, 'conversation_not_found');
+    expectProblem(await api.post(`/v1/conversations/${id}/messages`, text('hello')), 404, 'conversation_not_found');
+    expectProblem(await api.post(`/v1/conversations/${id}/close`), 404, 'conversation_not_found');
+  });
+
+  it.each([
+    ['GET', '/v1/bots/not-a-bot', 'bot_not_found'],
+    ['GET', '/v1/bots/bot_UPPER/ai', 'bot_not_found'],
+    ['GET', `/v1/connections/conn_${'a'.repeat(41)}`, 'connection_not_found'],
+    ['GET', '/v1/connections/conn_1/endpoints/nope', 'endpoint_not_found'],
+    ['GET', '/v1/actions/not%20a%20slug', 'action_not_found'],
+    ['GET', '/v1/knowledge/kd_000000000abc', 'knowledge_item_not_found'],
+    ['POST', '/v1/knowledge/drafts/kb_000000000abc/discard', 'knowledge_draft_not_found'],
+    ['GET', '/v1/websites/0', 'website_not_found'],
+    ['POST', '/v1/websites/site-1/rotate-token', 'website_not_found'],
+    ['DELETE', '/v1/api-keys/pk_1', 'api_key_not_found'],
+    ['GET', '/v1/conversations/%24gt/events', 'conversation_not_found'],
+  ])('answers 404 for a malformed id in the path: %s %s', async (method, path, code) => {
+    const res = method === 'GET' ? await api.get(path) : method === 'POST' ? await api.post(path) : await api.delete(path);
+    expectProblem(res, 404, code);
   });
 
   it('answers 400 (not 500) for an id with broken percent-encoding', async () => {
@@ -111,8 +128,8 @@ describe('unknown and unusable resources', () => {
     expectProblem(await api.delete('/v1/api-keys/%'), 400, 'invalid_path');
   });
 
-  it('answers 400 for a bot id over 64 characters', async () => {
-    expectInvalid(await api.get(`/v1/bots/bot_${'a'.repeat(61)}`), 'params.id');
+  it('answers 404 for a bot id over 64 characters in the path, and 400 in a body', async () => {
+    expectProblem(await api.get(`/v1/bots/bot_${'a'.repeat(61)}`), 404, 'bot_not_found');
     expectInvalid(await api.post('/v1/conversations', { botId: `bot_${'a'.repeat(61)}`, externalUserId: 'v' }), 'body.botId');
   });
 
@@ -365,14 +382,22 @@ describe('query strings', () => {
 });
 
 describe('routes and authentication', () => {
-  it('answers 404 route_not_found for an unknown route or method', async () => {
+  it('answers 404 route_not_found for an unknown route', async () => {
     const unknown = await api.get('/v1/nothing-here');
     expectProblem(unknown, 404, 'route_not_found');
     expect(unknown.body.details).toBeNull();
     expectProblem(await http(stack.baseUrl).get('/not-an-api'), 404, 'route_not_found');
-    expectProblem(await api.raw('PUT', `/v1/bots/${botId}`, '{"name":"x"}'), 404, 'route_not_found');
-    expectProblem(await api.delete(`/v1/conversations/${convId}`), 404, 'route_not_found');
     expectProblem(await api.get('/v2/bots'), 404, 'route_not_found');
+  });
+
+  it('answers 405 method_not_allowed with Allow for a method a route lacks, before asking for a key', async () => {
+    const put = await api.raw('PUT', `/v1/bots/${botId}`, '{"name":"x"}');
+    expectProblem(put, 405, 'method_not_allowed');
+    expect(put.headers.get('allow')).toBe('GET, HEAD, PATCH, DELETE, OPTIONS');
+    expect(put.body.details).toEqual({ allow: ['GET', 'HEAD', 'PATCH', 'DELETE', 'OPTIONS'] });
+    const del = await http(stack.baseUrl).delete(`/v1/conversations/${convId}`);
+    expectProblem(del, 405, 'method_not_allowed');
+    expect(del.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
   });
 
   it('asks for a key (401) before revealing whether a /v1 route exists', async () => {

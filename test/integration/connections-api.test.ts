@@ -868,7 +868,8 @@ describe('bad input', () => {
       const res = await api.get(url);
       expect({ url, status: res.status, code: res.body.code }).toEqual({ url, status: 400, code: 'validation_failed' });
     }
-    expectProblem(await api.get(`/v1/connections/${'x'.repeat(65)}`), 400, 'validation_failed');
+    // An id that is not one names nothing: 404, as for an unknown id.
+    expectProblem(await api.get(`/v1/connections/${'x'.repeat(65)}`), 404, 'connection_not_found');
     expectProblem(await api.get('/v1/connections/%E0%A4%A'), 400, 'invalid_path');
     expectProblem(await api.get('/v1/connections/conn_doesnotexist'), 404, 'connection_not_found');
     expectProblem(await api.delete(`/v1/connections/${conn}/endpoints/${ep}?force=1`), 400, 'validation_failed');

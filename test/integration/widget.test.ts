@@ -210,7 +210,8 @@ describe('public widget endpoints', () => {
     expect((await widget(token, 'POST', `/conversations/${id}/messages`, { body: { message: { type: 'text', text: '' } }, visitor, ip })).status).toBe(400);
     expect((await widget(token, 'POST', `/conversations/${id}/messages`, { body: { message: { type: 'text', text: 'x'.repeat(5000) } }, visitor, ip })).status).toBe(400);
     expect((await widget(token, 'POST', '/conversations', { body: { externalUserId: 'admin' }, ip })).status).toBe(400);
-    expect((await widget(token, 'GET', `/conversations/not-a-conversation/messages`, { visitor, ip })).status).toBe(400);
+    // A malformed conversation id names nothing, like an unknown one: 404.
+    expect((await widget(token, 'GET', `/conversations/not-a-conversation/messages`, { visitor, ip })).status).toBe(404);
 
     // A closed conversation refuses new messages with 409, and the transcript says it is closed.
     expect((await api.post(`/v1/conversations/${id}/close`)).status).toBeLessThan(300);

@@ -8,13 +8,14 @@ import { AppError } from '../../errors';
 import { newId } from '../../ids';
 import { page, PageQuery } from '../../pagination';
 import { parse } from '../../validate';
+import { ConnectionParams, parsePath } from '../../path-params';
 import { checkAuth, checkHeaderNames, checkHeaders, checkTransport, normalizeBaseUrl, originOf, splitAuth } from './connection-input';
 import { rejectIssues, type FieldIssue } from './issues';
-import { actionsUsing, ConnectionParams, findConnection, nextUpdatedAt } from './lookups';
+import { actionsUsing, findConnection, nextUpdatedAt } from './lookups';
 import { connectionView } from './views';
 
-const ListQuery = z.strictObject(PageQuery);
-const DeleteQuery = z.strictObject({ force: z.enum(['true', 'false']).optional() });
+export const ConnectionListQuery = z.strictObject(PageQuery);
+export const ForceQuery = z.strictObject({ force: z.enum(['true', 'false']).optional() });
 
 /** `POST /v1/connections` */
 export function createConnection(deps: ApiDeps): RequestHandler {
@@ -54,7 +55,7 @@ export function createConnection(deps: ApiDeps): RequestHandler {
 /** `GET /v1/connections?limit=&after=` — oldest first. */
 export function listConnections(deps: ApiDeps): RequestHandler {
   return async (req, res) => {
-    const query = parse(ListQuery, req.query, 'query');
+    const query = parse(ConnectionListQuery, req.query, 'query');
     const filter: Record<string, unknown> = { accountId: callerOf(res).accountId };
     if (query.after) filter._id = { $gt: query.after };
     const connections = await deps.ApiConnection.find(filter).sort({ _id: 1 }).limit(query.limit + 1).lean();
@@ -65,7 +66,7 @@ export function listConnections(deps: ApiDeps): RequestHandler {
 /** `GET /v1/connections/:id` */
 export function getConnection(deps: ApiDeps): RequestHandler {
   return async (req, res) => {
-    const { id } = parse(ConnectionParams, req.params, 'params');
+    const { id } = parsePath(ConnectionParams, req.params);
     res.json({ connection: connectionView(await findConnection(deps, callerOf(res).accountId, id), deps.config.outbound) });
   };
 }
@@ -78,7 +79,7 @@ export function getConnection(deps: ApiDeps): RequestHandler {
  */
 export function updateConnection(deps: ApiDeps): RequestHandler {
   return async (req, res) => {
-    const { id } = parse(ConnectionParams, req.params, 'params');
+    const { id } = parsePath(ConnectionParams, req.params);
     const body = parse(UpdateConnectionBody, req.body);
     const accountId = callerOf(res).accountId;
     const current = await findConnection(deps, accountId, id);
@@ -135,8 +136,8 @@ function openSecrets(deps: ApiDeps, connection: ConnectionDoc): ConnectionSecret
  */
 export function deleteConnection(deps: ApiDeps): RequestHandler {
   return async (req, res) => {
-    const { id } = parse(ConnectionParams, req.params, 'params');
-    const { force } = parse(DeleteQuery, req.query, 'query');
+    const { id } = parsePath(ConnectionParams, req.params);
+    const { force } = parse(ForceQuery, req.query, 'query');
     const accountId = callerOf(res).accountId;
     await findConnection(deps, accountId, id);
     const endpoints = (await deps.Endpoint.find({ accountId, connectionId: id }, { _id: 1 }).lean()).map((e) => e._id);

@@ -8,19 +8,20 @@ import { AppError } from '../../errors';
 import { newId } from '../../ids';
 import { page, PageQuery } from '../../pagination';
 import { parse } from '../../validate';
+import { ConnectionParams, EndpointParams, parsePath } from '../../path-params';
 import { actionIssues, endpointIdsOf, storedSteps, type EndpointFacts } from './action-rules';
 import { endpointIssues } from './endpoint-rules';
 import { rejectIssues } from './issues';
-import { actionsUsing, ConnectionParams, EndpointParams, findConnection, findEndpoint, nextUpdatedAt } from './lookups';
+import { ForceQuery } from './connections';
+import { actionsUsing, findConnection, findEndpoint, nextUpdatedAt } from './lookups';
 import { endpointView } from './views';
 
-const ListQuery = z.strictObject(PageQuery);
-const DeleteQuery = z.strictObject({ force: z.enum(['true', 'false']).optional() });
+export const EndpointListQuery = z.strictObject(PageQuery);
 
 /** `POST /v1/connections/:id/endpoints` */
 export function createEndpoint(deps: ApiDeps): RequestHandler {
   return async (req, res) => {
-    const { id } = parse(ConnectionParams, req.params, 'params');
+    const { id } = parsePath(ConnectionParams, req.params);
     const accountId = callerOf(res).accountId;
     const body = parse(CreateEndpointBody, req.body);
     await findConnection(deps, accountId, id);
@@ -45,8 +46,8 @@ export function createEndpoint(deps: ApiDeps): RequestHandler {
 /** `GET /v1/connections/:id/endpoints?limit=&after=` — oldest first. */
 export function listEndpoints(deps: ApiDeps): RequestHandler {
   return async (req, res) => {
-    const { id } = parse(ConnectionParams, req.params, 'params');
-    const query = parse(ListQuery, req.query, 'query');
+    const { id } = parsePath(ConnectionParams, req.params);
+    const query = parse(EndpointListQuery, req.query, 'query');
     const accountId = callerOf(res).accountId;
     await findConnection(deps, accountId, id);
     const filter: Record<string, unknown> = { accountId, connectionId: id };
@@ -59,7 +60,7 @@ export function listEndpoints(deps: ApiDeps): RequestHandler {
 /** `GET /v1/connections/:id/endpoints/:eid` */
 export function getEndpoint(deps: ApiDeps): RequestHandler {
   return async (req, res) => {
-    const { id, eid } = parse(EndpointParams, req.params, 'params');
+    const { id, eid } = parsePath(EndpointParams, req.params);
     res.json({ endpoint: endpointView(await findEndpoint(deps, callerOf(res).accountId, id, eid)) });
   };
 }
@@ -71,7 +72,7 @@ export function getEndpoint(deps: ApiDeps): RequestHandler {
  */
 export function updateEndpoint(deps: ApiDeps): RequestHandler {
   return async (req, res) => {
-    const { id, eid } = parse(EndpointParams, req.params, 'params');
+    const { id, eid } = parsePath(EndpointParams, req.params);
     const parsed = parse(UpdateEndpointBody, req.body);
     // zod 4 still fills the defaults of fields that `.partial()` made optional; only what was sent changes.
     const given = new Set(Object.keys(req.body as object));
@@ -123,8 +124,8 @@ async function checkActionsStillValid(deps: ApiDeps, accountId: string, endpoint
  */
 export function deleteEndpoint(deps: ApiDeps): RequestHandler {
   return async (req, res) => {
-    const { id, eid } = parse(EndpointParams, req.params, 'params');
-    const { force } = parse(DeleteQuery, req.query, 'query');
+    const { id, eid } = parsePath(EndpointParams, req.params);
+    const { force } = parse(ForceQuery, req.query, 'query');
     const accountId = callerOf(res).accountId;
     await findEndpoint(deps, accountId, id, eid);
     const actions = (await actionsUsing(deps, accountId, [eid])).map((a) => a.actionId);

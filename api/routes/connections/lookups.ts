@@ -1,11 +1,8 @@
 /** Account-scoped lookups shared by the connection, endpoint, action and log routes. */
-import { z } from 'zod';
 import type { ActionDoc, ConnectionDoc, EndpointDoc } from '../../../models/connection.model';
 import type { ApiDeps } from '../../deps';
 import { AppError } from '../../errors';
 
-export const ConnectionParams = z.object({ id: z.string().min(1).max(64) });
-export const EndpointParams = ConnectionParams.extend({ eid: z.string().min(1).max(64) });
 
 /** The caller's connection, or 404 (also for another account's id: existence is not disclosed). */
 export async function findConnection(deps: ApiDeps, accountId: string, id: string): Promise<ConnectionDoc> {

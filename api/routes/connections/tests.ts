@@ -7,7 +7,8 @@ import { AppError } from '../../errors';
 import { newId } from '../../ids';
 import { isWaitExpired } from '../../temporal-errors';
 import { parse } from '../../validate';
-import { ConnectionParams, EndpointParams, findConnection, findEndpoint } from './lookups';
+import { ConnectionParams, EndpointParams, parsePath } from '../../path-params';
+import { findConnection, findEndpoint } from './lookups';
 
 /** Runs a test workflow and waits for its answer (the API itself never calls the tenant). */
 async function runTest<T>(deps: ApiDeps, start: (workflowId: string) => Promise<T>): Promise<T> {
@@ -22,7 +23,7 @@ async function runTest<T>(deps: ApiDeps, start: (workflowId: string) => Promise<
 /** `POST /v1/connections/:id/test`: reachability and auth, with a plain reason when it fails. */
 export function testConnection(deps: ApiDeps): RequestHandler {
   return async (req, res) => {
-    const { id } = parse(ConnectionParams, req.params, 'params');
+    const { id } = parsePath(ConnectionParams, req.params);
     const { accountId } = callerOf(res);
     await findConnection(deps, accountId, id);
     const result = await runTest(deps, (workflowId) =>
@@ -35,7 +36,7 @@ export function testConnection(deps: ApiDeps): RequestHandler {
 /** `POST /v1/connections/:id/endpoints/:eid/test` {values}: runs the endpoint once and shows the real response. */
 export function testEndpoint(deps: ApiDeps): RequestHandler {
   return async (req, res) => {
-    const { id, eid } = parse(EndpointParams, req.params, 'params');
+    const { id, eid } = parsePath(EndpointParams, req.params);
     const body = parse(TestEndpointBody, req.body ?? {});
     const { accountId } = callerOf(res);
     await findEndpoint(deps, accountId, id, eid);

@@ -6,7 +6,7 @@ import type { ApiDeps } from '../../deps';
 import { AppError } from '../../errors';
 import { conversationUpdateError } from '../../temporal-errors';
 import { parse } from '../../validate';
-import { ConversationParams } from './send-message';
+import { ConversationParams, parsePath } from '../../path-params';
 
 /**
  * `POST /v1/conversations/:id/agent-messages`: a person answers the visitor while the conversation is
@@ -14,7 +14,7 @@ import { ConversationParams } from './send-message';
  */
 export function sendAgentMessage(deps: ApiDeps): RequestHandler {
   return async (req, res) => {
-    const { id } = parse(ConversationParams, req.params, 'params');
+    const { id } = parsePath(ConversationParams, req.params);
     const body = parse(AgentMessageBody, req.body);
     const conversation = await deps.Conversation.findOne({ _id: id, accountId: callerOf(res).accountId }, { status: 1 }).lean();
     if (!conversation) throw AppError.notFound('conversation');

@@ -4,13 +4,12 @@ import { callerOf } from '../../auth';
 import type { ApiDeps } from '../../deps';
 import { AppError } from '../../errors';
 import { conversationUpdateError } from '../../temporal-errors';
-import { parse } from '../../validate';
-import { ConversationParams } from './send-message';
+import { ConversationParams, parsePath } from '../../path-params';
 
 /** `POST /v1/conversations/:id/close`: turns in flight finish, then the workflow records the closing. */
 export function closeConversation(deps: ApiDeps): RequestHandler {
   return async (req, res) => {
-    const { id } = parse(ConversationParams, req.params, 'params');
+    const { id } = parsePath(ConversationParams, req.params);
     const conversation = await deps.Conversation.findOne({ _id: id, accountId: callerOf(res).accountId }, { status: 1 }).lean();
     if (!conversation) throw AppError.notFound('conversation');
     if (conversation.status === 'closed') throw new AppError(409, 'conversation_closed', 'the conversation is already closed');

@@ -6,7 +6,7 @@ import type { ApiDeps } from '../../deps';
 import { AppError } from '../../errors';
 import { randomClientMessageId, visitorMessageId } from '../../ids';
 import { parse } from '../../validate';
-import { ConversationParams } from './send-message';
+import { ConversationParams, parsePath } from '../../path-params';
 import { answerTurn } from './turn-update';
 
 /**
@@ -17,7 +17,7 @@ import { answerTurn } from './turn-update';
 export function confirmAction(deps: ApiDeps): RequestHandler {
   const { Conversation } = deps;
   return async (req, res) => {
-    const { id } = parse(ConversationParams, req.params, 'params');
+    const { id } = parsePath(ConversationParams, req.params);
     const body = parse(ConfirmBody, req.body);
     const conversation = await Conversation.findOne({ _id: id, accountId: callerOf(res).accountId }, { status: 1 }).lean();
     if (!conversation) throw AppError.notFound('conversation');

@@ -16,10 +16,15 @@ import { callerOf } from '../../auth';
 import type { ApiDeps } from '../../deps';
 import { AppError } from '../../errors';
 import { parse } from '../../validate';
-import { ConversationParams } from './send-message';
+import { ConversationParams, parsePath } from '../../path-params';
 
-const Position = z.coerce.number().int().min(-1).max(Number.MAX_SAFE_INTEGER);
-const StreamQuery = z.strictObject({ after: Position.optional() });
+/** An event's position (its SSE `id:`), or -1 for "before the first event": plain decimal digits. */
+export const Position = z
+  .string()
+  .regex(/^(?:-1|[0-9]{1,15})$/, 'must be the id of an event of this stream')
+  .transform(Number)
+  .pipe(z.number().int().min(-1).max(999_999_999_999_999));
+export const StreamQuery = z.strictObject({ after: Position.optional() });
 
 export interface StreamOptions {
   pollMs: number;
@@ -30,7 +35,7 @@ export interface StreamOptions {
 export function streamEvents(deps: ApiDeps, options: StreamOptions): RequestHandler {
   let open = 0;
   return async (req, res) => {
-    const { id } = parse(ConversationParams, req.params, 'params');
+    const { id } = parsePath(ConversationParams, req.params);
     const query = parse(StreamQuery, req.query, 'query');
     const accountId = callerOf(res).accountId;
     const header = req.get('last-event-id');

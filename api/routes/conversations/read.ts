@@ -6,7 +6,7 @@ import type { ApiDeps } from '../../deps';
 import { AppError } from '../../errors';
 import { page, PageQuery } from '../../pagination';
 import { parse } from '../../validate';
-import { ConversationParams } from './send-message';
+import { ConversationParams, parsePath } from '../../path-params';
 import { conversationView, messageView } from './views';
 
 // Everything here reads MongoDB only, so transcripts stay readable with no worker running.
@@ -14,7 +14,7 @@ import { conversationView, messageView } from './views';
 /** `GET /v1/conversations/:id` */
 export function getConversation(deps: ApiDeps): RequestHandler {
   return async (req, res) => {
-    const { id } = parse(ConversationParams, req.params, 'params');
+    const { id } = parsePath(ConversationParams, req.params);
     const conversation = await deps.Conversation.findOne({ _id: id, accountId: callerOf(res).accountId }).lean();
     if (!conversation) throw AppError.notFound('conversation');
     res.json({ conversation: conversationView(conversation) });
@@ -29,7 +29,7 @@ export const TranscriptQuery = z.strictObject({
 /** `GET /v1/conversations/:id/messages?after=<messageId>&limit=` — oldest first. */
 export function listMessages(deps: ApiDeps): RequestHandler {
   return async (req, res) => {
-    const { id } = parse(ConversationParams, req.params, 'params');
+    const { id } = parsePath(ConversationParams, req.params);
     const query = parse(TranscriptQuery, req.query, 'query');
     const accountId = callerOf(res).accountId;
     if (!(await deps.Conversation.exists({ _id: id, accountId }))) throw AppError.notFound('conversation');
@@ -52,7 +52,7 @@ export async function transcriptPage(deps: ApiDeps, conversationId: string, quer
   return page(messages.map(messageView), query.limit);
 }
 
-const ListQuery = z.strictObject({
+export const ConversationListQuery = z.strictObject({
   ...PageQuery,
   botId: z.string().min(1).max(64).optional(),
   status: z.enum(CONVERSATION_STATUSES).optional(),
@@ -61,7 +61,7 @@ const ListQuery = z.strictObject({
 /** `GET /v1/conversations?botId=&status=&after=&limit=` — newest first. */
 export function listConversations(deps: ApiDeps): RequestHandler {
   return async (req, res) => {
-    const query = parse(ListQuery, req.query, 'query');
+    const query = parse(ConversationListQuery, req.query, 'query');
     const filter: Record<string, unknown> = { accountId: callerOf(res).accountId };
     if (query.botId) filter.botId = query.botId;
     if (query.status) filter.status = query.status;

@@ -1,5 +1,4 @@
 import type { RequestHandler, Response } from 'express';
-import { z } from 'zod';
 import { SendMessageBody, type TurnResult } from '../../../models/conversation.schema';
 import { visitorMessageUpdate } from '../../../workflows/definitions';
 import { callerOf } from '../../auth';
@@ -7,10 +6,9 @@ import type { ApiDeps } from '../../deps';
 import { AppError } from '../../errors';
 import { randomClientMessageId, visitorMessageId } from '../../ids';
 import { parse } from '../../validate';
+import { ConversationParams, parsePath } from '../../path-params';
 import { answerTurn } from './turn-update';
 import { messageView } from './views';
-
-export const ConversationParams = z.object({ id: z.string().regex(/^conv_[a-z0-9]{1,40}$/, 'must be a conversation id') });
 
 /**
  * `POST /v1/conversations/:id/messages`: delivers the message as a Temporal Update and answers with
@@ -18,7 +16,7 @@ export const ConversationParams = z.object({ id: z.string().regex(/^conv_[a-z0-9
  */
 export function sendMessage(deps: ApiDeps): RequestHandler {
   return async (req, res) => {
-    const { id } = parse(ConversationParams, req.params, 'params');
+    const { id } = parsePath(ConversationParams, req.params);
     const body = parse(SendMessageBody, req.body);
     await deliverVisitorMessage(deps, res, callerOf(res).accountId, id, body);
   };

@@ -9,7 +9,7 @@ import { isWaitExpired } from '../../temporal-errors';
 import { parse } from '../../validate';
 import { knowledgeDraftView } from './views';
 
-const AnalyzeBody = z.strictObject({ conversationId: z.string().regex(/^conv_[a-z0-9]{1,40}$/, 'must be a conversation id') });
+export const AnalyzeBody = z.strictObject({ conversationId: z.string().regex(/^conv_[a-z0-9]{1,40}$/, 'must be a conversation id') });
 
 /**
  * `POST /v1/knowledge/analyze {conversationId}`: Q&A drafts from a conversation, by the conversation's

@@ -8,11 +8,11 @@ import { AppError } from '../../errors';
 import { newId } from '../../ids';
 import { page, PageQuery } from '../../pagination';
 import { parse } from '../../validate';
+import { DraftParams, parsePath } from '../../path-params';
 import { ensureRoom } from './room';
-import { KnowledgeParams } from './items';
 import { knowledgeDraftView, knowledgeItemView } from './views';
 
-const ListQuery = z.strictObject({ ...PageQuery, status: DraftStatus.optional(), conversationId: z.string().min(1).max(64).optional() });
+export const DraftListQuery = z.strictObject({ ...PageQuery, status: DraftStatus.optional(), conversationId: z.string().min(1).max(64).optional() });
 
 const notPending = (status: string) => new AppError(409, 'draft_not_pending', `the draft is already ${status}`, { status });
 
@@ -29,7 +29,7 @@ async function rejectUnclaimable(deps: ApiDeps, accountId: string, id: string): 
  */
 export function listDrafts(deps: ApiDeps): RequestHandler {
   return async (req, res) => {
-    const query = parse(ListQuery, req.query, 'query');
+    const query = parse(DraftListQuery, req.query, 'query');
     const filter: Record<string, unknown> = { accountId: callerOf(res).accountId };
     if (query.after) filter._id = { $gt: query.after };
     if (query.status) filter.status = query.status;
@@ -46,7 +46,7 @@ export function listDrafts(deps: ApiDeps): RequestHandler {
  */
 export function approveDraft(deps: ApiDeps): RequestHandler {
   return async (req, res) => {
-    const { id } = parse(KnowledgeParams, req.params, 'params');
+    const { id } = parsePath(DraftParams, req.params);
     const edits = parse(ApproveDraftBody, req.body ?? {});
     const accountId = callerOf(res).accountId;
     const draft = await deps.KnowledgeDraft.findOne({ _id: id, accountId }).lean();
@@ -96,7 +96,7 @@ export function approveDraft(deps: ApiDeps): RequestHandler {
 /** `POST /v1/knowledge/drafts/:id/discard` → 200 `{ draft }`; 409 when already approved or discarded. */
 export function discardDraft(deps: ApiDeps): RequestHandler {
   return async (req, res) => {
-    const { id } = parse(KnowledgeParams, req.params, 'params');
+    const { id } = parsePath(DraftParams, req.params);
     const accountId = callerOf(res).accountId;
     const draft = await deps.KnowledgeDraft.findOneAndUpdate(
       { _id: id, accountId, status: 'draft' },

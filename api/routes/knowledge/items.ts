@@ -9,11 +9,11 @@ import { AppError } from '../../errors';
 import { newId } from '../../ids';
 import { page, PageQuery } from '../../pagination';
 import { parse } from '../../validate';
+import { KnowledgeItemParams, parsePath } from '../../path-params';
 import { ensureRoom } from './room';
 import { knowledgeItemView } from './views';
 
-const ListQuery = z.strictObject({ ...PageQuery, category: z.string().trim().min(1).max(KNOWLEDGE_LIMITS.category).optional() });
-export const KnowledgeParams = z.object({ id: z.string().min(1).max(64) });
+export const KnowledgeListQuery = z.strictObject({ ...PageQuery, category: z.string().trim().min(1).max(KNOWLEDGE_LIMITS.category).optional() });
 
 /** `POST /v1/knowledge` → 201 `{ item }` */
 export function createItem(deps: ApiDeps): RequestHandler {
@@ -42,7 +42,7 @@ export function createItem(deps: ApiDeps): RequestHandler {
 /** `GET /v1/knowledge?after=&limit=&category=` — oldest first; `category` matches exactly. */
 export function listItems(deps: ApiDeps): RequestHandler {
   return async (req, res) => {
-    const query = parse(ListQuery, req.query, 'query');
+    const query = parse(KnowledgeListQuery, req.query, 'query');
     const filter: Record<string, unknown> = { accountId: callerOf(res).accountId };
     if (query.after) filter._id = { $gt: query.after };
     if (query.category) filter.category = query.category;
@@ -54,7 +54,7 @@ export function listItems(deps: ApiDeps): RequestHandler {
 /** `GET /v1/knowledge/:id` → `{ item }` */
 export function getItem(deps: ApiDeps): RequestHandler {
   return async (req, res) => {
-    const { id } = parse(KnowledgeParams, req.params, 'params');
+    const { id } = parsePath(KnowledgeItemParams, req.params);
     const item = await deps.KnowledgeItem.findOne({ _id: id, accountId: callerOf(res).accountId }).lean();
     if (!item) throw AppError.notFound('knowledge_item');
     res.json({ item: knowledgeItemView(item) });
@@ -64,7 +64,7 @@ export function getItem(deps: ApiDeps): RequestHandler {
 /** `PATCH /v1/knowledge/:id` → `{ item }`; `tags` are replaced whole, `category: null` removes it. */
 export function updateItem(deps: ApiDeps): RequestHandler {
   return async (req, res) => {
-    const { id } = parse(KnowledgeParams, req.params, 'params');
+    const { id } = parsePath(KnowledgeItemParams, req.params);
     const body = parse(UpdateKnowledgeItemBody, req.body);
     const accountId = callerOf(res).accountId;
     const item = await deps.KnowledgeItem.findOneAndUpdate({ _id: id, accountId }, { $set: { ...body, updatedAt: new Date() } }, { returnDocument: 'after' }).lean();
@@ -77,7 +77,7 @@ export function updateItem(deps: ApiDeps): RequestHandler {
 /** `DELETE /v1/knowledge/:id` → 204 */
 export function deleteItem(deps: ApiDeps): RequestHandler {
   return async (req, res) => {
-    const { id } = parse(KnowledgeParams, req.params, 'params');
+    const { id } = parsePath(KnowledgeItemParams, req.params);
     const accountId = callerOf(res).accountId;
     const deleted = await deps.KnowledgeItem.deleteOne({ _id: id, accountId });
     if (deleted.deletedCount === 0) throw AppError.notFound('knowledge_item');

@@ -3,7 +3,9 @@ import { conversationModels, type ConversationDoc, type MessageDoc } from '../mo
 import type { Channel, ConversationStatus } from '../models/conversation.schema';
 import { webhookModels, type EventDoc, type WebhookEndpointDoc } from '../models/webhook.model';
 import type { EventType } from '../models/webhook.schema';
+import { WEBHOOK_LIMITS } from '../models/limits';
 import { turnEvents } from './events';
+import { guardedCollection, withOwnedId } from '../models/tenancy';
 
 /** One transcript message as the workflow hands it to `saveTurn`. */
 export interface SavedMessage {
@@ -85,12 +87,12 @@ async function insertInOrder(events: mongo.Collection<EventDoc>, docs: EventDoc[
  */
 export function createTranscriptActivities(db: Connection, onEvents?: (eventIds: string[]) => void) {
   const models = conversationModels(db);
-  const events = webhookModels(db).Event.collection as unknown as mongo.Collection<EventDoc>;
-  const endpoints = webhookModels(db).WebhookEndpoint.collection as unknown as mongo.Collection<WebhookEndpointDoc>;
+  const events = guardedCollection(webhookModels(db).Event.collection as unknown as mongo.Collection<EventDoc>, 'Event');
+  const endpoints = guardedCollection(webhookModels(db).WebhookEndpoint.collection as unknown as mongo.Collection<WebhookEndpointDoc>, 'WebhookEndpoint');
   // The driver's collections directly: the workflow built these documents, mongoose casting adds nothing
   // but CPU on the hottest path of a turn.
-  const messages = models.Message.collection as unknown as mongo.Collection<MessageDoc>;
-  const conversations = models.Conversation.collection as unknown as mongo.Collection<ConversationDoc>;
+  const messages = guardedCollection(models.Message.collection as unknown as mongo.Collection<MessageDoc>, 'Message');
+  const conversations = guardedCollection(models.Conversation.collection as unknown as mongo.Collection<ConversationDoc>, 'Conversation');
 
   return {
     /**
@@ -139,15 +141,17 @@ export function createTranscriptActivities(db: Connection, onEvents?: (eventIds:
         );
       }
       // Events (for webhooks and the SSE stream) go out with the other writes: no extra round trip. An
-      // event no enabled endpoint of the account subscribes to is written already dispatched, so the
-      // webhook outbox never reads or marks it (most accounts have no webhooks); the SSE stream still has it.
+      // event no endpoint of the account subscribes to is written already dispatched, so the webhook
+      // outbox never reads or marks it (most accounts have no webhooks); the SSE stream still has it. A
+      // disabled endpoint subscribes too while its ledger of missed events has room (for a replay).
       const recorded = turnEvents(input);
       if (recorded.length > 0) {
         writes.push(
           endpoints
-            .find({ accountId: c.accountId, enabled: true }, { projection: { events: 1 } })
+            .find({ accountId: c.accountId }, { projection: { events: 1, enabled: 1, missedEvents: 1 } })
             .toArray()
-            .then((subscribed) => {
+            .then((found) => {
+              const subscribed = found.filter((e) => e.enabled || (e.missedEvents ?? 0) < WEBHOOK_LIMITS.missedEvents);
               const wanted = new Set(subscribed.flatMap((e) => e.events));
               for (const event of recorded) if (!wanted.has(event.type as EventType)) event.dispatched = true;
               return insertInOrder(events, recorded);
@@ -155,7 +159,7 @@ export function createTranscriptActivities(db: Connection, onEvents?: (eventIds:
         );
       }
       // Idempotent too: clearing the flag twice changes nothing.
-      if (input.completes) writes.push(messages.updateOne({ _id: input.completes }, { $unset: { pending: '' } }));
+      if (input.completes) writes.push(withOwnedId("the visitor message this turn answers, named by the conversation's own workflow", () => messages.updateOne({ _id: input.completes }, { $unset: { pending: '' } })));
       const set: Record<string, unknown> = { status: input.status, messageCount: input.messageCount, updatedAt: at };
       if (input.messages.length > 0) set.lastMessageAt = at;
       if (input.status === 'closed') {
@@ -163,8 +167,10 @@ export function createTranscriptActivities(db: Connection, onEvents?: (eventIds:
         set.closeReason = input.closeReason ?? 'closed';
       }
       // Independent and each idempotent, so the two writes go out together (one round trip of latency).
+      // By its id alone (the index every store serves): the conversation's own workflow names it, and an
+      // upsert with `accountId` in the filter would scan on FerretDB.
       writes.push(
-        conversations.updateOne(
+        withOwnedId("the conversation this workflow runs", () => conversations.updateOne(
           { _id: c.id },
           {
             $set: set,
@@ -179,7 +185,7 @@ export function createTranscriptActivities(db: Connection, onEvents?: (eventIds:
             },
           },
           { upsert: true },
-        ),
+        )),
       );
       await Promise.all(writes);
       const undispatched = recorded.filter((e) => !e.dispatched).map((e) => e._id);

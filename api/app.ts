@@ -26,6 +26,7 @@ import { widgetRouter } from './widget/router';
 import { createWidgetTokens } from './widget/tokens';
 import { createSharedLimiters } from './rate-limit';
 import { createTokenService } from './tokens';
+import { tenancyChecked } from '../models/tenancy';
 
 export interface AppOptions {
   /** Where rate-limit counts live; default the API's own connection (tests pass a failing one). */
@@ -40,6 +41,8 @@ export function createApp(deps: ApiDeps, options: AppOptions = {}): Express {
   app.disable('x-powered-by');
   // First, so that every request is logged and counted, even one refused early (415, 401, 429).
   app.use(observeRequests(deps));
+  // Every query a request makes is checked for its account scope (models/tenancy.ts; enforced in tests).
+  app.use((_req, _res, next) => tenancyChecked(next));
   // A method a documented path lacks is 405 with Allow, before credentials or body are looked at.
   app.use(methodNotAllowed(registry.list()));
   app.set('trust proxy', deps.config.TRUST_PROXY);

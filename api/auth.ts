@@ -5,6 +5,7 @@ import { API_PERMISSIONS, type ApiPermission } from '../models/account.schema';
 import { AppError } from './errors';
 import { hashApiKey } from './passwords';
 import type { TokenService } from './tokens';
+import { acrossAccounts } from '../models/tenancy';
 
 /** The authenticated caller, set by `authenticate`. */
 export interface Caller {
@@ -43,7 +44,8 @@ export function createAuthenticator(ApiKey: Model<ApiKeyDoc>, tokens?: TokenServ
     const hash = hashApiKey(key);
     const hit = cache.get(hash);
     if (hit && hit.until > Date.now()) return hit.caller;
-    const doc = await ApiKey.findOne({ hash, revokedAt: null }, { accountId: 1, permissions: 1 }).lean();
+    // Across accounts by design: the key's hash is what says which account is calling.
+    const doc = await acrossAccounts('authentication: an API key is found by its hash before its account is known', () => ApiKey.findOne({ hash, revokedAt: null }, { accountId: 1, permissions: 1 }).lean().exec());
     if (!doc) {
       cache.delete(hash);
       return undefined;

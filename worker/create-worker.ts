@@ -7,7 +7,7 @@ import type { HttpOptions } from '../activities/http/call-endpoint';
 import { createLogger, logFunction, type StructuredLogger } from '../models/logger';
 import { temporalDataConverter } from '../models/payload-codec';
 import type { SecretBox } from '../models/secret-box';
-import { activityMetricsInterceptors } from './interceptors';
+import { activityMetricsInterceptors, tenancyInterceptors } from './interceptors';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics';
 import { WORKFLOW_BUNDLER_OPTIONS } from './workflow-bundle';
 
@@ -60,7 +60,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     maxCachedWorkflows: options.maxCachedWorkflows ?? 2000,
     // Counts and times every activity attempt from the outside (worker/interceptors.ts); the SDK's own
     // logging interceptor stays (custom interceptors no longer replace the defaults since SDK 1.9).
-    interceptors: { activity: [activityMetricsInterceptors(options.metrics ?? createWorkerMetrics())] },
+    interceptors: { activity: [activityMetricsInterceptors(options.metrics ?? createWorkerMetrics()), tenancyInterceptors] },
   });
   const run = worker.run.bind(worker);
   worker.run = async () => {

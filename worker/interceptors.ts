@@ -1,6 +1,7 @@
 /**
  * An activity inbound interceptor that counts and times every activity attempt (worker/metrics.ts), and
- * for `callEndpoint` (the one activity that calls tenant APIs) also its outcome and failure code. It
+ * for `callEndpoint` (the one activity that calls tenant APIs) also its outcome and failure code, and for
+ * `deliverWebhook` the endpoints it disabled. It
  * wraps the activity function from the outside, so activity code knows nothing of metrics. Temporal runs
  * activities at least once: the counts are of attempts, a retried call counts each time.
  */
@@ -9,9 +10,12 @@ import { CancelledFailure } from '@temporalio/common';
 import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, ActivityInterceptorsFactory, Next } from '@temporalio/worker';
 import type { CallEndpointFailureCode } from '../activities/http/call-endpoint';
 import type { WorkerMetrics } from './metrics';
+import { tenancyChecked } from '../models/tenancy';
 
 /** The activity that calls tenant APIs (workflows/api-chain.ts and workflows/tests.ts). */
 const CALL_ENDPOINT = 'callEndpoint';
+/** The webhook delivery attempt, which may disable its endpoint. */
+const DELIVER_WEBHOOK = 'deliverWebhook';
 
 /** Every failure code `callEndpoint` answers with, so a label can only take one of these values. */
 const FAILURE_CODES = new Set<string>(
@@ -34,6 +38,14 @@ const FAILURE_CODES = new Set<string>(
   } satisfies Record<CallEndpointFailureCode, true>),
 );
 
+/**
+ * `interceptors.activity`: every activity runs with its queries checked for their account scope
+ * (models/tenancy.ts; enforced in tests, off in production unless PARLEY_TENANCY_GUARD says otherwise).
+ */
+export const tenancyInterceptors: ActivityInterceptorsFactory = () => ({
+  inbound: { execute: (input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>) => tenancyChecked(() => next(input)) },
+});
+
 /** `interceptors.activity` of the worker: one metrics interceptor per activity execution. */
 export function activityMetricsInterceptors(metrics: WorkerMetrics): ActivityInterceptorsFactory {
   return (ctx: Context) => ({ inbound: new ActivityMetricsInterceptor(metrics, ctx.info.activityType) });
@@ -51,6 +63,7 @@ class ActivityMetricsInterceptor implements ActivityInboundCallsInterceptor {
       const result = await next(input);
       this.metrics.activities.inc({ activity: this.activity, outcome: 'ok' });
       if (this.activity === CALL_ENDPOINT) this.countAction(input, result);
+      if (this.activity === DELIVER_WEBHOOK) this.countDisabledEndpoint(result);
       return result;
     } catch (error) {
       const outcome = error instanceof CancelledFailure ? 'cancelled' : 'error';
@@ -60,6 +73,12 @@ class ActivityMetricsInterceptor implements ActivityInboundCallsInterceptor {
     } finally {
       end();
     }
+  }
+
+  /** A delivery attempt that disabled its endpoint says why (activities/webhooks.ts `disabledReason`). */
+  private countDisabledEndpoint(result: unknown): void {
+    const reason = (result as { disabledReason?: unknown } | undefined)?.disabledReason;
+    if (reason === 'gone' || reason === 'failing') this.metrics.webhookEndpointsDisabled.inc({ reason });
   }
 
   /** A call that returned (`ok: true` or a failure answer), or one that threw (`error`, `cancelled`). */

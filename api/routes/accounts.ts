@@ -76,7 +76,7 @@ export function signupRouter(deps: ApiDeps, limiters: SharedLimiters): Router {
           await Account.create(account);
         }
       } catch (error) {
-        await ApiKey.deleteOne({ _id: apiKey._id });
+        await ApiKey.deleteOne({ _id: apiKey._id, accountId: apiKey.accountId });
         throw error;
       }
       res.status(201).json({ account: accountView(account), apiKey: { ...apiKeyView(apiKey), key: generated.key } });

@@ -112,7 +112,7 @@ export function botsRouter(deps: ApiDeps): Router {
     const accountId = callerOf(res).accountId;
     for (let attempt = 0; attempt < 5; attempt++) {
       const bot = await findBot(accountId, id);
-      const latest = await BotVersion.findOne({ botId: id }, { version: 1 }).sort({ version: -1 }).lean();
+      const latest = await BotVersion.findOne({ botId: id, accountId }, { version: 1 }).sort({ version: -1 }).lean();
       const version = (latest?.version ?? 0) + 1;
       const { ai, toolActionIds } = await aiSnapshotOf(deps, accountId, bot);
       const snapshot = BotSnapshot.parse({
@@ -135,7 +135,7 @@ export function botsRouter(deps: ApiDeps): Router {
         if ((error as { code?: number }).code === 11000) continue;
         throw error;
       }
-      await Bot.updateOne({ _id: id, publishedVersion: { $lt: version } }, { $set: { publishedVersion: version } });
+      await Bot.updateOne({ _id: id, accountId, publishedVersion: { $lt: version } }, { $set: { publishedVersion: version } });
       res.status(201).json({ version: versionView(doc) });
       return;
     }

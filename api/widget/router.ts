@@ -32,6 +32,7 @@ import { parse } from '../validate';
 import { parsePath, WidgetConversationParams, WidgetParams } from '../path-params';
 import { createSiteResolver, type WidgetSite } from './sites';
 import { verifyIdentityToken, type WidgetTokens } from './tokens';
+import { findOwned } from '../../models/tenancy';
 
 const EXPOSED_HEADERS = 'Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset';
 
@@ -162,7 +163,7 @@ export function widgetRouter(deps: ApiDeps, options: { limiters: SharedLimiters;
     const { id } = parsePath(WidgetConversationParams, req.params);
     const query = parse(TranscriptQuery, req.query, 'query');
     const conversation = await visitorConversation(req, site, id);
-    res.json({ ...(await transcriptPage(deps, id, query)), conversation: { id, status: conversation.status } });
+    res.json({ ...(await transcriptPage(deps, site.accountId, id, query)), conversation: { id, status: conversation.status } });
   });
 
   return router;
@@ -183,7 +184,7 @@ async function identify(deps: ApiDeps, site: WidgetSite, identityToken: string |
     return anonymous;
   }
   // Read afresh (not from the 5 s site cache): a rotated secret stops working at once.
-  const current = await deps.Website.findOne({ _id: site.website._id }, { sealed: 1 }).lean();
+  const current = await findOwned(deps.Website, site.website._id, site.website.accountId, { sealed: 1 });
   if (!current) throw new AppError(404, 'website_not_found', 'no website has this token; copy the snippet again from the website settings');
   const { identitySecret } = deps.secrets.open<WebsiteSecrets>(current.sealed, current._id);
   const check = await verifyIdentityToken(identityToken, identitySecret);

@@ -5,6 +5,7 @@ import type { ApiConfig } from '../config';
 import type { ApiDeps } from '../deps';
 import { AppError } from '../errors';
 import type { WidgetScope, WidgetTokens } from './tokens';
+import { acrossAccounts } from '../../models/tenancy';
 
 /** What a widget request is for: a bound website, or a bot's preview page (same-origin with the API). */
 export interface WidgetSite {
@@ -40,7 +41,8 @@ export function createSiteResolver(deps: Pick<ApiDeps, 'Website' | 'config'>, to
     if (/^wt_[a-f0-9]{40}$/.test(token)) {
       const hit = cache.get(token);
       if (hit && hit.until > Date.now()) return hit.site;
-      const website = await deps.Website.findOne({ token }).lean();
+      // Across accounts by design: the public token is what says which account's website this is.
+      const website = await acrossAccounts('widget: a website is found by its public token', () => deps.Website.findOne({ token }).lean().exec());
       if (!website) {
         cache.delete(token);
         throw new AppError(404, 'website_not_found', 'no website has this token; copy the snippet again from the website settings');

@@ -4,6 +4,7 @@ import type { StartConversationBody } from '../../../models/conversation.schema'
 import type { ApiDeps } from '../../deps';
 import { AppError } from '../../errors';
 import { newId } from '../../ids';
+import { withOwnedId } from '../../../models/tenancy';
 
 /**
  * Idempotency keys of `POST /v1/conversations`, one record per (account, key) in `idempotency_keys`
@@ -60,7 +61,7 @@ export async function claimIdempotencyKey(deps: Pick<ApiDeps, 'IdempotencyKey'>,
     if (!existing) continue; // released or purged meanwhile: claim again
     if (now.getTime() - existing.createdAt.getTime() > IDEMPOTENCY_KEY_TTL_MS) {
       // Expired but not yet cleaned up: it no longer counts.
-      await IdempotencyKey.deleteOne({ _id: existing._id, createdAt: existing.createdAt });
+      await IdempotencyKey.deleteOne({ _id: existing._id, accountId, createdAt: existing.createdAt });
       continue;
     }
     if (existing.bodyHash !== bodyHash) {
@@ -72,7 +73,7 @@ export async function claimIdempotencyKey(deps: Pick<ApiDeps, 'IdempotencyKey'>,
       throw new AppError(409, 'idempotency_key_in_flight', 'a request with this idempotency key is still in progress; retry shortly', { key });
     }
     // A stale in-flight record: its request died. Take it over (one taker wins) and resume.
-    const taken = await IdempotencyKey.findOneAndUpdate({ _id: existing._id, status: 'in_flight', updatedAt: existing.updatedAt }, { $set: { updatedAt: now } }).lean();
+    const taken = await IdempotencyKey.findOneAndUpdate({ _id: existing._id, accountId, status: 'in_flight', updatedAt: existing.updatedAt }, { $set: { updatedAt: now } }).lean();
     if (!taken) throw new AppError(409, 'idempotency_key_in_flight', 'a request with this idempotency key is still in progress; retry shortly', { key });
     return { kind: 'resume', recordId: existing._id, conversationId: existing.conversationId };
   }
@@ -85,10 +86,10 @@ export async function completeIdempotencyKey(deps: Pick<ApiDeps, 'IdempotencyKey
     answer.status === 201
       ? { status: 'completed', started: true, response: { status: answer.status, body: answer.body }, updatedAt: new Date() }
       : { started: true, updatedAt: new Date() };
-  await deps.IdempotencyKey.updateOne({ _id: recordId }, { $set });
+  await withOwnedId('the record id is derived from the account and the key', () => deps.IdempotencyKey.updateOne({ _id: recordId }, { $set }).exec());
 }
 
 /** Forgets a key whose request started nothing, so that a retry starts afresh. */
 export async function releaseIdempotencyKey(deps: Pick<ApiDeps, 'IdempotencyKey'>, recordId: string): Promise<void> {
-  await deps.IdempotencyKey.deleteOne({ _id: recordId, status: 'in_flight' }).catch(() => undefined);
+  await withOwnedId('the record id is derived from the account and the key', () => deps.IdempotencyKey.deleteOne({ _id: recordId, status: 'in_flight' }).exec()).catch(() => undefined);
 }

@@ -33,19 +33,19 @@ export function listMessages(deps: ApiDeps): RequestHandler {
     const query = parse(TranscriptQuery, req.query, 'query');
     const accountId = callerOf(res).accountId;
     if (!(await deps.Conversation.exists({ _id: id, accountId }))) throw AppError.notFound('conversation');
-    res.json(await transcriptPage(deps, id, query));
+    res.json(await transcriptPage(deps, callerOf(res).accountId, id, query));
   };
 }
 
 /** A page of a conversation's transcript (whose owner the caller has checked), oldest first. */
-export async function transcriptPage(deps: ApiDeps, conversationId: string, query: z.infer<typeof TranscriptQuery>): Promise<ReturnType<typeof page<MessageView>>> {
+export async function transcriptPage(deps: ApiDeps, accountId: string, conversationId: string, query: z.infer<typeof TranscriptQuery>): Promise<ReturnType<typeof page<MessageView>>> {
   let afterSeq = -1;
   if (query.after) {
-    const cursor = await deps.Message.findOne({ _id: query.after, conversationId }, { seq: 1 }).lean();
+    const cursor = await deps.Message.findOne({ _id: query.after, accountId, conversationId }, { seq: 1 }).lean();
     if (!cursor) throw new AppError(400, 'invalid_cursor', 'after must be the id of a message in this conversation', { after: query.after });
     afterSeq = cursor.seq;
   }
-  const messages = await deps.Message.find({ conversationId, seq: { $gt: afterSeq } })
+  const messages = await deps.Message.find({ accountId, conversationId, seq: { $gt: afterSeq } })
     .sort({ seq: 1 })
     .limit(query.limit + 1)
     .lean();

@@ -9,6 +9,7 @@ import { parse } from '../../validate';
 import { ConversationParams, parsePath } from '../../path-params';
 import { answerTurn } from './turn-update';
 import { messageView } from './views';
+import { withOwnedId } from '../../../models/tenancy';
 
 /**
  * `POST /v1/conversations/:id/messages`: delivers the message as a Temporal Update and answers with
@@ -49,9 +50,9 @@ export async function deliverVisitorMessage(deps: ApiDeps, res: Response, accoun
 }
 
 async function storedTurn(deps: ApiDeps, conversationId: string, messageId: string): Promise<TurnResult | undefined> {
-  const visitor = await deps.Message.findOne({ _id: messageId, conversationId }, { _id: 1, pending: 1 }).lean();
+  const visitor = await withOwnedId('a message of a conversation whose owner the route checked', () => deps.Message.findOne({ _id: messageId, conversationId }, { _id: 1, pending: 1 }).lean().exec());
   // A pending message's turn is still running (an interim reply was written): the Update answers it.
   if (!visitor || visitor.pending) return undefined;
-  const replies = await deps.Message.find({ conversationId, inReplyTo: messageId }).sort({ seq: 1 }).lean();
+  const replies = await withOwnedId('the replies to a message of a conversation whose owner the route checked', () => deps.Message.find({ conversationId, inReplyTo: messageId }).sort({ seq: 1 }).lean().exec());
   return { messageId, replies: replies.map((r) => ({ ...messageView(r), role: 'bot' as const })) };
 }

@@ -182,7 +182,7 @@ export async function begin(
       return { status: 202, body: { conversation: conversationView(doc), messageId: body.message ? messageId : null, status: 'pending', replies: [] } };
     }
     // Nothing runs for this conversation: remove its record so no half-made conversation is left.
-    await Conversation.deleteOne({ _id: conversationId });
+    await Conversation.deleteOne({ _id: conversationId, accountId });
     const mapped = conversationUpdateError(error);
     if (mapped) throw mapped;
     if (isWaitExpired(error)) throw new AppError(503, 'temporal_unavailable', 'the conversation engine did not answer in time; try again');

@@ -83,7 +83,7 @@ export function approveDraft(deps: ApiDeps): RequestHandler {
     try {
       await deps.KnowledgeItem.create(item);
     } catch (error) {
-      await deps.KnowledgeDraft.updateOne({ _id: id, itemId }, { $set: { status: 'draft', itemId: null, updatedAt: new Date() } }).catch((undo: unknown) => {
+      await deps.KnowledgeDraft.updateOne({ _id: id, accountId, itemId }, { $set: { status: 'draft', itemId: null, updatedAt: new Date() } }).catch((undo: unknown) => {
         deps.log(`knowledge draft ${id}: could not undo the approval`, undo);
       });
       throw error;

@@ -13,6 +13,7 @@ import { createSharedLimiters, RETRY_AFTER_JITTER_SECONDS, sweepExpiredRateLimit
 import { createTokenService } from '../../api/tokens';
 import { connectDatabase } from '../../models/db';
 import { http, publishedBot, signUp, startStack, type Http, type HttpResult, type Stack } from '../harness';
+import { TENANT_PORTS } from '../tenant-ports';
 
 const PASSWORD = 'correct horse battery staple';
 const uniqueEmail = (tag: string) => `${tag}+${randomBytes(5).toString('hex')}@example.com`;
@@ -432,7 +433,7 @@ describe('input hygiene', () => {
     expectProblem(patched, 400, 'invalid_connection');
   });
 
-  it('refuses a private, loopback, link-local or metadata base URL at save unless private networks are allowed', async () => {
+  it('refuses a private, loopback, link-local or metadata base URL at save unless the operator allowlists it and the connection asks', async () => {
     const refused = [
       'https://127.0.0.1',
       'https://127.1:8443/api',
@@ -453,15 +454,19 @@ describe('input hygiene', () => {
       const res = await api.post('/v1/connections', { name: 'p', baseUrl });
       expectProblem(res, 400, 'invalid_connection');
       expect(res.body.details).toEqual(expect.arrayContaining([expect.objectContaining({ field: 'baseUrl' })]));
-      expect((await api.post('/v1/connections', { name: 'p', baseUrl, allowPrivateNetwork: true })).status).toBe(201);
+      // The tenant's flag alone never suffices: none of these is in the deployment's allowlist.
+      expectProblem(await api.post('/v1/connections', { name: 'p', baseUrl, allowPrivateNetwork: true }), 400, 'invalid_connection');
     }
+    const tenantPort = `https://127.0.0.1:${TENANT_PORTS.from + 1}`;
+    expectProblem(await api.post('/v1/connections', { name: 'p', baseUrl: tenantPort }), 400, 'invalid_connection');
+    expect((await api.post('/v1/connections', { name: 'p', baseUrl: tenantPort, allowPrivateNetwork: true })).status).toBe(201);
     for (const baseUrl of ['https://169.254.169.254', 'http://169.254.169.254/latest', 'https://[fd00:ec2::254]', 'https://100.100.100.200']) {
       expectProblem(await api.post('/v1/connections', { name: 'm', baseUrl, allowPrivateNetwork: true }), 400, 'invalid_connection');
     }
     // A host name is left to the worker, which checks every address it resolves to.
     expect((await api.post('/v1/connections', { name: 'n', baseUrl: 'https://internal.example.com' })).status).toBe(201);
     // Turning the allowance off, or moving to a private address, is refused on update.
-    const local = await api.post('/v1/connections', { name: 'l', baseUrl: 'https://10.1.2.3', allowPrivateNetwork: true });
+    const local = await api.post('/v1/connections', { name: 'l', baseUrl: tenantPort, allowPrivateNetwork: true });
     expectProblem(await api.patch(`/v1/connections/${local.body.connection.id}`, { allowPrivateNetwork: false }), 400, 'invalid_connection');
     const pub = await api.post('/v1/connections', { name: 'pub', baseUrl: 'https://shop.example.com' });
     expectProblem(await api.patch(`/v1/connections/${pub.body.connection.id}`, { baseUrl: 'https://192.168.0.1' }), 400, 'invalid_connection');

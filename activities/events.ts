@@ -2,7 +2,8 @@
  * Conversation events, recorded by `saveTurn` (the local activity every turn already runs, so the
  * conversation workflow's commands do not change) and handed to webhook deliveries by a dispatcher in
  * the worker (an outbox: events are written with `dispatched: false`, the dispatcher starts one
- * `webhookDeliveryWorkflow` per subscribed endpoint and marks them dispatched).
+ * `eventDeliveryWorkflow` per subscribed endpoint, adds the event to the ledger of missed events of each
+ * subscribed endpoint that is disabled, and marks them dispatched).
  *
  * Ids and positions derive from what an event describes, so a retried write is the same event:
  * - `conversation.started`: position 0 (the turn that writes transcript position 0);
@@ -16,7 +17,13 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Connection, mongo } from 'mongoose';
 import { webhookModels, type EventDoc } from '../models/webhook.model';
 import { webhookDeliveryWorkflowId, type EventType, type WebhookDeliveryInput } from '../models/webhook.schema';
+import { WEBHOOK_LIMITS } from '../models/limits';
 import type { SaveTurnInput } from './transcript';
+import { createEndpointHealth } from './webhook-endpoints';
+import { acrossAccounts, guardedCollection } from '../models/tenancy';
+
+/** The webhook outbox serves every account of the deployment: events are found and marked by id. */
+const OUTBOX = 'webhook outbox: every account\'s new events, found and marked by id';
 
 const MAX_ACTIONS_PER_WRITE = 80;
 
@@ -88,7 +95,8 @@ export interface EventDispatcher {
  */
 export function createEventDispatcher(options: DispatcherOptions): EventDispatcher {
   const { Event, WebhookEndpoint } = webhookModels(options.db);
-  const events = Event.collection as unknown as mongo.Collection<EventDoc>;
+  const health = createEndpointHealth(options.db);
+  const events = guardedCollection(Event.collection as unknown as mongo.Collection<EventDoc>, 'Event');
   const log = options.log ?? ((message, error) => console.error(`[worker] ${message}`, error instanceof Error ? error.message : ''));
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
@@ -111,11 +119,11 @@ export function createEventDispatcher(options: DispatcherOptions): EventDispatch
       for (const id of ids) kicked.delete(id);
       // One findOne per id: an `_id` equality is what every store answers from its primary key (FerretDB on
       // SQLite scans the whole collection for `$in`, even on `_id`).
-      const found = await Promise.all(ids.map((id) => events.findOne({ _id: id })));
+      const found = await acrossAccounts(OUTBOX, () => Promise.all(ids.map((id) => events.findOne({ _id: id }))));
       batch = found.filter((e): e is NonNullable<typeof e> => e !== null && !e.dispatched);
       batch.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.position - b.position);
     } else if (sweep) {
-      batch = await events.find({ dispatched: false }).sort({ createdAt: 1 }).limit(200).toArray();
+      batch = await acrossAccounts(OUTBOX, () => events.find({ dispatched: false }).sort({ createdAt: 1 }).limit(200).toArray());
       sweep = batch.length === 200;
     } else {
       return false;
@@ -124,18 +132,26 @@ export function createEventDispatcher(options: DispatcherOptions): EventDispatch
     return kicked.size > 0 || sweep;
   };
 
-  /** Starts the deliveries of `batch` to every subscribed endpoint, then marks the events dispatched. */
+  /**
+   * Starts the deliveries of `batch` to every subscribed endpoint, records the events a disabled one misses
+   * (while its ledger has room), then marks the events dispatched.
+   */
   const deliver = async (batch: EventDoc[]): Promise<void> => {
     const accounts = [...new Set(batch.map((e) => e.accountId))];
-    const endpoints = await WebhookEndpoint.find({ accountId: { $in: accounts }, enabled: true }, { _id: 1, accountId: 1, events: 1, createdAt: 1 }).lean();
+    const endpoints = await WebhookEndpoint.find({ accountId: { $in: accounts } }, { _id: 1, accountId: 1, events: 1, createdAt: 1, enabled: 1, disabledAt: 1, missedEvents: 1 }).lean();
+    const missed = new Map<(typeof endpoints)[number], EventDoc[]>();
     for (const event of batch) {
       for (const endpoint of endpoints) {
         if (endpoint.accountId !== event.accountId || !endpoint.events.includes(event.type as EventType)) continue;
         // An endpoint receives what happened after it was created.
         if (endpoint.createdAt.getTime() > event.createdAt.getTime()) continue;
+        if (!endpoint.enabled) {
+          if ((endpoint.missedEvents ?? 0) < WEBHOOK_LIMITS.missedEvents) missed.set(endpoint, [...(missed.get(endpoint) ?? []), event]);
+          continue;
+        }
         const input: WebhookDeliveryInput = { accountId: event.accountId, endpointId: endpoint._id, eventId: event._id, ...(options.retryScheduleMs ? { scheduleMs: options.retryScheduleMs } : {}) };
         try {
-          await options.temporal.workflow.start('webhookDeliveryWorkflow', {
+          await options.temporal.workflow.start('eventDeliveryWorkflow', {
             workflowId: webhookDeliveryWorkflowId(event._id, endpoint._id),
             taskQueue: options.taskQueue,
             args: [input],
@@ -146,7 +162,8 @@ export function createEventDispatcher(options: DispatcherOptions): EventDispatch
         }
       }
     }
-    await Promise.all(batch.map((e) => events.updateOne({ _id: e._id }, { $set: { dispatched: true } })));
+    for (const [endpoint, list] of missed) await health.recordMissed(endpoint, list);
+    await acrossAccounts(OUTBOX, () => Promise.all(batch.map((e) => events.updateOne({ _id: e._id }, { $set: { dispatched: true } }))));
   };
 
   const run = (): void => {

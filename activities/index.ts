@@ -16,7 +16,7 @@ export interface ActivityDeps {
   /** Opens connection credentials (sealed by the API with the same PARLEY_SECRET_KEYS). */
   secrets: SecretBox;
   http?: HttpOptions;
-  /** Told when `saveTurn` recorded events (the worker's webhook dispatcher then looks for them). */
+  /** Told when `saveTurn` (or a delivery that disabled an endpoint) recorded events (the worker's webhook dispatcher then looks for them). */
   onEvents?: (eventIds: string[]) => void;
   /** A client on the worker's connection and its task queue: action runs are started with it (./action-run.ts). */
   temporal?: Client;
@@ -32,7 +32,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createHttpActivities({ db: deps.db, secrets: deps.secrets, http }),
     ...createLlmActivities({ db: deps.db, secrets: deps.secrets, http }),
     ...createKnowledgeActivities(deps.db),
-    ...createWebhookActivities({ db: deps.db, secrets: deps.secrets, http }),
+    ...createWebhookActivities({ db: deps.db, secrets: deps.secrets, http, onEvents: deps.onEvents }),
     ...createActionRunActivities({ temporal: deps.temporal, taskQueue: deps.taskQueue }),
     ...createSecretRotationActivities({ db: deps.db, secrets: deps.secrets }),
   };

@@ -39,3 +39,20 @@ export const KNOWLEDGE_LIMITS = {
  * 30 min, 2 h, 5 h, 10 h, 10 h). Eight attempts over about 28 hours.
  */
 export const STANDARD_RETRY_SCHEDULE_MS: readonly number[] = [0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000];
+
+/**
+ * Delays before each attempt of `eventDeliveryWorkflow`, in milliseconds, before jitter: the Standard
+ * Webhooks schedule, then 12 h, 12 h and 20 h. Eleven attempts over 71.6 hours, about three days, after
+ * which the endpoint is disabled (README, "Webhooks and streaming").
+ */
+export const WEBHOOK_RETRY_SCHEDULE_MS: readonly number[] = [...STANDARD_RETRY_SCHEDULE_MS, 43_200_000, 43_200_000, 72_000_000];
+
+/** Bounds of webhook delivery, shared by the delivery workflow, its activity and the API. */
+export const WEBHOOK_LIMITS = {
+  /** Each wait is spread by up to ±10%: retries of endpoints that failed together do not return together. */
+  jitter: 0.1,
+  /** Longest Retry-After (429 or 503) honoured: a receiver can stretch one wait to an hour, no more. */
+  retryAfterMaxMs: 3_600_000,
+  /** Missed events kept per disabled endpoint, and the most one replay re-queues. */
+  missedEvents: 1000,
+} as const;

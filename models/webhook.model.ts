@@ -1,6 +1,7 @@
 import { Schema, type Connection, type Model } from 'mongoose';
-import type { EventType } from './webhook.schema';
+import type { DisabledReason, EventType } from './webhook.schema';
 import type { SealedSecret } from './secret-box';
+import { acrossAccounts } from './tenancy';
 
 /**
  * One conversation event (a message written, a status change, an action's outcome). Written by the
@@ -50,9 +51,19 @@ export interface WebhookEndpointDoc {
   description?: string | null;
   allowPrivateNetwork: boolean;
   enabled: boolean;
-  /** Why the endpoint stopped receiving deliveries: `gone` (it answered 410) or `disabled_by_api`. */
-  disabledReason?: string | null;
+  /**
+   * Why the endpoint stopped receiving deliveries: `gone` (it answered 410), `failing` (a delivery ran out
+   * of attempts with nothing delivered to the endpoint since it began failing) or `disabled_by_api`.
+   */
+  disabledReason?: DisabledReason | null;
   disabledAt?: Date | null;
+  /** When the first attempt failed since the last delivered one; null while deliveries succeed. */
+  failingSince?: Date | null;
+  /**
+   * Events missed since the endpoint was last disabled (kept in `webhook_missed` for a replay), at most
+   * WEBHOOK_LIMITS.missedEvents. Kept after re-enabling until a replay takes them or the next disable.
+   */
+  missedEvents?: number;
   /** The signing secret, sealed with PARLEY_SECRET_KEYS and bound to the endpoint id. */
   sealed: SealedSecret;
   createdAt: Date;
@@ -70,6 +81,8 @@ const webhookEndpointSchema = new Schema<WebhookEndpointDoc>(
     enabled: { type: Boolean, required: true },
     disabledReason: { type: String, default: null },
     disabledAt: { type: Date, default: null },
+    failingSince: { type: Date, default: null },
+    missedEvents: { type: Number, default: 0 },
     sealed: { type: Schema.Types.Mixed, required: true },
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
@@ -123,15 +136,56 @@ const webhookDeliverySchema = new Schema<WebhookDeliveryDoc>(
 webhookDeliverySchema.index({ workflowId: 1, attempt: 1 }, { unique: true });
 webhookDeliverySchema.index({ endpointId: 1, _id: -1 });
 
+/** One event a disabled endpoint missed: enough to filter a replay without reading the event. */
+export interface MissedEvent {
+  id: string;
+  type: string;
+  /** The event's `createdAt`. */
+  at: Date;
+}
+
+/**
+ * What one disabled endpoint missed, for a replay once it is enabled again: the event it was failing on
+ * when disabled, deliveries in flight that found it disabled, and the events recorded while it was.
+ *
+ * The `_id` is `<accountId>/<endpointId>` (`missedLedgerId`): the account is part of the key, and every
+ * read and write here is by that lone `_id`, the one filter FerretDB on SQLite answers from an index
+ * (events themselves can only be found by `_id` or by conversation there). No `accountId` field: the key
+ * is the scope. Replaced when the endpoint is disabled again; at most WEBHOOK_LIMITS.missedEvents events.
+ */
+export interface WebhookMissedDoc {
+  _id: string;
+  endpointId: string;
+  /** When the endpoint was disabled: the period these events were missed in. */
+  since: Date;
+  events: MissedEvent[];
+  updatedAt: Date;
+}
+
+const webhookMissedSchema = new Schema<WebhookMissedDoc>(
+  {
+    _id: { type: String, required: true },
+    endpointId: { type: String, required: true },
+    since: { type: Date, required: true },
+    events: { type: [{ _id: false, id: String, type: { type: String }, at: Date }], required: true },
+    updatedAt: { type: Date, required: true },
+  },
+  { versionKey: false },
+);
+
+export const missedLedgerId = (accountId: string, endpointId: string): string => `${accountId}/${endpointId}`;
+
 export function webhookModels(db: Connection): {
   Event: Model<EventDoc>;
   WebhookEndpoint: Model<WebhookEndpointDoc>;
   WebhookDelivery: Model<WebhookDeliveryDoc>;
+  WebhookMissed: Model<WebhookMissedDoc>;
 } {
   return {
     Event: db.models.Event ?? db.model<EventDoc>('Event', eventSchema, 'events'),
     WebhookEndpoint: db.models.WebhookEndpoint ?? db.model<WebhookEndpointDoc>('WebhookEndpoint', webhookEndpointSchema, 'webhook_endpoints'),
     WebhookDelivery: db.models.WebhookDelivery ?? db.model<WebhookDeliveryDoc>('WebhookDelivery', webhookDeliverySchema, 'webhook_deliveries'),
+    WebhookMissed: db.models.WebhookMissed ?? db.model<WebhookMissedDoc>('WebhookMissed', webhookMissedSchema, 'webhook_missed'),
   };
 }
 
@@ -145,9 +199,9 @@ export async function purgeOldEvents(
   now = new Date(),
 ): Promise<{ events: number; deliveries: number }> {
   const cutoff = new Date(now.getTime() - retentionDays * 24 * 3600_000);
-  const [events, deliveries] = await Promise.all([
-    models.Event.deleteMany({ createdAt: { $lt: cutoff }, dispatched: true }),
-    models.WebhookDelivery.deleteMany({ createdAt: { $lt: cutoff } }),
-  ]);
+  // An operator job over every account's history: the same cut-off for all.
+  const [events, deliveries] = await acrossAccounts('retention: events and delivery logs older than the cut-off, in every account', () =>
+    Promise.all([models.Event.deleteMany({ createdAt: { $lt: cutoff }, dispatched: true }).exec(), models.WebhookDelivery.deleteMany({ createdAt: { $lt: cutoff } }).exec()]),
+  );
   return { events: events.deletedCount, deliveries: deliveries.deletedCount };
 }

@@ -21,6 +21,8 @@ export interface WorkerMetrics {
   actions: Counter<'kind' | 'outcome'>;
   /** Failed and errored tenant API calls by kind and code (`http_4xx`, `validation_failed`, ..., `error`). */
   actionFailures: Counter<'kind' | 'code'>;
+  /** Webhook endpoints a delivery disabled, by reason: `gone` (a 410) or `failing` (the schedule ran out). */
+  webhookEndpointsDisabled: Counter<'reason'>;
 }
 
 /** Builds a worker's metrics on a registry of their own; `processMetrics` adds Node's (CPU, memory, event loop). */
@@ -40,6 +42,7 @@ export function createWorkerMetrics(options: { processMetrics?: boolean } = {}):
     }),
     actions: new Counter({ name: 'parley_actions_total', help: 'Tenant API calls (callEndpoint attempts) by kind and outcome', labelNames: ['kind', 'outcome'], registers }),
     actionFailures: new Counter({ name: 'parley_action_failures_total', help: 'Tenant API calls that failed, by kind and failure code', labelNames: ['kind', 'code'], registers }),
+    webhookEndpointsDisabled: new Counter({ name: 'parley_webhook_endpoints_disabled_total', help: 'Webhook endpoints disabled by a delivery, by reason (gone: a 410; failing: the retry schedule ran out)', labelNames: ['reason'], registers }),
   };
 }
 

@@ -1,6 +1,7 @@
 // The workflow bundle's entry point: every workflow the worker registers.
 export { actionRunWorkflow, apiChainWorkflow } from './api-chain';
 export { conversationWorkflow } from './conversation';
+export { eventDeliveryWorkflow } from './event-delivery';
 export { knowledgeAnalysisWorkflow } from './knowledge-analysis';
 export { rotateSecretsWorkflow } from './rotate-secrets';
 export { connectionTestWorkflow, endpointTestWorkflow } from './tests';

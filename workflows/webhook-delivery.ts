@@ -1,4 +1,7 @@
 /**
+ * The first webhook delivery workflow, kept registered (and unchanged) so runs started before
+ * `eventDeliveryWorkflow` (workflows/event-delivery.ts) replaced it keep replaying; nothing starts it now.
+ *
  * One event delivered to one webhook endpoint, with the Standard Webhooks retry schedule: an attempt
  * after each delay (immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h), durable timers in between,
  * until the endpoint answers 2xx, answers 410 (it is then disabled), or the schedule runs out.

@@ -40,8 +40,12 @@ export function pickFields(body: unknown, fields: { name: string; path: string }
   return out;
 }
 
-/** Retry-After (seconds, or an HTTP date) in milliseconds, capped; undefined when absent or unreadable. */
-export function retryAfterMs(header: string | undefined, now = Date.now()): number | undefined {
+/**
+ * Retry-After (seconds, or an HTTP date) in milliseconds, capped at `maxMs` (a webhook delivery, which
+ * waits between attempts anyway, honours longer waits than a conversation's call); undefined when absent
+ * or unreadable.
+ */
+export function retryAfterMs(header: string | undefined, now = Date.now(), maxMs = MAX_RETRY_AFTER_MS): number | undefined {
   if (!header) return undefined;
   const text = header.trim();
   let ms: number;
@@ -52,7 +56,7 @@ export function retryAfterMs(header: string | undefined, now = Date.now()): numb
     if (Number.isNaN(at)) return undefined;
     ms = at - now;
   }
-  return Math.min(Math.max(ms, 0), MAX_RETRY_AFTER_MS);
+  return Math.min(Math.max(ms, 0), maxMs);
 }
 
 /** Says what went wrong without anything from the tenant's response. */

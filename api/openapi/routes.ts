@@ -18,7 +18,7 @@ import { ActionBody, CreateConnectionBody, CreateEndpointBody, TestEndpointBody,
 import { AgentMessageBody, ClientMessageId, ConfirmBody, SendMessageBody, StartConversationBody } from '../../models/conversation.schema';
 import { BotFlows } from '../../models/flow.schema';
 import { ApproveDraftBody, ImportKnowledgeBody, KnowledgeItemBody, KnowledgeSearchQuery, UpdateKnowledgeItemBody } from '../../models/knowledge.schema';
-import { CreateWebhookBody, UpdateWebhookBody } from '../../models/webhook.schema';
+import { CreateWebhookBody, ReplayWebhookAnswer, ReplayWebhookBody, UpdateWebhookBody } from '../../models/webhook.schema';
 import { CreateWebsiteBody, UpdateWebsiteBody, WidgetStartBody } from '../../models/website.schema';
 import { ActionListQuery } from '../routes/actions';
 import { BotListQuery } from '../routes/bots';
@@ -441,6 +441,15 @@ registry.add(
   { method: 'delete', path: '/v1/webhooks/:id', summary: 'Delete a webhook endpoint', success: { status: 204 } },
   { method: 'get', path: '/v1/webhooks/:id/deliveries', summary: 'Delivery attempts, newest first', query: z.strictObject({ ...PageQuery, eventId: z.string().optional(), status: z.enum(['succeeded', 'failed']).optional() }), success: { schema: Paginated } },
   { method: 'post', path: '/v1/webhooks/:id/test', summary: 'Send a test event' },
+  {
+    method: 'post',
+    path: '/v1/webhooks/:id/replay',
+    summary: 'Re-queue what a re-enabled endpoint missed while disabled',
+    description: 'At most 1,000 missed events (`missedEvents` on the endpoint), of the types it subscribes to, recorded at or after `since` and within EVENT_RETENTION_DAYS. Each is queued once, however often this is asked. 409 `webhook_disabled` until the endpoint is enabled again.',
+    body: ReplayWebhookBody,
+    success: { status: 202, schema: ReplayWebhookAnswer },
+    responses: { 409: '`webhook_disabled`: enable the endpoint first', 503: '`temporal_unavailable`: not every missed event could be queued; asking again queues the rest, once' },
+  },
 
   // Websites and the chat widget
   {

@@ -1,12 +1,14 @@
 /**
  * Webhook endpoints of an account: where conversation events are POSTed, signed with the Standard
  * Webhooks scheme. The signing secret is shown once, in the creation response; after that it is sealed
- * (like connection credentials) and only the worker's delivery activity opens it.
+ * (like connection credentials) and only the worker's delivery activity opens it. An endpoint disabled
+ * (by a 410, a failed schedule or this API) keeps a ledger of what it missed; `POST .../replay` re-queues it
+ * (./replay.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
-import type { WebhookEndpointDoc, WebhookSecrets } from '../../../models/webhook.model';
+import { missedLedgerId, type WebhookEndpointDoc, type WebhookSecrets } from '../../../models/webhook.model';
 import { CreateWebhookBody, UpdateWebhookBody, webhookDeliveryWorkflowId, type WebhookDeliveryInput } from '../../../models/webhook.schema';
 import { callerOf } from '../../auth';
 import type { ApiDeps } from '../../deps';
@@ -15,10 +17,11 @@ import { newId } from '../../ids';
 import { page, PageQuery } from '../../pagination';
 import { parse } from '../../validate';
 import { rejectIssues, type FieldIssue } from '../connections/issues';
+import { findWebhook, WebhookParams } from './lookup';
+import { replayWebhook } from './replay';
 import { checkWebhookUrl } from './url';
 import { deliveryView, webhookView } from './views';
 
-const WebhookParams = z.object({ id: z.string().regex(/^whk_[a-z0-9]{1,40}$/, 'must be a webhook id') });
 const ListQuery = z.strictObject(PageQuery);
 const DeliveriesQuery = z.strictObject({
   ...PageQuery,
@@ -30,12 +33,6 @@ const DeliveriesQuery = z.strictObject({
 /** A new Standard Webhooks secret: `whsec_` and 24 random bytes in base64. */
 const newSecret = (): string => `whsec_${randomBytes(24).toString('base64')}`;
 
-async function findWebhook(deps: ApiDeps, accountId: string, id: string): Promise<WebhookEndpointDoc> {
-  const webhook = await deps.WebhookEndpoint.findOne({ _id: id, accountId }).lean();
-  if (!webhook) throw AppError.notFound('webhook');
-  return webhook;
-}
-
 export function webhooksRouter(deps: ApiDeps): Router {
   const router = Router();
   router.post('/v1/webhooks', createWebhook(deps));
@@ -45,6 +42,7 @@ export function webhooksRouter(deps: ApiDeps): Router {
   router.delete('/v1/webhooks/:id', deleteWebhook(deps));
   router.get('/v1/webhooks/:id/deliveries', listDeliveries(deps));
   router.post('/v1/webhooks/:id/test', testWebhook(deps));
+  router.post('/v1/webhooks/:id/replay', replayWebhook(deps));
   return router;
 }
 
@@ -97,7 +95,10 @@ function getWebhook(deps: ApiDeps): RequestHandler {
   };
 }
 
-/** `PATCH /v1/webhooks/:id` — any subset; `enabled: true` re-enables an endpoint a 410 disabled. */
+/**
+ * `PATCH /v1/webhooks/:id` — any subset; `enabled: true` re-enables a disabled endpoint (what it missed
+ * stays in its ledger for a replay), `enabled: false` disables it and starts a new ledger.
+ */
 function updateWebhook(deps: ApiDeps): RequestHandler {
   return async (req, res) => {
     const { id } = parse(WebhookParams, req.params, 'params');
@@ -114,8 +115,12 @@ function updateWebhook(deps: ApiDeps): RequestHandler {
     }
     if (body.events !== undefined) set.events = body.events;
     if (body.description !== undefined) set.description = body.description;
-    if (body.enabled === true) Object.assign(set, { enabled: true, disabledReason: null, disabledAt: null });
-    if (body.enabled === false && current.enabled) Object.assign(set, { enabled: false, disabledReason: 'disabled_by_api', disabledAt: now });
+    // Re-enabled, it starts healthy: a failing endpoint gets a whole schedule again before it is disabled.
+    if (body.enabled === true && !current.enabled) Object.assign(set, { enabled: true, disabledReason: null, disabledAt: null, failingSince: null });
+    if (body.enabled === false && current.enabled) Object.assign(set, { enabled: false, disabledReason: 'disabled_by_api', disabledAt: now, missedEvents: 0 });
+    // A new disabled period: what was missed in an earlier one and never replayed is dropped (first, while
+    // the endpoint is still enabled and nothing records into the ledger).
+    if (set.enabled === false) await deps.WebhookMissed.deleteOne({ _id: missedLedgerId(accountId, id) });
     const updated = await deps.WebhookEndpoint.findOneAndUpdate({ _id: id, accountId }, { $set: set }, { returnDocument: 'after' }).lean();
     if (!updated) throw AppError.notFound('webhook');
     res.json({ webhook: webhookView(updated, deps.config.outbound) });
@@ -126,8 +131,10 @@ function updateWebhook(deps: ApiDeps): RequestHandler {
 function deleteWebhook(deps: ApiDeps): RequestHandler {
   return async (req, res) => {
     const { id } = parse(WebhookParams, req.params, 'params');
-    const deleted = await deps.WebhookEndpoint.deleteOne({ _id: id, accountId: callerOf(res).accountId });
+    const accountId = callerOf(res).accountId;
+    const deleted = await deps.WebhookEndpoint.deleteOne({ _id: id, accountId });
     if (deleted.deletedCount === 0) throw AppError.notFound('webhook');
+    await deps.WebhookMissed.deleteOne({ _id: missedLedgerId(accountId, id) });
     res.status(204).end();
   };
 }
@@ -166,12 +173,12 @@ function testWebhook(deps: ApiDeps): RequestHandler {
     const input: WebhookDeliveryInput = { accountId, endpointId: id, eventId, scheduleMs: [0] };
     try {
       await deps.temporal.withDeadline(Date.now() + 30_000, () =>
-        deps.temporal.workflow.execute('webhookDeliveryWorkflow', { workflowId, taskQueue: deps.config.TASK_QUEUE, args: [input] }),
+        deps.temporal.workflow.execute('eventDeliveryWorkflow', { workflowId, taskQueue: deps.config.TASK_QUEUE, args: [input] }),
       );
     } catch {
       throw new AppError(503, 'temporal_unavailable', 'the delivery did not finish in time; see the delivery log');
     }
-    const row = await deps.WebhookDelivery.findOne({ workflowId, attempt: 1 }).lean();
+    const row = await deps.WebhookDelivery.findOne({ accountId, workflowId, attempt: 1 }).lean();
     res.json({ eventId, delivery: row ? deliveryView(row) : null });
   };
 }

@@ -13,6 +13,10 @@ export const webhookView = (w: WebhookEndpointDoc, policy: NetworkPolicy) => ({
   enabled: w.enabled,
   disabledReason: w.disabledReason ?? null,
   disabledAt: w.disabledAt ? w.disabledAt.toISOString() : null,
+  /** When deliveries to it began failing (null while they succeed): with the schedule's ~3 days, when it will be disabled. */
+  failingSince: w.failingSince ? w.failingSince.toISOString() : null,
+  /** Events missed since it was last disabled, for `POST /v1/webhooks/:id/replay` (at most 1,000 are kept). */
+  missedEvents: w.missedEvents ?? 0,
   createdAt: w.createdAt.toISOString(),
   updatedAt: w.updatedAt.toISOString(),
 });

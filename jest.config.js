@@ -3,6 +3,10 @@
  * and FerretDB started once by test/global-setup.ts, tenant APIs on 127.0.0.1).
  * @type {import('jest').Config}
  */
+// Every API request and activity under test fails a query on an account's collection that is neither
+// scoped to an account nor says why (models/tenancy.ts); spawned workers and APIs inherit it.
+process.env.PARLEY_TENANCY_GUARD ??= 'throw';
+
 const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } }] };
 
 module.exports = {

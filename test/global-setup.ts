@@ -9,7 +9,7 @@ import { WORKFLOW_BUNDLER_OPTIONS } from '../worker/workflow-bundle';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, startFerretDb, startTemporal, type ManagedServer } from '../scripts/lib/infra';
+import { ensureTemporalTestServer, freePort, startFerretDb, startTemporal, type ManagedServer } from '../scripts/lib/infra';
 
 declare global {
   var __PARLEY_SERVERS__: ManagedServer[] | undefined;
@@ -59,6 +59,8 @@ export default async function globalSetup(): Promise<void> {
   // traffic, as production refuses Parley's own services (test/harness.ts; tenant servers listen on
   // test/tenant-ports.ts's allowlisted range instead).
   process.env.PARLEY_TEST_DENYLIST = servers.flatMap((server) => [server.port, ...server.otherPorts]).map((port) => `127.0.0.1:${port}`).join(',');
+  // The durable-timer tests' time-skipping server (installed on first use, like the Temporal CLI).
+  process.env.PARLEY_TEST_TIME_SKIPPING_SERVER = ensureTemporalTestServer();
   process.env.PARLEY_TEST_MONGODB_URI = mongoUri;
   process.env.PARLEY_TEST_TEMPORAL_ADDRESS = temporalAddress;
 

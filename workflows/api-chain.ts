@@ -23,27 +23,20 @@ import type { ConversationActivities } from '../activities';
 import type { ActionBody, StepInput } from '../models/connection.schema';
 import type { VariableValue } from '../models/flow.schema';
 import { ACTION_RUN_STATUS, SA } from './definitions';
+import { activityOptions, localActivityOptions } from './activity-policies';
 
 /** The call activity with a step's retry policy (5xx, 429 and network errors retry; 4xx never do). */
 const activitiesWith = (retry: { maxAttempts: number; initialIntervalMs: number } = { maxAttempts: 3, initialIntervalMs: 500 }) =>
-  proxyActivities<ConversationActivities>({
-    // The activity heartbeats while its request is in flight, so a worker that dies mid-call is noticed
-    // within seconds and the call is retried (with the same Idempotency-Key) elsewhere.
-    startToCloseTimeout: '75s',
-    heartbeatTimeout: '5s',
-    retry: { initialInterval: retry.initialIntervalMs, backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: retry.maxAttempts },
-  });
+  // The activity heartbeats while its request is in flight, so a worker that dies mid-call is noticed
+  // within seconds and the call is retried (with the same Idempotency-Key) elsewhere.
+  proxyActivities<ConversationActivities>(activityOptions('callEndpoint', { initialInterval: retry.initialIntervalMs, attempts: retry.maxAttempts }));
 
 /**
  * The same call as a local activity: no trip through the activity queue, so a run usually completes in
  * its first workflow task. Attempts whose backoff is over `localRetryThreshold` wait on a durable timer.
  */
 const localActivitiesWith = (retry: { maxAttempts: number; initialIntervalMs: number } = { maxAttempts: 3, initialIntervalMs: 500 }) =>
-  proxyLocalActivities<ConversationActivities>({
-    startToCloseTimeout: '75s',
-    localRetryThreshold: '2s',
-    retry: { initialInterval: retry.initialIntervalMs, backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: retry.maxAttempts },
-  });
+  proxyLocalActivities<ConversationActivities>(localActivityOptions('callEndpoint', { initialInterval: retry.initialIntervalMs, attempts: retry.maxAttempts }));
 
 /** apiChainWorkflow runs recorded before calls became local activities keep replaying with activity tasks. */
 const LOCAL_CALLS = 'parley-local-endpoint-calls';

@@ -38,25 +38,18 @@ import type { BotFlows, VariableValue } from '../models/flow.schema';
 import { apiChainWorkflow } from './api-chain';
 import { actionRunSearchAttributes, agentMessageUpdate, closeSignal, confirmUpdate, getStateQuery, releaseUpdate, SA, visitorMessageUpdate } from './definitions';
 import { cloneAiState, initialAiState, SmartAiTurn, type AiReply } from './smart-ai';
+import { localActivityOptions } from './activity-policies';
 
 // Local activities: a transcript write is a few milliseconds, so it runs inside the same workflow task
 // instead of a round trip through the server's activity queue. At-least-once: the writes are idempotent.
-const { saveTurn } = proxyLocalActivities<ConversationActivities>({
-  startToCloseTimeout: '10s',
-  localRetryThreshold: '10s',
-  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '10s' },
-});
+const { saveTurn } = proxyLocalActivities<ConversationActivities>(localActivityOptions('saveTurn'));
 
 /**
  * An action run started eagerly on this worker and awaited (activities/action-run.ts): the call path
  * without a child workflow's trips through the server's queues. Unlimited attempts: a retried attempt
  * finds the same run by id and waits for its result, so the turn always gets the run's own outcome.
  */
-const { runAction: runActionRun } = proxyLocalActivities<ConversationActivities>({
-  startToCloseTimeout: '10m',
-  localRetryThreshold: '10s',
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s' },
-});
+const { runAction: runActionRun } = proxyLocalActivities<ConversationActivities>(localActivityOptions('runAction'));
 
 /** Histories recorded before action runs were started by a local activity keep replaying as child workflows. */
 const EAGER_ACTION_RUNS = 'parley-eager-action-runs';

@@ -22,13 +22,11 @@ import { jitterDelay, nextAttemptDelay } from '../core/webhooks/schedule';
 import { WEBHOOK_LIMITS, WEBHOOK_RETRY_SCHEDULE_MS } from '../models/limits';
 import type { WebhookDeliveryInput, WebhookDeliveryResult } from '../models/webhook.schema';
 import { SA } from './definitions';
+import { activityOptions } from './activity-policies';
 
 // The HTTP outcome is data (the workflow's schedule retries it); these retries are for the activity
 // itself failing (database unreachable, a worker that died mid-attempt).
-const { deliverWebhook } = proxyActivities<ConversationActivities>({
-  startToCloseTimeout: '1m',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
-});
+const { deliverWebhook } = proxyActivities<ConversationActivities>(activityOptions('deliverWebhook'));
 
 /** `ParleyStatus` of a delivery that ended undelivered (a delivered or skipped one upserts nothing: no cost). */
 export const DELIVERY_STATUS = { failed: 'failed', endpointDisabled: 'endpoint_disabled' } as const;

@@ -9,11 +9,10 @@ import { ActivityFailure, ApplicationFailure, proxyActivities, proxyLocalActivit
 import type { ConversationActivities } from '../activities';
 import type { CompleteChatInput } from '../models/ai.schema';
 import { extractionMessages, parseDrafts } from '../core/knowledge/extract';
+import { activityOptions, localActivityOptions } from './activity-policies';
 
-const { loadTranscript, saveKnowledgeDrafts } = proxyLocalActivities<ConversationActivities>({
-  startToCloseTimeout: '15s',
-  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumAttempts: 5 },
-});
+const { loadTranscript } = proxyLocalActivities<ConversationActivities>(localActivityOptions('loadTranscript'));
+const { saveKnowledgeDrafts } = proxyLocalActivities<ConversationActivities>(localActivityOptions('saveKnowledgeDrafts'));
 
 export interface KnowledgeAnalysisInput {
   analysisId: string;
@@ -30,11 +29,7 @@ export type KnowledgeAnalysisResult = { ok: true; draftIds: string[] } | { ok: f
 export async function knowledgeAnalysisWorkflow(input: KnowledgeAnalysisInput): Promise<KnowledgeAnalysisResult> {
   const { lines } = await loadTranscript({ accountId: input.accountId, conversationId: input.conversationId, limit: 200 });
   if (lines.length === 0) return { ok: true, draftIds: [] };
-  const { completeChat } = proxyActivities<ConversationActivities>({
-    startToCloseTimeout: input.provider.timeoutMs + 5_000,
-    heartbeatTimeout: '10s',
-    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s', maximumAttempts: 4, nonRetryableErrorTypes: ['LlmRejected', 'LlmBlockedAddress', 'LlmKeyUnavailable'] },
-  });
+  const { completeChat } = proxyActivities<ConversationActivities>(activityOptions('completeChat', { startToCloseTimeout: input.provider.timeoutMs + 5_000 }));
   let content: string | null;
   try {
     const result = await completeChat({

@@ -28,6 +28,7 @@ import {
   type RotationProgress,
   type SealedCollection,
 } from '../models/secret-rotation';
+import { activityOptions } from './activity-policies';
 
 export const ROTATE_SECRETS_WORKFLOW_ID = 'rotate-secrets';
 
@@ -48,10 +49,7 @@ export interface RotateSecretsInput {
 
 // A batch that fails (database unreachable) is retried; one that keeps failing fails the rotation, and
 // the command says so. Running it again loses nothing: re-sealed values are skipped.
-const { resealBatch } = proxyActivities<ConversationActivities>({
-  startToCloseTimeout: '5m',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: ['UnknownSealedCollection'] },
-});
+const { resealBatch } = proxyActivities<ConversationActivities>(activityOptions('resealBatch'));
 
 const emptyPart = (): CollectionProgress => ({ done: false, scanned: 0, resealed: 0, current: 0, empty: 0, changed: 0, unopenable: 0, unopenableIds: [] });
 

@@ -20,20 +20,14 @@ import { argumentsHash } from '../core/ai/hash';
 import { confirmationText, systemPrompt, toolResultContent, toolSpecs, trimMemory } from '../core/ai/prompt';
 import { BUILTIN_TOOLS, checkToolArguments } from '../core/ai/tools';
 import type { ReplyContent } from '../core/flows/interpreter';
+import { activityOptions, localActivityOptions } from './activity-policies';
 
-const { searchKnowledge } = proxyLocalActivities<ConversationActivities>({
-  startToCloseTimeout: '10s',
-  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumAttempts: 3 },
-});
+const { searchKnowledge } = proxyLocalActivities<ConversationActivities>(localActivityOptions('searchKnowledge'));
 
 /** The LLM call: a regular activity (its own row in the Web UI), retried with backoff on 429/5xx/timeouts. */
 const llmWith = (ai: AiSnapshot) =>
-  proxyActivities<ConversationActivities>({
-    startToCloseTimeout: ai.timeoutMs + 5_000,
-    // The activity heartbeats while the request is in flight: a dead worker is noticed in seconds.
-    heartbeatTimeout: '10s',
-    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s', maximumAttempts: 4, nonRetryableErrorTypes: ['LlmRejected', 'LlmBlockedAddress', 'LlmKeyUnavailable'] },
-  });
+  // The activity heartbeats while the request is in flight: a dead worker is noticed in seconds.
+  proxyActivities<ConversationActivities>(activityOptions('completeChat', { startToCloseTimeout: ai.timeoutMs + 5_000 }));
 
 export const AI_MESSAGES = {
   unavailable: "Sorry, I can't answer that right now. Please try again in a moment, or ask for a person.",

@@ -7,11 +7,10 @@ import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 // Types only: activity implementations never enter the workflow bundle.
 import type { ConversationActivities } from '../activities';
 import type { VariableValue } from '../models/flow.schema';
+import { activityOptions } from './activity-policies';
 
-const { callEndpoint, testConnection } = proxyActivities<ConversationActivities>({
-  startToCloseTimeout: '75s',
-  retry: { maximumAttempts: 1 },
-});
+const { callEndpoint } = proxyActivities<ConversationActivities>(activityOptions('endpointTest'));
+const { testConnection } = proxyActivities<ConversationActivities>(activityOptions('testConnection'));
 
 export async function endpointTestWorkflow(input: { accountId: string; endpointId: string; values: Record<string, VariableValue> }) {
   return callEndpoint({ ...input, kind: 'endpoint_test', idempotencyKey: workflowInfo().workflowId });

@@ -15,13 +15,11 @@ import { proxyActivities, sleep } from '@temporalio/workflow';
 import type { ConversationActivities } from '../activities';
 import { STANDARD_RETRY_SCHEDULE_MS } from '../models/limits';
 import type { WebhookDeliveryInput, WebhookDeliveryResult } from '../models/webhook.schema';
+import { activityOptions } from './activity-policies';
 
 // The HTTP outcome is data (the workflow's schedule retries it); these retries are for the activity
 // itself failing (database unreachable, a worker that died mid-attempt).
-const { deliverWebhook } = proxyActivities<ConversationActivities>({
-  startToCloseTimeout: '1m',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
-});
+const { deliverWebhook } = proxyActivities<ConversationActivities>(activityOptions('deliverWebhook'));
 
 export async function webhookDeliveryWorkflow(input: WebhookDeliveryInput): Promise<WebhookDeliveryResult> {
   const schedule = input.scheduleMs && input.scheduleMs.length > 0 ? input.scheduleMs : STANDARD_RETRY_SCHEDULE_MS;

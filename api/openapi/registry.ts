@@ -61,8 +61,8 @@ export const ErrorBody = z.object({
 });
 
 /**
- * Zod schemas documented by a JSON Schema of their own instead of the one zod derives: a query integer
- * parsed from its decimal string (api/pagination.ts `queryInt`) is documented as the integer it stands for.
+ * Zod schemas documented by a JSON Schema of their own instead of the one zod derives (a field that holds
+ * a request body as its create route takes it: api/openapi/schemas.ts `asRequestBody`).
  */
 export const documentedAs = z.registry<{ jsonSchema: Json }>();
 
@@ -108,7 +108,7 @@ const RATE_LIMIT_HEADERS: Json = {
   'X-RateLimit-Remaining': { description: 'requests left in that window', schema: { type: 'string', pattern: '^[0-9]+$' } },
   'X-RateLimit-Reset': { description: 'seconds until that window resets', schema: { type: 'string', pattern: '^[0-9]+$' } },
 };
-const RETRY_AFTER: Json = { 'Retry-After': { required: true, description: 'seconds to wait before retrying (with jitter)', schema: { type: 'string', pattern: '^[0-9]+$' } } };
+const retryAfter = (required: boolean): Json => ({ 'Retry-After': { required, description: 'seconds to wait before retrying (with jitter)', schema: { type: 'string', pattern: '^[0-9]+$' } } });
 
 export class RouteRegistry {
   private readonly routes: RouteDoc[] = [];
@@ -176,7 +176,9 @@ export class RouteRegistry {
       for (const code of route.never ?? []) delete answers[code];
       for (const [code, answer] of Object.entries(answers)) {
         const description = typeof answer === 'string' ? answer : answer.description;
-        if (Number(code) >= 400) responses[code] = { description, ...(code === '429' || code === '503' ? { headers: RETRY_AFTER } : {}), content: { 'application/json': { schema: ERROR_REF } } };
+        // Every 429 says when to come back; a 503 does when a limit store or the stream cap refused.
+        const retry = code === '429' ? { headers: retryAfter(true) } : code === '503' ? { headers: retryAfter(false) } : {};
+        if (Number(code) >= 400) responses[code] = { description, ...retry, content: { 'application/json': { schema: ERROR_REF } } };
         else if (typeof answer === 'string') responses[code] = { description, ...headers };
         else responses[code] = { description, ...headers, content: { 'application/json': { schema: schemaOf(answer.schema, `${opId}Response${code}`, defs, 'output') } } };
       }

@@ -31,10 +31,10 @@ import { AnalyzeBody } from '../routes/knowledge/analyze';
 import { DraftListQuery } from '../routes/knowledge/drafts';
 import { KnowledgeListQuery } from '../routes/knowledge/items';
 import { EndpointLogQuery, LogQuery } from '../routes/logs';
+import { DeliveriesQuery, WebhookListQuery } from '../routes/webhooks';
 import { WebsiteListQuery } from '../routes/websites';
 import { PreviewParams } from '../widget/pages';
 import { KNOWLEDGE_LIMITS } from '../../models/limits';
-import { PageQuery } from '../pagination';
 import {
   ActionParams,
   ApiKeyParams,
@@ -44,6 +44,7 @@ import {
   DraftParams,
   EndpointParams,
   KnowledgeItemParams,
+  WebhookParams,
   WebsiteParams,
   WidgetConversationParams,
   WidgetParams,
@@ -51,8 +52,6 @@ import {
 import { RouteRegistry } from './registry';
 import * as S from './schemas';
 
-const Page = z.strictObject(PageQuery);
-const Paginated = z.object({ data: z.array(z.record(z.string(), z.unknown())), hasMore: z.boolean(), nextAfter: z.string().nullable() });
 
 /**
  * The 503 of the routes that spend money or run models when the rate-limit store fails (they fail closed;
@@ -434,21 +433,45 @@ registry.add(
   { method: 'delete', path: '/v1/knowledge/:id', summary: 'Delete a knowledge item', params: KnowledgeItemParams, success: { status: 204 } },
 
   // Webhooks
-  { method: 'post', path: '/v1/webhooks', summary: 'Create a webhook endpoint (its signing secret is shown once)', body: CreateWebhookBody, success: { status: 201 } },
-  { method: 'get', path: '/v1/webhooks', summary: 'List webhook endpoints', query: Page, success: { schema: Paginated } },
-  { method: 'get', path: '/v1/webhooks/:id', summary: 'A webhook endpoint' },
-  { method: 'patch', path: '/v1/webhooks/:id', summary: 'Change a webhook endpoint', body: UpdateWebhookBody },
-  { method: 'delete', path: '/v1/webhooks/:id', summary: 'Delete a webhook endpoint', success: { status: 204 } },
-  { method: 'get', path: '/v1/webhooks/:id/deliveries', summary: 'Delivery attempts, newest first', query: z.strictObject({ ...PageQuery, eventId: z.string().optional(), status: z.enum(['succeeded', 'failed']).optional() }), success: { schema: Paginated } },
-  { method: 'post', path: '/v1/webhooks/:id/test', summary: 'Send a test event' },
+  {
+    method: 'post',
+    path: '/v1/webhooks',
+    summary: 'Create a webhook endpoint (its signing secret is shown once)',
+    body: CreateWebhookBody,
+    success: { status: 201, schema: S.NewWebhookAnswer },
+    responses: { 400: 'invalid input: `validation_failed` names each field; `invalid_json`; `invalid_webhook`: the URL is not https on 443, or is refused by the outbound network policy' },
+  },
+  { method: 'get', path: '/v1/webhooks', summary: 'List webhook endpoints', query: WebhookListQuery, success: { schema: S.pageOf(S.WebhookView) } },
+  { method: 'get', path: '/v1/webhooks/:id', summary: 'A webhook endpoint', params: WebhookParams, success: { schema: z.object({ webhook: S.WebhookView }) } },
+  {
+    method: 'patch',
+    path: '/v1/webhooks/:id',
+    summary: 'Change a webhook endpoint (`enabled: true` re-enables a disabled one)',
+    params: WebhookParams,
+    body: UpdateWebhookBody,
+    success: { schema: z.object({ webhook: S.WebhookView }) },
+    responses: { 400: 'invalid input: `validation_failed` names each field; `invalid_json`; `invalid_path`; `invalid_webhook`: the URL is refused' },
+  },
+  { method: 'delete', path: '/v1/webhooks/:id', summary: 'Delete a webhook endpoint', params: WebhookParams, success: { status: 204 } },
+  { method: 'get', path: '/v1/webhooks/:id/deliveries', summary: 'Delivery attempts, newest first', params: WebhookParams, query: DeliveriesQuery, success: { schema: S.pageOf(S.DeliveryView) } },
+  {
+    method: 'post',
+    path: '/v1/webhooks/:id/test',
+    summary: 'Send a signed `webhook.test` event now (one attempt) and answer its delivery log row',
+    params: WebhookParams,
+    success: { schema: S.WebhookTestAnswer },
+    responses: { 409: '`webhook_disabled`: enable the endpoint first', 503: '`temporal_unavailable`: the delivery did not finish in time (see the delivery log)' },
+  },
   {
     method: 'post',
     path: '/v1/webhooks/:id/replay',
     summary: 'Re-queue what a re-enabled endpoint missed while disabled',
-    description: 'At most 1,000 missed events (`missedEvents` on the endpoint), of the types it subscribes to, recorded at or after `since` and within EVENT_RETENTION_DAYS. Each is queued once, however often this is asked. 409 `webhook_disabled` until the endpoint is enabled again.',
+    description: 'At most 1,000 missed events (`missedEvents` on the endpoint), of the types it subscribes to, recorded at or after `since` and within EVENT_RETENTION_DAYS. Each is queued once, however often this is asked.',
+    params: WebhookParams,
     body: ReplayWebhookBody,
+    bodyOptional: true,
     success: { status: 202, schema: ReplayWebhookAnswer },
-    responses: { 409: '`webhook_disabled`: enable the endpoint first', 503: '`temporal_unavailable`: not every missed event could be queued; asking again queues the rest, once' },
+    responses: { 409: '`webhook_disabled`: enable the endpoint first (PATCH with `enabled: true`), then replay', 503: '`temporal_unavailable`: not every missed event could be queued; ask again to queue the rest' },
   },
 
   // Websites and the chat widget

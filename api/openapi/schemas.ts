@@ -278,6 +278,41 @@ export const WidgetStartAnswer = z.object({
 });
 export const WidgetTranscript = TranscriptPage.extend({ conversation: z.object({ id: Id('conv'), status: z.enum(CONVERSATION_STATUSES) }) });
 
+// Webhooks
+export const WebhookView = z.object({
+  id: Id('whk'),
+  url: z.string(),
+  events: z.array(z.enum(WEBHOOK_EVENT_TYPES)),
+  description: z.string().nullable(),
+  allowPrivateNetwork: z.boolean(),
+  privateNetworkAccess: PrivateNetworkAccess,
+  enabled: z.boolean(),
+  disabledReason: z.enum(['gone', 'failing', 'disabled_by_api']).nullable(),
+  disabledAt: Timestamp.nullable(),
+  failingSince: Timestamp.nullable().describe('when deliveries began failing; null while they succeed'),
+  missedEvents: z.number().int().min(0).describe('events missed while disabled, for a replay (at most 1,000)'),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+export const NewWebhookAnswer = z.object({ webhook: WebhookView, secret: z.string().regex(/^whsec_/).describe('the signing secret: shown this once') });
+export const DeliveryView = z.object({
+  id: z.string(),
+  endpointId: Id('whk'),
+  eventId: z.string(),
+  eventType: z.string(),
+  attempt: z.number().int().min(1),
+  status: z.enum(['succeeded', 'failed']),
+  responseStatus: z.number().int().nullable(),
+  responseBody: z.string().nullable().describe('trimmed'),
+  error: z.string().nullable(),
+  durationMs: z.number(),
+  nextRetryAt: Timestamp.nullable(),
+  disabledEndpoint: z.boolean(),
+  workflowId: z.string(),
+  createdAt: Timestamp,
+});
+export const WebhookTestAnswer = z.object({ eventId: z.string(), delivery: DeliveryView.nullable() });
+
 // Meta
 export const OpenApiDocument = z.looseObject({ openapi: z.literal('3.1.0'), info: z.looseObject({ title: z.string(), version: z.string() }), paths: z.record(z.string(), z.unknown()) });
 export const CodecPayloads = z.object({

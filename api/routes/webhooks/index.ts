@@ -16,14 +16,15 @@ import { AppError } from '../../errors';
 import { newId } from '../../ids';
 import { page, PageQuery } from '../../pagination';
 import { parse } from '../../validate';
+import { parsePath, WebhookParams } from '../../path-params';
 import { rejectIssues, type FieldIssue } from '../connections/issues';
-import { findWebhook, WebhookParams } from './lookup';
+import { findWebhook } from './lookup';
 import { replayWebhook } from './replay';
 import { checkWebhookUrl } from './url';
 import { deliveryView, webhookView } from './views';
 
-const ListQuery = z.strictObject(PageQuery);
-const DeliveriesQuery = z.strictObject({
+export const WebhookListQuery = z.strictObject(PageQuery);
+export const DeliveriesQuery = z.strictObject({
   ...PageQuery,
   after: z.string().regex(/^whd_[a-z0-9]{1,40}$/, 'must be a delivery id from a previous page').optional(),
   eventId: z.string().regex(/^evt_[a-z0-9]{1,40}$/, 'must be an event id').optional(),
@@ -79,7 +80,7 @@ function createWebhook(deps: ApiDeps): RequestHandler {
 /** `GET /v1/webhooks?limit=&after=` — oldest first. */
 function listWebhooks(deps: ApiDeps): RequestHandler {
   return async (req, res) => {
-    const query = parse(ListQuery, req.query, 'query');
+    const query = parse(WebhookListQuery, req.query, 'query');
     const filter: Record<string, unknown> = { accountId: callerOf(res).accountId };
     if (query.after) filter._id = { $gt: query.after };
     const webhooks = await deps.WebhookEndpoint.find(filter).sort({ _id: 1 }).limit(query.limit + 1).lean();
@@ -90,7 +91,7 @@ function listWebhooks(deps: ApiDeps): RequestHandler {
 /** `GET /v1/webhooks/:id` */
 function getWebhook(deps: ApiDeps): RequestHandler {
   return async (req, res) => {
-    const { id } = parse(WebhookParams, req.params, 'params');
+    const { id } = parsePath(WebhookParams, req.params);
     res.json({ webhook: webhookView(await findWebhook(deps, callerOf(res).accountId, id), deps.config.outbound) });
   };
 }
@@ -101,7 +102,7 @@ function getWebhook(deps: ApiDeps): RequestHandler {
  */
 function updateWebhook(deps: ApiDeps): RequestHandler {
   return async (req, res) => {
-    const { id } = parse(WebhookParams, req.params, 'params');
+    const { id } = parsePath(WebhookParams, req.params);
     const body = parse(UpdateWebhookBody, req.body);
     const accountId = callerOf(res).accountId;
     const current = await findWebhook(deps, accountId, id);
@@ -130,7 +131,7 @@ function updateWebhook(deps: ApiDeps): RequestHandler {
 /** `DELETE /v1/webhooks/:id` — deliveries in progress stop at their next attempt. */
 function deleteWebhook(deps: ApiDeps): RequestHandler {
   return async (req, res) => {
-    const { id } = parse(WebhookParams, req.params, 'params');
+    const { id } = parsePath(WebhookParams, req.params);
     const accountId = callerOf(res).accountId;
     const deleted = await deps.WebhookEndpoint.deleteOne({ _id: id, accountId });
     if (deleted.deletedCount === 0) throw AppError.notFound('webhook');
@@ -142,7 +143,7 @@ function deleteWebhook(deps: ApiDeps): RequestHandler {
 /** `GET /v1/webhooks/:id/deliveries?eventId=&status=&after=&limit=` — every attempt, newest first. */
 function listDeliveries(deps: ApiDeps): RequestHandler {
   return async (req, res) => {
-    const { id } = parse(WebhookParams, req.params, 'params');
+    const { id } = parsePath(WebhookParams, req.params);
     const query = parse(DeliveriesQuery, req.query, 'query');
     const accountId = callerOf(res).accountId;
     await findWebhook(deps, accountId, id);
@@ -161,7 +162,7 @@ function listDeliveries(deps: ApiDeps): RequestHandler {
  */
 function testWebhook(deps: ApiDeps): RequestHandler {
   return async (req, res) => {
-    const { id } = parse(WebhookParams, req.params, 'params');
+    const { id } = parsePath(WebhookParams, req.params);
     const accountId = callerOf(res).accountId;
     const webhook = await findWebhook(deps, accountId, id);
     if (!webhook.enabled) throw new AppError(409, 'webhook_disabled', 'the webhook is disabled; enable it first', { disabledReason: webhook.disabledReason ?? null });

@@ -20,14 +20,15 @@ import { callerOf } from '../../auth';
 import type { ApiDeps } from '../../deps';
 import { AppError } from '../../errors';
 import { parse } from '../../validate';
-import { findWebhook, WebhookParams } from './lookup';
+import { parsePath, WebhookParams } from '../../path-params';
+import { findWebhook } from './lookup';
 
 /** Deliveries started at once: 1,000 starts take about a second instead of fifteen. */
 const STARTS_IN_PARALLEL = 16;
 
 export function replayWebhook(deps: ApiDeps): RequestHandler {
   return async (req, res) => {
-    const { id } = parse(WebhookParams, req.params, 'params');
+    const { id } = parsePath(WebhookParams, req.params);
     const body = parse(ReplayWebhookBody, req.body ?? {});
     const accountId = callerOf(res).accountId;
     const webhook = await findWebhook(deps, accountId, id);

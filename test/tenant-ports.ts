@@ -14,6 +14,9 @@ export const TENANT_PORTS = { from: 10_000, to: 19_999 };
 /** `OUTBOUND_ALLOWLIST` for the test stack: the tenant range on loopback. */
 export const TENANT_ALLOWLIST = `127.0.0.1:${TENANT_PORTS.from}-${TENANT_PORTS.to}`;
 
+/** The ports of the Fetch standard's block list inside TENANT_PORTS (https://fetch.spec.whatwg.org/#bad-port). */
+const FETCH_BAD_PORTS = new Set([10080]);
+
 // Each jest worker process takes its own block of the range, so parallel test files never race for a port.
 const BLOCK = 1000;
 const block = (Number(process.env.JEST_WORKER_ID ?? '1') - 1) % ((TENANT_PORTS.to - TENANT_PORTS.from + 1) / BLOCK);
@@ -24,6 +27,8 @@ export async function listenTenant(server: Server): Promise<number> {
   for (let attempt = 0; attempt < 100; attempt++) {
     const port = next;
     next = next + 1 >= TENANT_PORTS.from + (block + 1) * BLOCK ? TENANT_PORTS.from + block * BLOCK : next + 1;
+    // A port the Fetch standard blocks: Node's fetch (undici) refuses to call it ("bad port").
+    if (FETCH_BAD_PORTS.has(port)) continue;
     const listened = await new Promise<boolean>((resolve) => {
       const fail = (error: NodeJS.ErrnoException): void => {
         if (error.code !== 'EADDRINUSE') throw error;

@@ -5,9 +5,7 @@
  * it resolves at connect time: DNS can change after this check.
  */
 import dns from 'node:dns';
-import { judgeDestination, judgeUrl, urlPort, type NetworkPolicy, type PortRange } from '../core/http/network-policy';
-
-const portCovers = (ports: PortRange | undefined, port: number): boolean => !ports || (port >= ports.from && port <= ports.to);
+import { judgeDestination, judgeUrl, namesHost, urlPort, type NetworkPolicy } from '../core/http/network-policy';
 
 /** How long a save waits for a name to resolve; a name that does not resolve now is judged by the worker later. */
 const RESOLVE_TIMEOUT_MS = 2000;
@@ -72,7 +70,7 @@ export function privateNetworkAccess(policy: NetworkPolicy, raw: string, request
   const verdict = judgeUrl(policy, url, true);
   const host = url.hostname.toLowerCase();
   const port = urlPort(url);
-  if (verdict === undefined) return policy.allow.some((rule) => rule.kind === 'host' && rule.host === host && portCovers(rule.ports, port)) ? 'allowlisted' : 'checked_at_call';
+  if (verdict === undefined) return namesHost(policy.allow, host, port) ? 'allowlisted' : 'checked_at_call';
   if (!verdict.ok) return 'not_allowlisted';
   return verdict.via === 'allowlist' ? 'allowlisted' : 'public';
 }

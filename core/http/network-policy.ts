@@ -171,6 +171,11 @@ function portCovered(ports: PortRange | undefined, port: number): boolean {
   return !ports || (port >= ports.from && port <= ports.to);
 }
 
+/** Whether a host-name entry of `rules` names `host` (lower case, as written) on `port`. */
+export function namesHost(rules: readonly DestinationRule[], host: string, port: number): boolean {
+  return rules.some((rule) => rule.kind === 'host' && rule.host === host && portCovered(rule.ports, port));
+}
+
 function matches(rule: DestinationRule, address: ipaddr.IPv4 | ipaddr.IPv6, port: number, hostname: string | undefined): boolean {
   if (!portCovered(rule.ports, port)) return false;
   if (rule.kind === 'host') return hostname !== undefined && hostname === rule.host;
@@ -198,13 +203,19 @@ function isDenied(policy: NetworkPolicy, address: ipaddr.IPv4 | ipaddr.IPv6, por
   });
 }
 
+// A policy's local addresses, parsed once (a connect judges every resolved address against them).
+const localSets = new WeakMap<readonly string[], Set<string>>();
+
 function isLocal(policy: NetworkPolicy, address: ipaddr.IPv4 | ipaddr.IPv6): boolean {
   if (LOOPBACK_OR_ANY.some((range) => inRange(address, range))) return true;
-  const text = normalized(address);
-  return (policy.localAddresses ?? []).some((local) => {
-    const parsed = parseAddress(local);
-    return parsed !== undefined && normalized(parsed.value) === text;
-  });
+  const locals = policy.localAddresses;
+  if (!locals || locals.length === 0) return false;
+  let set = localSets.get(locals);
+  if (!set) {
+    set = new Set(locals.map((local) => parseAddress(local)).flatMap((parsed) => (parsed ? [normalized(parsed.value)] : [])));
+    localSets.set(locals, set);
+  }
+  return set.has(normalized(address));
 }
 
 function normalized(address: ipaddr.IPv4 | ipaddr.IPv6): string {
@@ -236,10 +247,10 @@ export function judgeUrl(policy: NetworkPolicy, url: URL, privateRequested: bool
   const host = stripBrackets(url.hostname.toLowerCase()).replace(/\.$/, '');
   if (ipaddr.isValid(host)) return judgeDestination(policy, { address: host, port, hostname: host, scheme, privateRequested });
   if (isLocalhostName(host)) return judgeDestination(policy, { address: '127.0.0.1', port, hostname: host, scheme, privateRequested });
-  if (policy.deny.some((rule) => rule.kind === 'host' && rule.host === host && portCovered(rule.ports, port))) {
+  if (namesHost(policy.deny, host, port)) {
     return refuse('internal', `${host}:${port} is one of the deployment's own services`);
   }
-  if (policy.allow.some((rule) => rule.kind === 'host' && rule.host === host && portCovered(rule.ports, port))) return undefined;
+  if (namesHost(policy.allow, host, port)) return undefined;
   // A name may resolve into an allowlisted range: then only its addresses can tell.
   const rangeMayCover = policy.allow.some((rule) => rule.kind === 'cidr' && portCovered(rule.ports, port));
   if (scheme !== 'https' && !rangeMayCover) return refuse('scheme', `plain http reaches only destinations the deployment allowlists, not ${host}:${port}`);

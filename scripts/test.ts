@@ -30,7 +30,7 @@ if (jestArgs.length === 0) {
 
 process.stdout.write('\n== servers for the integration tests\n');
 try {
-  process.stdout.write(`temporal: ${ensureTemporalCli()}\ntime-skipping test server: ${ensureTemporalTestServer()}\nferretdb: ${ensureFerretDb()}\n`);
+  process.stdout.write(`temporal: ${ensureTemporalCli()}\ntime-skipping test server: ${ensureTemporalTestServer()}\nferretdb: ${ensureFerretDb()}\nferretdb as built before the pushdown (the upgrade test): ${ensureFerretDb('id-index')}\n`);
 } catch (error) {
   if (error instanceof InfraError) {
     process.stderr.write(`\ncannot run the integration tests: ${error.message}\n`);
@@ -44,7 +44,7 @@ process.stdout.write('\n== jest\n');
 const jest = spawnSync(bin('jest'), ['--json', `--outputFile=${report}`, ...jestArgs], { cwd: ROOT, stdio: 'inherit' });
 if (fs.existsSync(report)) {
   const results = JSON.parse(fs.readFileSync(report, 'utf8')) as { numPassedTests: number; numFailedTests: number; numPendingTests: number };
-  // One plain closing line that any CI reader understands.
-  process.stdout.write(`\nTests: ${results.numPassedTests} passed, ${results.numFailedTests} failed, ${results.numPendingTests} skipped\n`);
+  // One plain closing line that any CI reader understands, and the last line printed.
+  process.stdout.write(`\n${results.numPassedTests} passed, ${results.numFailedTests} failed, ${results.numPendingTests} skipped\n`);
 }
 process.exit(jest.status ?? 1);

@@ -7,6 +7,7 @@
  * neither downloads nor builds anything.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -21,21 +22,38 @@ export const SEARCH_ATTRIBUTES = ['ParleyAccountId', 'ParleyBotId', 'ParleyStatu
 const FERRETDB_VERSION = 'v1.24.0';
 const FERRETDB_MODULE = 'github.com/FerretDB/FerretDB';
 /**
- * One fix applied to FerretDB's source before it is built. Its SQLite backend indexes `_id` as
- * `_ferretdb_sjson->"_id"` but wrote its `_id` lookups as `_ferretdb_sjson->'$._id'`: the same value, a
- * different expression, so SQLite never used the index. Every update or delete by `_id` scanned and
- * parsed the whole collection. An updateOne by `_id` among 4,000 documents of 1 kB took 57 ms. With the
- * lookups written as the index is, it takes 2.6 ms at any size (probed with the mongodb driver). This
- * is how a turn's conversation update stays flat as conversations accumulate. MongoDB, which
- * docker-compose runs, never had this problem.
+ * Parley's changes to FerretDB's source, applied before it is built (scripts/ferretdb/README.md says
+ * what each does and why): the edits in scripts/ferretdb/edits.json (each replaces one exact passage,
+ * and the build stops if a passage is missing) and the Go files beside them, which are copied in.
+ * 'id-index' is the first edit alone, the build Parley carried before the pushdown: the tests build it
+ * to show that a database it wrote opens and is served from indexes by today's build.
  */
-const FERRETDB_PATCH = {
-  file: path.join('internal', 'backends', 'sqlite', 'metadata', 'metadata.go'),
-  from: `IDColumn = DefaultColumn + "->'$._id'"`,
-  to: `IDColumn = DefaultColumn + "->\\"_id\\""`,
+const FERRETDB_PATCH_DIR = path.join(ROOT, 'scripts', 'ferretdb');
+const FERRETDB_FILES: Record<string, string> = {
+  'parley_pushdown.go': path.join('internal', 'backends', 'sqlite', 'parley_pushdown.go'),
+  'parley_presorted.go': path.join('internal', 'handler', 'parley_presorted.go'),
 };
-/** The built binary's name says which source it is, so a cached build from before the fix is rebuilt. */
-const FERRETDB_BINARY = `ferretdb-${FERRETDB_VERSION}-id-index`;
+interface FerretEdit {
+  file: string;
+  from: string;
+  to: string;
+  why: string;
+}
+export type FerretBuild = 'parley' | 'id-index';
+
+function ferretEdits(build: FerretBuild): FerretEdit[] {
+  const edits = JSON.parse(fs.readFileSync(path.join(FERRETDB_PATCH_DIR, 'edits.json'), 'utf8')) as FerretEdit[];
+  return build === 'parley' ? edits : edits.slice(0, 1);
+}
+
+/** The built binary's name says which source it is (a hash of the patch), so a changed patch rebuilds. */
+function ferretBinaryName(build: FerretBuild): string {
+  if (build === 'id-index') return `ferretdb-${FERRETDB_VERSION}-id-index`;
+  const hash = createHash('sha256');
+  hash.update(fs.readFileSync(path.join(FERRETDB_PATCH_DIR, 'edits.json')));
+  for (const name of Object.keys(FERRETDB_FILES).sort()) hash.update(fs.readFileSync(path.join(FERRETDB_PATCH_DIR, name)));
+  return `ferretdb-${FERRETDB_VERSION}-parley-${hash.digest('hex').slice(0, 12)}`;
+}
 
 export class InfraError extends Error {}
 
@@ -146,11 +164,14 @@ export function ensureSchemathesis(): SchemathesisCli {
   return cli;
 }
 
-/** Returns a FerretDB binary: $FERRETDB_BIN, the cached one, or builds it from the Go module proxy. */
-export function ensureFerretDb(): string {
+/**
+ * Returns a FerretDB binary: $FERRETDB_BIN, the cached one, or builds it from the Go module proxy with
+ * Parley's patch (`build` 'id-index' is the older build that only the tests use).
+ */
+export function ensureFerretDb(build: FerretBuild = 'parley'): string {
   const fromEnv = process.env.FERRETDB_BIN;
-  if (fromEnv) return fromEnv;
-  const binary = path.join(TOOLS_DIR, 'bin', FERRETDB_BINARY);
+  if (fromEnv && build === 'parley') return fromEnv;
+  const binary = path.join(TOOLS_DIR, 'bin', ferretBinaryName(build));
   if (fs.existsSync(binary)) return binary;
   const go = onPath('go');
   if (!go) {
@@ -159,21 +180,31 @@ export function ensureFerretDb(): string {
         'or install Go (https://go.dev/dl) so Parley can build FerretDB into .tools/.',
     );
   }
-  log(`building FerretDB ${FERRETDB_VERSION} from the Go module proxy into .tools/bin (about a minute, once) ...`);
+  log(`building FerretDB ${FERRETDB_VERSION} (${build}) from the Go module proxy into .tools/bin (about a minute, once) ...`);
   const info = JSON.parse(run(go, ['mod', 'download', '-json', `${FERRETDB_MODULE}@${FERRETDB_VERSION}`])) as { Dir?: string };
   if (!info.Dir) throw new InfraError('go mod download did not report the FerretDB source directory');
-  const src = path.join(TOOLS_DIR, 'ferretdb-src');
+  const src = path.join(TOOLS_DIR, `ferretdb-src-${build}`);
   fs.rmSync(src, { recursive: true, force: true });
   fs.mkdirSync(TOOLS_DIR, { recursive: true });
   fs.cpSync(info.Dir, src, { recursive: true });
   run('chmod', ['-R', 'u+w', src]);
   // FerretDB's build reads its version from this file; without it the binary panics at start.
   fs.writeFileSync(path.join(src, 'build', 'version', 'version.txt'), `${FERRETDB_VERSION}\n`);
-  const patched = path.join(src, FERRETDB_PATCH.file);
-  const source = fs.readFileSync(patched, 'utf8');
-  if (!source.includes(FERRETDB_PATCH.from)) throw new InfraError(`FerretDB ${FERRETDB_VERSION}: ${FERRETDB_PATCH.file} no longer has the line the _id index fix replaces`);
-  fs.writeFileSync(patched, source.replace(FERRETDB_PATCH.from, FERRETDB_PATCH.to));
-  run(go, ['build', '-o', binary, './cmd/ferretdb'], { cwd: src });
+  for (const edit of ferretEdits(build)) {
+    const file = path.join(src, edit.file);
+    const source = fs.readFileSync(file, 'utf8');
+    const at = source.indexOf(edit.from);
+    if (at < 0 || source.indexOf(edit.from, at + 1) >= 0) {
+      throw new InfraError(`FerretDB ${FERRETDB_VERSION}: ${edit.file} does not hold exactly once the passage this edit replaces: ${edit.why}`);
+    }
+    fs.writeFileSync(file, source.slice(0, at) + edit.to + source.slice(at + edit.from.length));
+  }
+  if (build === 'parley') {
+    for (const [name, target] of Object.entries(FERRETDB_FILES)) fs.copyFileSync(path.join(FERRETDB_PATCH_DIR, name), path.join(src, target));
+  }
+  fs.mkdirSync(path.dirname(binary), { recursive: true });
+  run(go, ['build', '-o', `${binary}.partial`, './cmd/ferretdb'], { cwd: src });
+  fs.renameSync(`${binary}.partial`, binary);
   fs.rmSync(src, { recursive: true, force: true });
   return binary;
 }
@@ -345,11 +376,15 @@ export interface FerretOptions {
   port: number;
   dataDir: string;
   logFile?: string;
+  /** Which build (default 'parley'); the tests start 'id-index' to write a database as the older build did. */
+  build?: FerretBuild;
+  /** FerretDB's --test-disable-pushdown: every filter and sort applied in Go (the tests' reference for the pushdown). */
+  disablePushdown?: boolean;
 }
 
 /** Starts FerretDB on its SQLite backend with data under `dataDir` and waits until it accepts connections. */
 export async function startFerretDb(options: FerretOptions): Promise<ManagedServer> {
-  const binary = ensureFerretDb();
+  const binary = ensureFerretDb(options.build);
   fs.mkdirSync(options.dataDir, { recursive: true });
   const debugPort = await freePort();
   const args = [
@@ -360,6 +395,7 @@ export async function startFerretDb(options: FerretOptions): Promise<ManagedServ
     `--debug-addr=127.0.0.1:${debugPort}`,
     '--telemetry=disable',
     '--log-level=warn',
+    ...(options.disablePushdown ? ['--test-disable-pushdown'] : []),
   ];
   const child = spawnServer(binary, args, options.logFile);
   await readyOrStopped(child, () => waitForPort(options.port, 'FerretDB', child));

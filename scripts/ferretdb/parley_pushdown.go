@@ -601,3 +601,18 @@ func parleyDeleteIn(ctx context.Context, db *fsql.DB, table, column string, args
 
 	return deleted, err
 }
+
+// parleyForget drops what Parley knows of a table before the table is dropped, so that a collection
+// created again under the same table name starts with no recorded types and gets its companion indexes.
+// (A write racing the drop can only leave a type recorded that the table no longer holds: that makes
+// the pushdown more careful, never wrong.)
+func parleyForget(ctx context.Context, db *fsql.DB, table string) error {
+	parleyTables.Delete(parleyTableKey{db: db, table: table})
+
+	q := fmt.Sprintf(`DELETE FROM %q WHERE table_name = ?`, parleyTypesTable)
+	if _, err := db.ExecContext(ctx, q, table); err != nil && !strings.Contains(err.Error(), "no such table") {
+		return lazyerrors.Error(err)
+	}
+
+	return nil
+}

@@ -193,6 +193,18 @@ describe('the FerretDB pushdown', () => {
     }
   });
 
+  it('starts afresh when a collection is dropped and created again', async () => {
+    const again = patched.db.collection<Doc>('again');
+    await again.createIndex({ n: 1 });
+    await again.insertMany([{ _id: 'x', n: [1, 2] }]); // an array: n is never sent to SQLite
+    expect(planOf(await again.find({ n: 1 }).explain())).toEqual([expect.stringMatching(/^SCAN /)]);
+    await again.drop();
+    await again.createIndex({ n: 1 });
+    await again.insertMany([{ _id: 'a', n: 10 }, { _id: 'b', n: 9 }, { _id: 'c', n: 1 }]);
+    expect(planOf(await again.find({ n: { $gt: 1 } }).sort({ n: 1 }).explain())).toEqual([expect.stringMatching(/USING INDEX \S+_n_1\$q/)]);
+    expect((await again.find({ n: { $gt: 1 } }).sort({ n: 1 }).toArray()).map((d) => d._id)).toEqual(['b', 'a']);
+  });
+
   it('deletes more than 32,766 documents in one deleteMany', async () => {
     const bulk = patched.db.collection<Doc>('bulk');
     await bulk.createIndex({ expires: 1 });

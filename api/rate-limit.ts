@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import type { Connection as MongoConnection } from 'mongoose';
 import { RateLimiterMongo, RateLimiterRes } from 'rate-limiter-flexible';
+import { deleteExpiredInBatches, type BatchBounds } from '../models/retention';
 import { AppError } from './errors';
 
 /**
@@ -9,9 +10,9 @@ import { AppError } from './errors';
  *
  * FerretDB (and any store without TTL indexes) is supported by not letting the library create its
  * indexes (`disableIndexesCreation`): we create a plain unique index on `key` (which its upsert relies
- * on) and a plain one on `expire`, and a clean-up timer in this process deletes expired rows. Rows
- * that expired but are not deleted yet are harmless: the library replaces an expired row on its next
- * use. Works the same on MongoDB.
+ * on) and a plain one on `expire`, and a clean-up timer in this process deletes expired rows, oldest
+ * first from that index, in bounded batches (models/retention.ts). Rows that expired but are not deleted
+ * yet are harmless: the library replaces an expired row on its next use. Works the same on MongoDB.
  *
  * When the store fails (unreachable, erroring, or slower than the store timeout, 2 s by default), a
  * limiter answers `unavailable` and the route's policy decides (`failsClosed`): the routes that spend
@@ -72,10 +73,22 @@ export interface SharedLimiters {
   close(): void;
 }
 
-/** Deletes the rows of windows that are over (what a TTL index would do); returns how many. */
-export async function sweepExpiredRateLimits(db: MongoConnection): Promise<number> {
-  const result = await db.collection(RATE_LIMIT_COLLECTION).deleteMany({ expire: { $lte: new Date() } });
-  return result.deletedCount;
+/** The indexes of `rate_limits`: `key` for the library's upsert (unique, so two instances share one row), `expire` for the clean-up. */
+export const RATE_LIMIT_INDEXES: ReadonlyArray<{ key: Record<string, 1>; unique?: true }> = [{ key: { key: 1 }, unique: true }, { key: { expire: 1 } }];
+
+/**
+ * Deletes the rows of windows that are over (what a TTL index would do), in bounded batches from the
+ * `expire` index (at most `maxBatches` × `batchSize` a run; the next run carries on); returns how many.
+ * A row whose window started again meanwhile (the library renews an expired row in place) is kept.
+ */
+export async function sweepExpiredRateLimits(db: MongoConnection, now = new Date(), bounds: BatchBounds = {}): Promise<number> {
+  const result = await deleteExpiredInBatches(db.collection(RATE_LIMIT_COLLECTION), {
+    reason: 'rate limits: windows that are over, for every key',
+    filter: { expire: { $lte: now } },
+    sort: { expire: 1 },
+    ...bounds,
+  });
+  return result.deleted;
 }
 
 const cleaners = new WeakMap<MongoConnection, NodeJS.Timeout>();
@@ -92,8 +105,7 @@ export function createSharedLimiters(options: SharedLimitersOptions): SharedLimi
   const { db, log, onRefused, onStoreError } = options;
   const storeTimeoutMs = options.storeTimeoutMs ?? STORE_TIMEOUT_MS;
   const collection = db.collection(RATE_LIMIT_COLLECTION);
-  // A unique key is what makes two instances' concurrent first requests share one row.
-  const ready = Promise.all([collection.createIndex({ key: 1 }, { unique: true }), collection.createIndex({ expire: 1 })]).then(
+  const ready = Promise.all(RATE_LIMIT_INDEXES.map(({ key, unique }) => collection.createIndex(key, unique ? { unique } : {}))).then(
     () => true,
     (error: unknown) => {
       log('rate limiter: cannot create indexes on rate_limits', withoutCredentials(error));
@@ -109,10 +121,15 @@ export function createSharedLimiters(options: SharedLimitersOptions): SharedLimi
     log(`rate limiter store unavailable (limiter ${limiter}): routes that spend money or run models answer 503, the others let requests through (fail open)`, withoutCredentials(error));
   };
   // One clean-up timer per connection (several apps may share one, as in tests); unref'd, and stopped
-  // when the connection closes.
+  // when the connection closes. A sweep still running when the next is due (a backlog) is not joined by another.
   if (!cleaners.has(db)) {
+    let sweeping = false;
     const timer = setInterval(() => {
-      sweepExpiredRateLimits(db).catch(() => undefined);
+      if (sweeping) return;
+      sweeping = true;
+      sweepExpiredRateLimits(db)
+        .catch(() => undefined)
+        .finally(() => (sweeping = false));
     }, CLEANUP_EVERY_MS);
     timer.unref();
     cleaners.set(db, timer);

@@ -1,4 +1,5 @@
 import { Schema, type Connection, type Model } from 'mongoose';
+import { deleteExpiredInBatches, type BatchBounds } from './retention';
 
 /**
  * An idempotency key of `POST /v1/conversations` (the body's `clientMessageId` or the `Idempotency-Key`
@@ -50,8 +51,17 @@ export function idempotencyModels(db: Connection): { IdempotencyKey: Model<Idemp
   return { IdempotencyKey: db.models.IdempotencyKey ?? db.model<IdempotencyKeyDoc>('IdempotencyKey', idempotencyKeySchema, 'idempotency_keys') };
 }
 
-/** Removes the keys older than 24 h (or `ttlMs`); returns how many. Run periodically by the API. */
-export async function purgeIdempotencyKeys(model: Model<IdempotencyKeyDoc>, now = new Date(), ttlMs = IDEMPOTENCY_KEY_TTL_MS): Promise<number> {
-  const result = await model.deleteMany({ createdAt: { $lt: new Date(now.getTime() - ttlMs) } });
-  return result.deletedCount;
+/**
+ * Removes the keys older than 24 h (or `ttlMs`) in bounded batches (models/retention.ts: at most
+ * `maxBatches` × `batchSize` a run, the next run carries on); returns how many. Run periodically by the API.
+ */
+export async function purgeIdempotencyKeys(model: Model<IdempotencyKeyDoc>, now = new Date(), ttlMs = IDEMPOTENCY_KEY_TTL_MS, bounds: BatchBounds = {}): Promise<number> {
+  const result = await deleteExpiredInBatches(model.collection, {
+    reason: 'retention: idempotency keys past their time to live, in every account',
+    // The `{createdAt: 1}` index above.
+    filter: { createdAt: { $lt: new Date(now.getTime() - ttlMs) } },
+    sort: { createdAt: 1 },
+    ...bounds,
+  });
+  return result.deleted;
 }

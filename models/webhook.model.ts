@@ -1,7 +1,7 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { DisabledReason, EventType } from './webhook.schema';
 import type { SealedSecret } from './secret-box';
-import { acrossAccounts } from './tenancy';
+import { deleteExpiredInBatches, type BatchBounds } from './retention';
 
 /**
  * One conversation event (a message written, a status change, an action's outcome). Written by the
@@ -36,6 +36,7 @@ const eventSchema = new Schema<EventDoc>(
   { versionKey: false, minimize: false },
 );
 eventSchema.index({ conversationId: 1, position: 1 }, { unique: true });
+// The webhook outbox (undispatched events, oldest first) and the retention clean-up (dispatched ones past the cut-off).
 eventSchema.index({ dispatched: 1, createdAt: 1 });
 
 /** What the sealed part of an endpoint holds. */
@@ -135,6 +136,8 @@ const webhookDeliverySchema = new Schema<WebhookDeliveryDoc>(
 // One row per attempt of a delivery (a retried activity rewrites its row), listed newest first.
 webhookDeliverySchema.index({ workflowId: 1, attempt: 1 }, { unique: true });
 webhookDeliverySchema.index({ endpointId: 1, _id: -1 });
+// The retention clean-up: the oldest rows first, past the cut-off.
+webhookDeliverySchema.index({ createdAt: 1 });
 
 /** One event a disabled endpoint missed: enough to filter a replay without reading the event. */
 export interface MissedEvent {
@@ -191,17 +194,32 @@ export function webhookModels(db: Connection): {
 
 /**
  * Deletes events and delivery log rows older than `retentionDays` (FerretDB has no TTL indexes, so the
- * API runs this hourly). An event not yet handed to its webhooks is kept whatever its age.
+ * API runs this hourly), in bounded batches (models/retention.ts): a run deletes at most
+ * `maxBatches` × `batchSize` of each, and the next run carries on. An event not yet handed to its webhooks
+ * is kept whatever its age.
  */
 export async function purgeOldEvents(
   models: { Event: Model<EventDoc>; WebhookDelivery: Model<WebhookDeliveryDoc> },
   retentionDays: number,
   now = new Date(),
+  bounds: BatchBounds = {},
 ): Promise<{ events: number; deliveries: number }> {
   const cutoff = new Date(now.getTime() - retentionDays * 24 * 3600_000);
-  // An operator job over every account's history: the same cut-off for all.
-  const [events, deliveries] = await acrossAccounts('retention: events and delivery logs older than the cut-off, in every account', () =>
-    Promise.all([models.Event.deleteMany({ createdAt: { $lt: cutoff }, dispatched: true }).exec(), models.WebhookDelivery.deleteMany({ createdAt: { $lt: cutoff } }).exec()]),
-  );
-  return { events: events.deletedCount, deliveries: deliveries.deletedCount };
+  // An operator job over every account's history: the same cut-off for all. Each filter and sort is the
+  // prefix of an index declared above, in its order.
+  const [events, deliveries] = await Promise.all([
+    deleteExpiredInBatches(models.Event.collection, {
+      reason: 'retention: dispatched events older than the cut-off, in every account',
+      filter: { dispatched: true, createdAt: { $lt: cutoff } },
+      sort: { createdAt: 1 },
+      ...bounds,
+    }),
+    deleteExpiredInBatches(models.WebhookDelivery.collection, {
+      reason: 'retention: webhook delivery logs older than the cut-off, in every account',
+      filter: { createdAt: { $lt: cutoff } },
+      sort: { createdAt: 1 },
+      ...bounds,
+    }),
+  ]);
+  return { events: events.deleted, deliveries: deliveries.deleted };
 }

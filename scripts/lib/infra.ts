@@ -206,6 +206,9 @@ export function ensureFerretDb(build: FerretBuild = 'parley'): string {
   run(go, ['build', '-o', `${binary}.partial`, './cmd/ferretdb'], { cwd: src });
   fs.renameSync(`${binary}.partial`, binary);
   fs.rmSync(src, { recursive: true, force: true });
+  // Builds of earlier versions of the patch are never used again.
+  const stale = (name: string): boolean => name.startsWith(`ferretdb-${FERRETDB_VERSION}-parley-`) && name !== path.basename(binary);
+  for (const name of fs.readdirSync(path.dirname(binary)).filter(stale)) fs.rmSync(path.join(path.dirname(binary), name), { force: true });
   return binary;
 }
 

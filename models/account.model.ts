@@ -26,8 +26,9 @@ const schema = new Schema<AccountDoc>(
   },
   { versionKey: false },
 );
-// A login also checks the accounts signed up with its email after it was taken.
-schema.index({ unlinkedEmail: 1 });
+// A login also checks the newest accounts signed up with its email after it was taken (a page of them,
+// newest first: the sort is the index's order, however many there are).
+schema.index({ unlinkedEmail: 1, _id: -1 });
 
 export interface ApiKeyDoc {
   _id: string;
@@ -46,7 +47,7 @@ export interface ApiKeyDoc {
 const apiKeySchema = new Schema<ApiKeyDoc>(
   {
     _id: { type: String, required: true },
-    accountId: { type: String, required: true, index: true },
+    accountId: { type: String, required: true },
     name: { type: String, required: true },
     prefix: { type: String, required: true },
     hash: { type: String, required: true, unique: true },
@@ -56,6 +57,8 @@ const apiKeySchema = new Schema<ApiKeyDoc>(
   },
   { versionKey: false },
 );
+// An account's keys in id order (the key list).
+apiKeySchema.index({ accountId: 1, _id: 1 });
 
 export function accountModels(db: Connection): { Account: Model<AccountDoc>; ApiKey: Model<ApiKeyDoc> } {
   return {

@@ -158,8 +158,11 @@ const callLogSchema = new Schema<CallLogDoc>(
   },
   { versionKey: false, minimize: false },
 );
+// The log lists, newest first: the account's, an endpoint's, a connection's, a conversation's.
 callLogSchema.index({ accountId: 1, _id: -1 });
 callLogSchema.index({ accountId: 1, endpointId: 1, _id: -1 });
+callLogSchema.index({ accountId: 1, connectionId: 1, _id: -1 });
+callLogSchema.index({ accountId: 1, conversationId: 1, _id: -1 });
 
 export function connectionModels(db: MongoConnection): {
   ApiConnection: Model<ConnectionDoc>;

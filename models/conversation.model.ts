@@ -47,6 +47,8 @@ const conversationSchema = new Schema<ConversationDoc>(
 // Listing: an account's conversations, newest first (ids are time-ordered), optionally by bot and status.
 conversationSchema.index({ accountId: 1, _id: -1 });
 conversationSchema.index({ accountId: 1, botId: 1, _id: -1 });
+conversationSchema.index({ accountId: 1, status: 1, _id: -1 });
+conversationSchema.index({ accountId: 1, botId: 1, status: 1, _id: -1 });
 
 export interface MessageDoc {
   _id: string;

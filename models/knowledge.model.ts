@@ -95,7 +95,10 @@ const draftSchema = new Schema<KnowledgeDraftDoc>(
 );
 // An at-least-once activity that writes an analysis's drafts twice creates them once.
 draftSchema.index({ analysisId: 1, index: 1 }, { unique: true });
+// The draft list, in id order: all of the account's, by status (the review queue), by conversation.
 draftSchema.index({ accountId: 1, _id: 1 });
+draftSchema.index({ accountId: 1, status: 1, _id: 1 });
+draftSchema.index({ accountId: 1, conversationId: 1, _id: 1 });
 
 export interface KnowledgeModels {
   KnowledgeItem: Model<KnowledgeItemDoc>;

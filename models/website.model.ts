@@ -42,6 +42,7 @@ const websiteSchema = new Schema<WebsiteDoc>(
 );
 websiteSchema.index({ token: 1 }, { unique: true });
 websiteSchema.index({ accountId: 1, _id: 1 });
+websiteSchema.index({ accountId: 1, botId: 1, _id: 1 });
 
 export function websiteModels(db: Connection): { Website: Model<WebsiteDoc> } {
   return { Website: db.models.Website ?? db.model<WebsiteDoc>('Website', websiteSchema, 'websites') };

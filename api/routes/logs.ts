@@ -76,7 +76,9 @@ export function logsRouter(deps: ApiDeps): Router {
     const query = parse(EndpointLogQuery, req.query, 'query');
     const accountId = callerOf(res).accountId;
     await findEndpoint(deps, accountId, id, eid);
-    res.json(await list({ accountId, connectionId: id, endpointId: eid }, query));
+    // The endpoint is this connection's (just checked) and its calls are all logged under it, so the
+    // filter names the endpoint alone: one index, {accountId, endpointId, _id}, answers it.
+    res.json(await list({ accountId, endpointId: eid }, query));
   });
 
   return router;

@@ -50,9 +50,13 @@ export async function deliverVisitorMessage(deps: ApiDeps, res: Response, accoun
 }
 
 async function storedTurn(deps: ApiDeps, conversationId: string, messageId: string): Promise<TurnResult | undefined> {
-  const visitor = await withOwnedId('a message of a conversation whose owner the route checked', () => deps.Message.findOne({ _id: messageId, conversationId }, { _id: 1, pending: 1 }).lean().exec());
+  const visitor = await withOwnedId('a message of a conversation whose owner the route checked', () => deps.Message.findOne({ _id: messageId, conversationId }, { _id: 1, seq: 1, pending: 1 }).lean().exec());
   // A pending message's turn is still running (an interim reply was written): the Update answers it.
   if (!visitor || visitor.pending) return undefined;
-  const replies = await withOwnedId('the replies to a message of a conversation whose owner the route checked', () => deps.Message.find({ conversationId, inReplyTo: messageId }).sort({ seq: 1 }).lean().exec());
+  // Replies always come after the message they answer (the workflow numbers them after it), so the read
+  // starts there on the (conversationId, seq) index instead of at the start of the transcript.
+  const replies = await withOwnedId('the replies to a message of a conversation whose owner the route checked', () =>
+    deps.Message.find({ conversationId, seq: { $gt: visitor.seq }, inReplyTo: messageId }).sort({ seq: 1 }).lean().exec(),
+  );
   return { messageId, replies: replies.map((r) => ({ ...messageView(r), role: 'bot' as const })) };
 }

@@ -350,9 +350,7 @@ export const HOT_QUERIES: HotQuery[] = [
     ops: 'deleteMany (driver)',
     where: ['models/retention.ts#_id: { $in: ids }'],
     build: (m) => m.Event.find({ dispatched: true, createdAt: { $lt: S.cutoff }, _id: { $in: batchOf('evt') } }),
-    bound: "the batch's ids (primary key) on MongoDB",
-    knownPlanIssue:
-      "SQLite, taking `dispatched = true` as selective, reads this delete's ids from `{dispatched: 1, createdAt: 1}`: every expired event, at every batch (50,000 expired: 366 ms a batch against 115 ms by `_id`; it grows with the backlog). Repeating only `createdAt` beside the ids (as the other clean-ups' filters do) or the ids alone is planned on `_id` (models/retention.ts, models/webhook.model.ts)",
+    bound: "the batch's ids: on MongoDB and on FerretDB (Parley's patch sends an `_id` lookup alone, and the rest of the filter is checked on the rows it reads)",
   },
 
   // webhook endpoints, deliveries, missed-event ledgers

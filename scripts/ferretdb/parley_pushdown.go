@@ -379,6 +379,9 @@ func parleyPlanQuery(ctx context.Context, db *fsql.DB, meta *metadata.Collection
 	var conds []string
 	var args []any
 
+	var idCond string
+	var idArgs []any
+
 	filterIter := filter.Iterator()
 	defer filterIter.Close()
 
@@ -391,8 +394,11 @@ func parleyPlanQuery(ctx context.Context, db *fsql.DB, meta *metadata.Collection
 		if field == "_id" {
 			c, a := parleyIDCondition(value)
 			if c != "" {
-				conds = append(conds, c)
-				args = append(args, a...)
+				// An `_id` lookup reads at most as many rows as it names: send it alone. With other
+				// conditions beside it, SQLite (which keeps no statistics) may prefer another field's
+				// index, e.g. all `dispatched: true` events over a batch of 1,000 ids. The handler
+				// checks the rest of the filter on the rows it reads.
+				idCond, idArgs = c, a
 
 				continue
 			}
@@ -414,6 +420,10 @@ func parleyPlanQuery(ctx context.Context, db *fsql.DB, meta *metadata.Collection
 				args = append(args, a...)
 			}
 		}
+	}
+
+	if idCond != "" {
+		conds, args = []string{idCond}, idArgs
 	}
 
 	plan := &parleyQueryPlan{args: args}

@@ -163,6 +163,8 @@ callLogSchema.index({ accountId: 1, _id: -1 });
 callLogSchema.index({ accountId: 1, endpointId: 1, _id: -1 });
 callLogSchema.index({ accountId: 1, connectionId: 1, _id: -1 });
 callLogSchema.index({ accountId: 1, conversationId: 1, _id: -1 });
+// The account's failed (or successful) calls, newest first: the call-log list's `success` filter.
+callLogSchema.index({ accountId: 1, success: 1, _id: -1 });
 
 export function connectionModels(db: MongoConnection): {
   ApiConnection: Model<ConnectionDoc>;

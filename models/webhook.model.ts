@@ -136,6 +136,10 @@ const webhookDeliverySchema = new Schema<WebhookDeliveryDoc>(
 // One row per attempt of a delivery (a retried activity rewrites its row), listed newest first.
 webhookDeliverySchema.index({ workflowId: 1, attempt: 1 }, { unique: true });
 webhookDeliverySchema.index({ endpointId: 1, _id: -1 });
+// The deliveries list filtered by event ("what happened to event X") or by status ("what failed"): each
+// reads its page from an index instead of the endpoint's deliveries until a page matches.
+webhookDeliverySchema.index({ endpointId: 1, eventId: 1, _id: -1 });
+webhookDeliverySchema.index({ endpointId: 1, status: 1, _id: -1 });
 // The retention clean-up: the oldest rows first, past the cut-off.
 webhookDeliverySchema.index({ createdAt: 1 });
 

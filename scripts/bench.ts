@@ -31,6 +31,10 @@
  * And many live conversations (scripts/bench/live.ts): plain turns and process memory with 0 to 1,000
  * conversations open at once.
  *
+ * And data growth (scripts/bench/data-growth.ts, phase `growth`): every kind of request, for a small
+ * tenant and a big one, with 0 to 1,000,000 messages of other tenants stored (BENCH_GROWTH_LEVELS), each
+ * level on its own database, worker and API. BENCH_PHASES=growth runs it alone.
+ *
  * Settings (environment): BENCH_CONCURRENCY="1,20", BENCH_SECONDS=5 (per phase), BENCH_ROUNDS=2,
  * BENCH_LIVE="0,250,500,1000" (live-conversation levels; empty to skip), BENCH_PHASES (say
  * "call,direct" to measure only those beside the floor and the plain turn; all by default).
@@ -43,6 +47,7 @@ import path from 'node:path';
 import { setUpAiTurnScenario, type AiTurnScenario } from './bench/ai-turn';
 import { setUpApiCallScenario, type ApiCallScenario } from './bench/api-call';
 import { formatLiveTable, liveLevels, openConversations, rssMiB, type LiveLevel } from './bench/live';
+import { runGrowthPhase, type GrowthHost } from './bench/data-growth';
 import { floorWorkflow, pingUpdate, stopSignal } from './bench/floor-workflow';
 import { SecretBox } from '../models/secret-box';
 import { freePort, ROOT, startFerretDb, startTemporal, type ManagedServer } from './lib/infra';
@@ -64,10 +69,13 @@ const KINDS = ['floor', 'turn', 'flow', 'direct', 'call', 'ai', 'aiText'] as con
 type Kind = (typeof KINDS)[number];
 /** BENCH_PHASES="floor,turn,call": measure only these phases (the floor and the plain turn are always kept, for the ratios). */
 const phases = new Set<Kind>(KINDS);
+/** The data-growth phase (scripts/bench/data-growth.ts) runs on a stack of its own; alone, nothing else is measured. */
+const growthPhase = !process.env.BENCH_PHASES || process.env.BENCH_PHASES.split(',').some((k) => k.trim() === 'growth');
+const growthOnly = growthPhase && !!process.env.BENCH_PHASES && process.env.BENCH_PHASES.split(',').every((k) => k.trim() === 'growth');
 if (process.env.BENCH_PHASES) {
-  const named = process.env.BENCH_PHASES.split(',').map((k) => k.trim());
+  const named = process.env.BENCH_PHASES.split(',').map((k) => k.trim()).filter((k) => k !== 'growth');
   const unknown = named.filter((k) => !(KINDS as readonly string[]).includes(k));
-  if (unknown.length > 0) throw new Error(`BENCH_PHASES: unknown phase ${unknown.join(', ')} (phases: ${KINDS.join(', ')})`);
+  if (unknown.length > 0) throw new Error(`BENCH_PHASES: unknown phase ${unknown.join(', ')} (phases: ${KINDS.join(', ')}, growth)`);
   phases.clear();
   for (const kind of ['floor', 'turn', ...named] as Kind[]) phases.add(kind);
 }
@@ -214,6 +222,13 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
 
   try {
+    // Data growth starts a stack of its own per level (scripts/bench/data-growth.ts).
+    const growthHost: GrowthHost = { startProcess, log, children, servers };
+    if (growthOnly) {
+      console.log(['', ...(await runGrowthPhase(growthHost)).lines].join('\n'));
+      await cleanup();
+      process.exit(0);
+    }
     const temporalAddress =
       process.env.BENCH_TEMPORAL_ADDRESS ??
       (await (async () => {
@@ -368,6 +383,8 @@ async function main(): Promise<void> {
       liveResults.push({ live: level, opensPerSecond, rssMiB: rss, turnP50Ms, cpuMsPerTurn });
     }
 
+    const growth = growthPhase ? await runGrowthPhase(growthHost) : undefined;
+
     const fmt = (n: number): string => n.toFixed(1).padStart(8);
     const lines = [
       '',
@@ -487,6 +504,10 @@ async function main(): Promise<void> {
     if (liveResults.length > 0) {
       lines.push('', 'Live conversations (open, each a running workflow waiting for its visitor; plain turns measured on other conversations; RSS read from /proc):', ...formatLiveTable(liveResults, concurrencies));
       report.live = liveResults;
+    }
+    if (growth) {
+      lines.push('', ...growth.lines);
+      report.growth = growth.results;
     }
     lines.push('', 'CPU milliseconds per operation, by process (where the time goes; the demo APIs and the scripted model run in the load generator):');
     for (const c of concurrencies) {

@@ -15,46 +15,10 @@ import type { Connection, Model } from 'mongoose';
 import { createSharedLimiters, RATE_LIMIT_COLLECTION } from '../../api/rate-limit';
 import { connectDatabase, syncIndexes } from '../../models/db';
 import { testEnv } from '../harness';
-import { appModels, declaredIndexes, HOT_QUERIES, queryModels, SAMPLE as S, servingIndexes, shapeOf, type HotQuery, type QueryModels } from '../hot-queries';
+import { appModels, declaredIndexes, HOT_QUERIES, queryModels, SAMPLE as S, seed, servingIndexes, shapeOf, type HotQuery, type QueryModels } from '../hot-queries';
 
 let db: Connection;
 let m: QueryModels;
-
-const sealed = { v: 1, keyId: 'k1', iv: 'iv', tag: 'tag', data: 'data' };
-
-/** One or two documents in every collection, written through the models with the sample values. */
-async function seed(models: ReturnType<typeof appModels>): Promise<void> {
-  const at = new Date('2025-01-01T00:00:00Z');
-  const old = new Date('2023-01-01T00:00:00Z');
-  await models.Account.create([
-    { _id: S.accountId, name: 'Owner', email: S.email, passwordHash: 'x', createdAt: at },
-    { _id: S.otherAccountId, name: 'Other', email: `unlinked:${S.otherAccountId}`, unlinkedEmail: S.email, passwordHash: 'x', createdAt: at },
-  ]);
-  await models.ApiKey.create({ _id: S.apiKeyId, accountId: S.accountId, name: 'Default key', prefix: 'pk_x', hash: S.apiKeyHash, permissions: ['conversations'], createdAt: at });
-  await models.Bot.create({ _id: S.botId, accountId: S.accountId, name: 'Bot', greeting: 'Hi', fallbackMessage: '?', inactivityTimeoutSeconds: 60, timezone: 'UTC', publishedVersion: 1, createdAt: at, updatedAt: at });
-  await models.BotVersion.create({ _id: `${S.botId}.v1`, accountId: S.accountId, botId: S.botId, version: 1, snapshot: { name: 'Bot' }, createdAt: at });
-  await models.Conversation.create({ _id: S.conversationId, accountId: S.accountId, botId: S.botId, botVersion: 1, channel: 'api', externalUserId: 'u1', status: 'active', workflowId: `conversation-${S.conversationId}`, messageCount: 2, createdAt: at, updatedAt: at });
-  await models.Message.create([
-    { _id: S.messageId, accountId: S.accountId, conversationId: S.conversationId, seq: 0, role: 'visitor', type: 'text', text: 'Hello', inReplyTo: null, createdAt: at },
-    { _id: S.replyId, accountId: S.accountId, conversationId: S.conversationId, seq: 1, role: 'bot', type: 'text', text: 'Hi', inReplyTo: S.messageId, createdAt: at },
-  ]);
-  await models.Event.create([
-    { _id: S.eventId, accountId: S.accountId, conversationId: S.conversationId, botId: S.botId, position: 0, type: 'conversation.started', data: {}, createdAt: at, dispatched: false },
-    { _id: 'evt_old', accountId: S.accountId, conversationId: S.conversationId, botId: S.botId, position: 100, type: 'message.created', data: {}, createdAt: old, dispatched: true },
-  ]);
-  await models.WebhookEndpoint.create({ _id: S.webhookId, accountId: S.accountId, url: 'https://example.com/hook', events: ['message.created'], allowPrivateNetwork: false, enabled: true, sealed, createdAt: at, updatedAt: at });
-  await models.WebhookDelivery.create({ _id: S.deliveryId, accountId: S.accountId, endpointId: S.webhookId, eventId: S.eventId, eventType: 'conversation.started', workflowId: S.deliveryWorkflowId, attempt: 1, status: 'failed', responseStatus: 500, responseBody: 'no', error: null, durationMs: 12, nextRetryAt: at, disabledEndpoint: false, createdAt: at });
-  await models.WebhookMissed.create({ _id: `${S.accountId}/${S.webhookId}`, endpointId: S.webhookId, since: at, events: [{ id: S.eventId, type: 'message.created', at }], updatedAt: at });
-  await models.ApiConnection.create({ _id: S.connectionId, accountId: S.accountId, name: 'Shop', baseUrl: 'https://shop.example.com', auth: { type: 'none' }, headerNames: [], sealed, timeoutMs: 10_000, allowPrivateNetwork: false, createdAt: at, updatedAt: at });
-  await models.Endpoint.create({ _id: S.endpointId, accountId: S.accountId, connectionId: S.connectionId, name: 'Order', method: 'GET', path: '/orders/{{id}}', retry: { maxAttempts: 3, initialIntervalMs: 1000 }, createdAt: at, updatedAt: at });
-  await models.Action.create({ _id: `${S.accountId}:${S.actionId}`, accountId: S.accountId, actionId: S.actionId, name: 'Order status', steps: [{ id: 'get', endpointId: S.endpointId, inputs: {} }], createdAt: at, updatedAt: at });
-  await models.CallLog.create({ _id: S.callLogId, accountId: S.accountId, connectionId: S.connectionId, endpointId: S.endpointId, kind: 'conversation', request: { method: 'GET', url: 'https://shop.example.com/orders/1', headers: {} }, status: 200, success: true, durationMs: 20, attempt: 1, conversationId: S.conversationId, createdAt: at });
-  await models.KnowledgeItem.create({ _id: S.knowledgeItemId, accountId: S.accountId, title: 'Opening hours', content: '9 to 5', category: 'faq', tags: ['hours'], source: { kind: 'import', importId: S.importId }, createdAt: at, updatedAt: at });
-  await models.KnowledgeRevision.create({ _id: S.accountId, revision: 1 });
-  await models.KnowledgeDraft.create({ _id: S.draftId, accountId: S.accountId, botId: S.botId, conversationId: S.conversationId, analysisId: S.analysisId, index: 0, question: 'When?', answer: '9 to 5', status: 'draft', itemId: null, createdAt: at, updatedAt: at });
-  await models.Website.create({ _id: S.websiteId, accountId: S.accountId, botId: S.botId, name: 'Site', origins: ['https://shop.example.com'], token: S.websiteToken, identity: 'off', appearance: {}, sealed, createdAt: at, updatedAt: at });
-  await models.IdempotencyKey.create({ _id: S.idempotencyRecordId, accountId: S.accountId, key: S.idempotencyKey, bodyHash: 'h', conversationId: S.conversationId, status: 'in_flight', started: false, response: null, createdAt: at, updatedAt: at });
-}
 
 beforeAll(async () => {
   db = await connectDatabase(`${testEnv('PARLEY_TEST_MONGODB_URI')}/parley_plans_${randomBytes(4).toString('hex')}`);

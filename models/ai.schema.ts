@@ -41,8 +41,16 @@ const aiFields = {
   /** Said (and written to the transcript) before a tool call runs. */
   interimMessage: z.string().trim().min(1).max(500),
   tools: z.array(AiTool).max(50),
-  /** The knowledge base as a built-in `search_knowledge` tool. */
-  knowledge: z.strictObject({ enabled: z.boolean(), maxResults: z.number().int().min(1).max(10) }),
+  /** The knowledge base as a built-in `search_knowledge` tool; either field may be left out for its default. */
+  knowledge: z.strictObject({ enabled: z.boolean().default(true), maxResults: z.number().int().min(1).max(10).default(5) }),
+  /** Sampling seed for providers that take one (llama.cpp, vLLM, Ollama, OpenAI); null sends none. */
+  seed: z.number().int().min(0).max(2_147_483_647).nullable(),
+  /**
+   * What the model is asked on the first model call of each visitor message: `auto` (it decides),
+   * `required` (it must call some tool), or a tool's name (that tool: an action id, `search_knowledge`
+   * or `start_flow`). Later calls in the same turn are always `auto`, so the model can answer.
+   */
+  toolChoice: z.union([z.enum(['auto', 'required']), Id]),
   /** The bot's guided flows as a built-in `start_flow` tool. */
   flowsAsTools: z.boolean(),
 };
@@ -61,6 +69,8 @@ export const AI_DEFAULTS = {
   tools: [],
   knowledge: { enabled: true, maxResults: 5 },
   flowsAsTools: true,
+  seed: null,
+  toolChoice: 'auto',
 } as const;
 
 function httpsUnlessPrivate(body: { baseUrl?: string; allowPrivateNetwork?: boolean }, ctx: z.RefinementCtx): void {
@@ -96,6 +106,8 @@ export const AiSettingsBody = z
     tools: aiFields.tools.default([]),
     knowledge: aiFields.knowledge.default({ ...AI_DEFAULTS.knowledge }),
     flowsAsTools: aiFields.flowsAsTools.default(AI_DEFAULTS.flowsAsTools),
+    seed: aiFields.seed.default(AI_DEFAULTS.seed),
+    toolChoice: aiFields.toolChoice.default(AI_DEFAULTS.toolChoice),
   })
   .superRefine(httpsUnlessPrivate)
   .superRefine(uniqueTools);
@@ -145,6 +157,9 @@ export const AiSnapshot = z.object({
   knowledge: z.object({ enabled: z.boolean(), maxResults: z.number().int() }),
   /** Flows the model may start (`start_flow`), empty when flowsAsTools is off. */
   flows: z.array(z.object({ id: z.string(), name: z.string(), description: z.string() })),
+  /** Absent in versions published before these settings existed: no seed, `auto`. */
+  seed: z.number().int().nullable().optional(),
+  toolChoice: z.string().optional(),
 });
 export type AiSnapshot = z.infer<typeof AiSnapshot>;
 
@@ -178,8 +193,9 @@ export interface CompleteChatInput {
   provider: { baseUrl: string; model: string; allowPrivateNetwork: boolean; timeoutMs: number };
   messages: ChatMessage[];
   tools: ChatToolSpec[];
-  /** `none` forbids tool calls (the per-turn or per-conversation limit is reached). */
-  toolChoice?: 'auto' | 'none';
+  /** `none` forbids tool calls (the per-turn or per-conversation limit is reached); a name forces that tool. */
+  toolChoice?: 'auto' | 'none' | 'required' | { name: string };
+  seed?: number;
   temperature: number;
   maxOutputTokens: number;
   /** Ask for a JSON object answer (used by knowledge extraction). */

@@ -11,7 +11,7 @@
 import { ActivityFailure, ApplicationFailure, proxyActivities, proxyLocalActivities, uuid4 } from '@temporalio/workflow';
 // Types only: activity implementations never enter the workflow bundle.
 import type { ConversationActivities } from '../activities';
-import type { AiSnapshot, ChatToolCall, CompleteChatResult } from '../models/ai.schema';
+import type { AiSnapshot, ChatToolCall, CompleteChatInput, CompleteChatResult } from '../models/ai.schema';
 import type { BotSnapshot } from '../models/bot.schema';
 import type { AiState, ReplyConfirmation, ReplySource } from '../models/conversation.schema';
 import type { VariableValue } from '../models/flow.schema';
@@ -173,10 +173,19 @@ export class SmartAiTurn {
       provider: { baseUrl: ai.baseUrl, model: ai.model, allowPrivateNetwork: ai.allowPrivateNetwork, timeoutMs: ai.timeoutMs },
       messages: [{ role: 'system', content: systemPrompt(ai, { botName: bot.name, today: this.ctx.nowIso().slice(0, 10), timezone: bot.timezone }) }, ...this.state.memory],
       tools,
-      ...(tools.length > 0 ? { toolChoice: 'auto' as const } : {}),
+      ...(tools.length > 0 ? { toolChoice: this.toolChoice(tools) } : {}),
+      ...(typeof ai.seed === 'number' ? { seed: ai.seed } : {}),
       temperature: ai.temperature,
       maxOutputTokens: ai.maxOutputTokens,
     });
+  }
+
+  /** The bot's `toolChoice` on the turn's first model call (a named tool only if it is offered), else `auto`. */
+  private toolChoice(tools: Array<{ name: string }>): NonNullable<CompleteChatInput['toolChoice']> {
+    const choice = this.ctx.ai.toolChoice ?? 'auto';
+    if (this.turnCalls > 0 || choice === 'auto') return 'auto';
+    if (choice === 'required') return 'required';
+    return tools.some((t) => t.name === choice) ? { name: choice } : 'auto';
   }
 
   private async toolCall(call: ChatToolCall, said: string | null): Promise<ToolOutcome> {

@@ -18,7 +18,9 @@ export function toOpenAiMessage(message: ChatMessage): MessageParam {
     case 'assistant':
       return {
         role: 'assistant',
-        content: message.content,
+        // An empty string, not null, beside tool calls: llama.cpp's server (llama-cpp-python) answers 500
+        // to `content: null` and to no content at all, and every other server takes "" (docs/model-servers.md).
+        content: message.content ?? '',
         // Some servers reject an empty tool_calls array, so it is left out rather than sent empty.
         ...(message.toolCalls?.length
           ? { tool_calls: message.toolCalls.map((call) => ({ id: call.id, type: 'function' as const, function: { name: call.name, arguments: call.arguments } })) }
@@ -34,13 +36,18 @@ export function toOpenAiTool(tool: ChatToolSpec): ToolParam {
   return { type: 'function', function: { name: tool.name, description: tool.description, parameters: tool.parameters } };
 }
 
+function toToolChoice(choice: NonNullable<CompleteChatInput['toolChoice']>): OpenAI.Chat.Completions.ChatCompletionToolChoiceOption {
+  return typeof choice === 'string' ? choice : { type: 'function', function: { name: choice.name } };
+}
+
 /** The request body for one completeChat call (non-streaming). */
 export function toCompletionParams(input: CompleteChatInput): Params {
   return {
     model: input.provider.model,
     messages: input.messages.map(toOpenAiMessage),
     // `tools: []` is an error on several servers, and tool_choice without tools is one everywhere.
-    ...(input.tools.length > 0 ? { tools: input.tools.map(toOpenAiTool), ...(input.toolChoice ? { tool_choice: input.toolChoice } : {}) } : {}),
+    ...(input.tools.length > 0 ? { tools: input.tools.map(toOpenAiTool), ...(input.toolChoice ? { tool_choice: toToolChoice(input.toolChoice) } : {}) } : {}),
+    ...(input.seed !== undefined ? { seed: input.seed } : {}),
     temperature: input.temperature,
     // max_tokens rather than max_completion_tokens: the one every OpenAI-compatible server understands.
     max_tokens: input.maxOutputTokens,

@@ -4,9 +4,9 @@
  * Publishing freezes the settings, the tools' definitions and their JSON Schemas into the version.
  */
 import { Router } from 'express';
-import { AiSettingsBody, type AiSettings, type AiSnapshot, type AiToolSnapshot } from '../../models/ai.schema';
+import { AI_DEFAULTS, AiSettingsBody, type AiSettings, type AiSnapshot, type AiToolSnapshot } from '../../models/ai.schema';
 import { aiKeyOwner, type BotDoc } from '../../models/bot.model';
-import { actionToolShape, BUILTIN_TOOL_NAMES, type ToolEndpoint } from '../../core/ai/tools';
+import { actionToolShape, BUILTIN_TOOL_NAMES, BUILTIN_TOOLS, type ToolEndpoint } from '../../core/ai/tools';
 import type { NetworkPolicy } from '../../core/http/network-policy';
 import { callerOf } from '../auth';
 import { checkOutboundUrl, privateNetworkAccess, type UrlIssue as FieldIssue } from '../outbound';
@@ -18,7 +18,16 @@ import { BotParams, parsePath } from '../path-params';
 const MASK = '••••';
 
 export const aiView = (bot: Pick<BotDoc, 'ai' | 'aiKeySealed'>, policy: NetworkPolicy) =>
-  bot.ai ? { ...bot.ai, apiKey: bot.aiKeySealed ? MASK : null, privateNetworkAccess: privateNetworkAccess(policy, bot.ai.baseUrl, bot.ai.allowPrivateNetwork) } : null;
+  bot.ai
+    ? {
+        ...bot.ai,
+        // Settings saved before `seed` and `toolChoice` existed read as their defaults.
+        seed: bot.ai.seed ?? AI_DEFAULTS.seed,
+        toolChoice: bot.ai.toolChoice ?? AI_DEFAULTS.toolChoice,
+        apiKey: bot.aiKeySealed ? MASK : null,
+        privateNetworkAccess: privateNetworkAccess(policy, bot.ai.baseUrl, bot.ai.allowPrivateNetwork),
+      }
+    : null;
 
 /** The account's action definitions and the endpoints they use, for tool shapes. */
 async function loadActions(deps: ApiDeps, accountId: string, actionIds: string[]) {
@@ -32,6 +41,15 @@ async function loadActions(deps: ApiDeps, accountId: string, actionIds: string[]
 async function toolIssues(deps: ApiDeps, accountId: string, settings: AiSettings) {
   const { actions, endpoints } = await loadActions(deps, accountId, settings.tools.map((t) => t.actionId));
   const issues: { path: string; message: string }[] = [];
+  const choice = settings.toolChoice;
+  if (choice !== 'auto' && choice !== 'required') {
+    const offered = [
+      ...settings.tools.map((t) => t.actionId),
+      ...(settings.knowledge.enabled ? [BUILTIN_TOOLS.searchKnowledge] : []),
+      ...(settings.flowsAsTools ? [BUILTIN_TOOLS.startFlow] : []),
+    ];
+    if (!offered.includes(choice)) issues.push({ path: 'body.toolChoice', message: `toolChoice "${choice}" is not a tool this bot offers (${offered.join(', ') || 'none'}), "auto" or "required"` });
+  }
   settings.tools.forEach((tool, i) => {
     const path = `body.tools.${i}.actionId`;
     const action = actions.get(tool.actionId);

@@ -62,17 +62,23 @@ export function actionToolShape(action: { steps: ActionStep[] }, endpoints: Map<
   return { parameters: [...parameters.values()], sideEffects, unfillable: [...unfillable] };
 }
 
-/** The JSON Schema of a tool's arguments: its parameters only, nothing else accepted. */
+/**
+ * The JSON Schema of a tool's arguments: its parameters only, nothing else accepted. Only keywords every
+ * OpenAI-compatible server takes (type, enum, description, required, additionalProperties): a regex
+ * `pattern` killed llama.cpp's server (its schema-to-grammar conversion), and `format` is ignored or
+ * refused by several (docs/model-servers.md). A date's or an email's shape is said in the description;
+ * Parley checks every argument itself (checkToolArguments) and sends the model an error it can correct.
+ */
 export function toolJsonSchema(parameters: ToolParameter[]): Record<string, unknown> {
   const properties: Record<string, unknown> = {};
   for (const p of parameters) {
     const description = p.description || p.name;
     switch (p.type) {
       case 'email':
-        properties[p.name] = { type: 'string', format: 'email', description };
+        properties[p.name] = { type: 'string', description: `${description} (an email address)` };
         break;
       case 'date':
-        properties[p.name] = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: `${description} (YYYY-MM-DD)` };
+        properties[p.name] = { type: 'string', description: `${description} (a date, YYYY-MM-DD)` };
         break;
       case 'enum':
         properties[p.name] = { type: 'string', enum: p.enum ?? [], description };

@@ -132,12 +132,22 @@ describe('completeChat: answers', () => {
     );
     const body = llm.requests[0]!.body;
     expect(body.messages.slice(2)).toEqual([
-      { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'check_availability', arguments: '{"date":"2099-01-01"}' } }] },
+      // content "" beside tool calls: llama.cpp's server refuses null and a missing content.
+      { role: 'assistant', content: '', tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'check_availability', arguments: '{"date":"2099-01-01"}' } }] },
       { role: 'tool', tool_call_id: 'call_1', content: '{"first_slot":"09:00"}' },
       { role: 'assistant', content: 'Yes, 9:00.' },
     ]);
     expect(body.tools).toEqual([{ type: 'function', function: { name: 'check_availability', description: 'Free slots on a day.', parameters } }]);
     expect(body.tool_choice).toBe('none');
+    expect(body).not.toHaveProperty('seed');
+  });
+
+  it('names a forced tool as a function, and sends a seed when the bot sets one', async () => {
+    const parameters = { type: 'object', properties: {}, additionalProperties: false };
+    await activities.completeChat(input({ tools: [{ name: 'check_availability', description: 'd', parameters }], toolChoice: { name: 'check_availability' }, seed: 7 }));
+    const body = llm.requests[0]!.body;
+    expect(body.tool_choice).toEqual({ type: 'function', function: { name: 'check_availability' } });
+    expect(body.seed).toBe(7);
   });
 
   it('asks for a JSON object in jsonMode', async () => {

@@ -212,6 +212,22 @@ describe('Smart AI settings', () => {
     const unfillable = await other.api.put(`/v1/bots/${otherBot}/ai`, { ...base, tools: [{ actionId: 'visitor_only', whenToUse: 'x' }] });
     expect(unfillable.status).toBe(400);
     expect(unfillable.body.message).toMatch(/order_id/);
+
+    // toolChoice names a tool the bot offers, or is auto / required.
+    const notOffered = await api.put(`/v1/bots/${botId}/ai`, { ...base, toolChoice: 'book' });
+    expect(notOffered.status).toBe(400);
+    expect(notOffered.body).toMatchObject({ code: 'invalid_ai_settings', details: [{ path: 'body.toolChoice' }] });
+    expect((await api.put(`/v1/bots/${botId}/ai`, { ...base, toolChoice: 'search_knowledge' })).status).toBe(200);
+    expect((await api.put(`/v1/bots/${botId}/ai`, { ...base, knowledge: { enabled: false }, toolChoice: 'search_knowledge' })).status).toBe(400);
+  });
+
+  it('fills every setting left out with its default, knowledge fields one by one', async () => {
+    const botId = (await create('/v1/bots', { name: 'defaults' })).bot.id;
+    const put = await api.put(`/v1/bots/${botId}/ai`, { enabled: true, baseUrl: llm.baseUrl, model: 'm', allowPrivateNetwork: true, knowledge: { enabled: false } });
+    expect(put.status).toBe(200);
+    expect(put.body.ai).toMatchObject({ knowledge: { enabled: false, maxResults: 5 }, seed: null, toolChoice: 'auto', temperature: 0.2, maxOutputTokens: 800 });
+    const only = await api.put(`/v1/bots/${botId}/ai`, { enabled: true, baseUrl: llm.baseUrl, model: 'm', allowPrivateNetwork: true, knowledge: { maxResults: 2 } });
+    expect(only.body.ai.knowledge).toEqual({ enabled: true, maxResults: 2 });
   });
 });
 
@@ -239,6 +255,23 @@ describe('a Smart AI turn', () => {
     expect(runs).toHaveLength(1);
     // The provider key is in no workflow history.
     expect(await historyText(`conversation-${id}`)).not.toContain(LLM_KEY);
+  });
+
+  it("asks for the bot's toolChoice on a turn's first model call only, and sends its seed", async () => {
+    const botId = await aiBot({ toolChoice: 'check_availability', seed: 42 });
+    const id = await start(botId);
+    llm.script(toolCall('check_availability', { date: '2099-03-01' }), text('Nine is free.'));
+    expect(texts(await send(id, 'Free on 1 March 2099?')).at(-1)).toBe('Nine is free.');
+    const [first, second] = llm.requests.map((r) => r.body);
+    expect(first.tool_choice).toEqual({ type: 'function', function: { name: 'check_availability' } });
+    expect(second.tool_choice).toBe('auto');
+    expect([first.seed, second.seed]).toEqual([42, 42]);
+    // The assistant's tool-call message goes back with content "", never null.
+    expect(second.messages.find((m: any) => m.role === 'assistant' && m.tool_calls)).toMatchObject({ content: '' });
+    llm.reset();
+    llm.script(text('Hello again.'));
+    await send(id, 'Thanks');
+    expect(llm.requests[0]!.body.tool_choice).toEqual({ type: 'function', function: { name: 'check_availability' } });
   });
 
   it('asks the visitor to confirm a side-effecting call with its exact arguments, and runs it once on yes', async () => {

@@ -5,6 +5,7 @@
  * it by bot id.
  */
 import { z } from 'zod';
+import { AI_WAIT_LIMITS } from './limits';
 
 const Id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'ids are 1-64 letters, digits, _ or -');
 
@@ -38,6 +39,12 @@ const aiFields = {
   maxOutputTokens: z.number().int().min(16).max(32_000),
   /** One LLM request's timeout; timed-out requests are retried with backoff. */
   timeoutMs: z.number().int().min(1000).max(120_000),
+  /**
+   * The longest a visitor's message waits on the model for one answer, all attempts and their backoff
+   * together; then the visitor gets the "can't answer right now" message. At least `timeoutMs`. Left out:
+   * 60000, or `timeoutMs` when that is longer.
+   */
+  maxWaitMs: z.number().int().min(AI_WAIT_LIMITS.min).max(AI_WAIT_LIMITS.max),
   /** Said (and written to the transcript) before a tool call runs. */
   interimMessage: z.string().trim().min(1).max(500),
   tools: z.array(AiTool).max(50),
@@ -65,6 +72,8 @@ export const AI_DEFAULTS = {
   tokenBudget: 200_000,
   maxOutputTokens: 800,
   timeoutMs: 30_000,
+  /** When `timeoutMs` is longer, `timeoutMs` (see maxWaitMsOf in limits.ts). */
+  maxWaitMs: AI_WAIT_LIMITS.default,
   interimMessage: 'Let me check that for you…',
   tools: [],
   knowledge: { enabled: true, maxResults: 5 },
@@ -76,6 +85,12 @@ export const AI_DEFAULTS = {
 function httpsUnlessPrivate(body: { baseUrl?: string; allowPrivateNetwork?: boolean }, ctx: z.RefinementCtx): void {
   if (body.baseUrl?.startsWith('http:') && !body.allowPrivateNetwork) {
     ctx.addIssue({ code: 'custom', path: ['baseUrl'], message: 'must use https (plain http only with allowPrivateNetwork)' });
+  }
+}
+
+function waitsForOneRequest(body: { timeoutMs?: number; maxWaitMs?: number }, ctx: z.RefinementCtx): void {
+  if (body.maxWaitMs !== undefined && body.timeoutMs !== undefined && body.maxWaitMs < body.timeoutMs) {
+    ctx.addIssue({ code: 'custom', path: ['maxWaitMs'], message: `must be at least timeoutMs (${body.timeoutMs}): a turn waits for one whole request at least` });
   }
 }
 
@@ -102,6 +117,8 @@ export const AiSettingsBody = z
     tokenBudget: aiFields.tokenBudget.default(AI_DEFAULTS.tokenBudget),
     maxOutputTokens: aiFields.maxOutputTokens.default(AI_DEFAULTS.maxOutputTokens),
     timeoutMs: aiFields.timeoutMs.default(AI_DEFAULTS.timeoutMs),
+    /** Filled by the API when left out: maxWaitMsOf (the default, or timeoutMs when longer). */
+    maxWaitMs: aiFields.maxWaitMs.optional(),
     interimMessage: aiFields.interimMessage.default(AI_DEFAULTS.interimMessage),
     tools: aiFields.tools.default([]),
     knowledge: aiFields.knowledge.default({ ...AI_DEFAULTS.knowledge }),
@@ -110,6 +127,7 @@ export const AiSettingsBody = z
     toolChoice: aiFields.toolChoice.default(AI_DEFAULTS.toolChoice),
   })
   .superRefine(httpsUnlessPrivate)
+  .superRefine(waitsForOneRequest)
   .superRefine(uniqueTools);
 export type AiSettingsBody = z.infer<typeof AiSettingsBody>;
 
@@ -152,6 +170,8 @@ export const AiSnapshot = z.object({
   tokenBudget: z.number().int(),
   maxOutputTokens: z.number().int(),
   timeoutMs: z.number().int(),
+  /** Absent in versions published before it existed: maxWaitMsOf in limits.ts gives their wait. */
+  maxWaitMs: z.number().int().optional(),
   interimMessage: z.string(),
   tools: z.array(AiToolSnapshot),
   knowledge: z.object({ enabled: z.boolean(), maxResults: z.number().int() }),

@@ -16,6 +16,18 @@ export const LIMITS = {
   pageSizeMax: 200,
 } as const;
 
+/**
+ * How long one Smart AI call waits on the model over all its attempts and their backoff (a bot's
+ * `maxWaitMs`, the completeChat activity's schedule-to-close timeout), in milliseconds.
+ */
+export const AI_WAIT_LIMITS = { min: 1_000, max: 300_000, default: 60_000 } as const;
+
+/**
+ * A bot's `maxWaitMs`. Settings saved and versions published before it existed wait the default, or one
+ * whole request (`timeoutMs`) when that is longer, so no bot's request is cut shorter than it was.
+ */
+export const maxWaitMsOf = (ai: { timeoutMs: number; maxWaitMs?: number | null }): number => ai.maxWaitMs ?? Math.max(AI_WAIT_LIMITS.default, ai.timeoutMs);
+
 /** Limits of the knowledge base, shared by the API, the activities, the knowledge workflow and the tests. */
 export const KNOWLEDGE_LIMITS = {
   title: 200,

@@ -32,6 +32,11 @@ export interface StatedPolicy {
   heartbeatTimeout?: ActivityOptions['heartbeatTimeout'];
   localRetryThreshold?: LocalActivityOptions['localRetryThreshold'];
   backoff: Pick<RetryPolicy, 'initialInterval' | 'backoffCoefficient' | 'maximumInterval'>;
+  /**
+   * Who bounds all attempts and their backoff together (the schedule-to-close timeout a call passes to
+   * `activityOptions`), and with what. Absent: the attempts alone bound it, and no call may set one.
+   */
+  totalWait?: string;
   /** Why this policy, in one line (shown in the README table). */
   why: string;
 }
@@ -100,7 +105,8 @@ export const ACTIVITY_POLICIES = {
     startToCloseTimeout: '60s',
     heartbeatTimeout: '10s',
     backoff: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s' },
-    why: "429, 5xx and timeouts retry; a rejected request, a refused address or an unopenable key do not (the provider's own timeout plus 5 s bounds each attempt)",
+    totalWait: "a Smart AI turn: the bot's maxWaitMs (default 60 s, or timeoutMs when longer); Q&A extraction: none, the attempts bound it",
+    why: "429, 5xx and timeouts retry, within a Smart AI turn's maxWaitMs; a rejected request, a 5xx the provider blames on the request, a second 500 with an error text, a refused address or an unopenable key do not (the provider's own timeout plus 5 s bounds each attempt)",
   },
   searchKnowledge: {
     activity: 'searchKnowledge',
@@ -159,12 +165,20 @@ export function retryOf(policy: StatedPolicy, perEndpointAttempts?: number): Ret
   return { ...policy.backoff, ...(maximumAttempts !== undefined ? { maximumAttempts } : {}), nonRetryableErrorTypes: [...policy.nonRetryable] };
 }
 
-/** Options for `proxyActivities`. `overrides` adjusts timeouts and backoff only (a step's interval, a provider's timeout). */
-export function activityOptions(name: PolicyName, overrides: { startToCloseTimeout?: ActivityOptions['startToCloseTimeout']; initialInterval?: RetryPolicy['initialInterval']; attempts?: number } = {}): ActivityOptions {
+/**
+ * Options for `proxyActivities`. `overrides` adjusts timeouts and backoff only (a step's interval, a
+ * provider's timeout), and the total wait only of a policy that states who sets it (`totalWait`).
+ */
+export function activityOptions(
+  name: PolicyName,
+  overrides: { startToCloseTimeout?: ActivityOptions['startToCloseTimeout']; scheduleToCloseTimeout?: ActivityOptions['scheduleToCloseTimeout']; initialInterval?: RetryPolicy['initialInterval']; attempts?: number } = {},
+): ActivityOptions {
   const policy: StatedPolicy = ACTIVITY_POLICIES[name];
+  if (overrides.scheduleToCloseTimeout !== undefined && policy.totalWait === undefined) throw new TypeError(`the ${name} policy states no total wait: add totalWait to it before a call sets one`);
   const retry = retryOf(policy, overrides.attempts);
   return {
     startToCloseTimeout: overrides.startToCloseTimeout ?? policy.startToCloseTimeout,
+    ...(overrides.scheduleToCloseTimeout !== undefined ? { scheduleToCloseTimeout: overrides.scheduleToCloseTimeout } : {}),
     ...(policy.heartbeatTimeout !== undefined ? { heartbeatTimeout: policy.heartbeatTimeout } : {}),
     retry: { ...retry, ...(overrides.initialInterval !== undefined ? { initialInterval: overrides.initialInterval } : {}) },
   };

@@ -15,7 +15,7 @@ import type { AiSnapshot, ChatToolCall, CompleteChatInput, CompleteChatResult } 
 import type { BotSnapshot } from '../models/bot.schema';
 import type { AiState, ReplyConfirmation, ReplySource } from '../models/conversation.schema';
 import type { VariableValue } from '../models/flow.schema';
-import { LIMITS } from '../models/limits';
+import { LIMITS, maxWaitMsOf } from '../models/limits';
 import { argumentsHash } from '../core/ai/hash';
 import { confirmationText, systemPrompt, toolResultContent, toolSpecs, trimMemory } from '../core/ai/prompt';
 import { BUILTIN_TOOLS, checkToolArguments } from '../core/ai/tools';
@@ -24,10 +24,15 @@ import { activityOptions, localActivityOptions } from './activity-policies';
 
 const { searchKnowledge } = proxyLocalActivities<ConversationActivities>(localActivityOptions('searchKnowledge'));
 
-/** The LLM call: a regular activity (its own row in the Web UI), retried with backoff on 429/5xx/timeouts. */
+/**
+ * The LLM call: a regular activity (its own row in the Web UI), retried with backoff on 429/5xx/timeouts,
+ * all attempts together within the bot's `maxWaitMs` (schedule-to-close: Temporal schedules no retry past
+ * it and times out an attempt still running there). Activity options are not part of what a replay
+ * checks, so histories recorded before the cap replay unchanged.
+ */
 const llmWith = (ai: AiSnapshot) =>
   // The activity heartbeats while the request is in flight: a dead worker is noticed in seconds.
-  proxyActivities<ConversationActivities>(activityOptions('completeChat', { startToCloseTimeout: ai.timeoutMs + 5_000 }));
+  proxyActivities<ConversationActivities>(activityOptions('completeChat', { startToCloseTimeout: ai.timeoutMs + 5_000, scheduleToCloseTimeout: maxWaitMsOf(ai) }));
 
 export const AI_MESSAGES = {
   unavailable: "Sorry, I can't answer that right now. Please try again in a moment, or ask for a person.",

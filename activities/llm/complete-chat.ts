@@ -8,14 +8,14 @@
  */
 import { createHash } from 'node:crypto';
 import type { Connection } from 'mongoose';
-import OpenAI from 'openai';
+import OpenAI, { type APIError } from 'openai';
 import type { CompleteChatInput, CompleteChatResult } from '../../models/ai.schema';
 import { aiKeyOwner, botModels, type BotDoc } from '../../models/bot.model';
 import type { SecretBox } from '../../models/secret-box';
-import { activitySignal, withHeartbeat } from '../http/activity-context';
+import { activitySignal, attemptInfo, withHeartbeat } from '../http/activity-context';
 import type { HttpOptions } from '../http/connection';
 import { createOutboundNetwork } from '../http/network';
-import { nonRetryable, retryable, toLlmFailure } from './errors';
+import { keepErrorBody, nonRetryable, retryable, toLlmFailure } from './errors';
 import { fromCompletion, toCompletionParams } from './openai-format';
 import { createSafeFetch } from './safe-fetch';
 
@@ -29,6 +29,16 @@ export interface LlmActivityDeps {
 
 /** Clients kept for reuse (one per provider, key, timeout and network policy); the oldest is dropped past this. */
 const MAX_CACHED_CLIENTS = 64;
+
+/**
+ * The SDK's client, keeping each error answer's whole body for errors.ts: the SDK itself keeps only its
+ * `error` key, and some servers put their text elsewhere (Mistral's top-level `message`, FastAPI's `detail`).
+ */
+class ProviderClient extends OpenAI {
+  protected override makeStatusError(status: number, error: object, message: string | undefined, headers: Headers): APIError {
+    return keepErrorBody(super.makeStatusError(status, error, message, headers), error);
+  }
+}
 
 /** The LLM activities the worker registers. */
 export function createLlmActivities(deps: LlmActivityDeps) {
@@ -47,7 +57,7 @@ export function createLlmActivities(deps: LlmActivityDeps) {
       return cached;
     }
     const agents = outbound.agents(provider.allowPrivateNetwork);
-    const client = new OpenAI({
+    const client = new ProviderClient({
       // Local servers (Ollama) need no key, but the SDK insists on one; this placeholder is not a secret.
       apiKey: key ?? 'not-needed',
       baseURL: provider.baseUrl,
@@ -89,7 +99,7 @@ export function createLlmActivities(deps: LlmActivityDeps) {
     try {
       completion = await withHeartbeat(client.chat.completions.create(toCompletionParams(input), signal ? { signal } : {}));
     } catch (error) {
-      throw toLlmFailure(error, { key, cancelled: signal?.aborted === true });
+      throw toLlmFailure(error, { key, cancelled: signal?.aborted === true, attempt: attemptInfo().attempt });
     }
     const result = fromCompletion(completion);
     if (!result) throw retryable('The LLM provider answered without any choice.');

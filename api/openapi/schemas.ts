@@ -43,7 +43,7 @@ export const LoginAnswer = z.object({ token: z.string(), tokenType: z.literal('B
 
 // Bots
 const { apiKey: _apiKey, ...aiSettingsShape } = AiSettingsBody.shape;
-export const AiView = z.object({ ...aiSettingsShape, apiKey: Masked.nullable(), privateNetworkAccess: PrivateNetworkAccess });
+export const AiView = z.object({ ...aiSettingsShape, maxWaitMs: z.number().int().describe('the longest a visitor waits on the model for one answer, all attempts together'), apiKey: Masked.nullable(), privateNetworkAccess: PrivateNetworkAccess });
 export const BotView = z.object({
   id: Id('bot'),
   name: z.string(),

@@ -6,6 +6,7 @@
 import { Router } from 'express';
 import { AI_DEFAULTS, AiSettingsBody, type AiSettings, type AiSnapshot, type AiToolSnapshot } from '../../models/ai.schema';
 import { aiKeyOwner, type BotDoc } from '../../models/bot.model';
+import { maxWaitMsOf } from '../../models/limits';
 import { actionToolShape, BUILTIN_TOOL_NAMES, BUILTIN_TOOLS, type ToolEndpoint } from '../../core/ai/tools';
 import type { NetworkPolicy } from '../../core/http/network-policy';
 import { callerOf } from '../auth';
@@ -21,9 +22,10 @@ export const aiView = (bot: Pick<BotDoc, 'ai' | 'aiKeySealed'>, policy: NetworkP
   bot.ai
     ? {
         ...bot.ai,
-        // Settings saved before `seed` and `toolChoice` existed read as their defaults.
+        // Settings saved before `seed`, `toolChoice` and `maxWaitMs` existed read as their defaults.
         seed: bot.ai.seed ?? AI_DEFAULTS.seed,
         toolChoice: bot.ai.toolChoice ?? AI_DEFAULTS.toolChoice,
+        maxWaitMs: maxWaitMsOf(bot.ai),
         apiKey: bot.aiKeySealed ? MASK : null,
         privateNetworkAccess: privateNetworkAccess(policy, bot.ai.baseUrl, bot.ai.allowPrivateNetwork),
       }
@@ -80,7 +82,7 @@ export async function aiSnapshotOf(deps: ApiDeps, accountId: string, bot: BotDoc
   }
   const flows = ai.flowsAsTools ? (bot.flows?.flows ?? []).map((f) => ({ id: f.id, name: f.name, description: f.description ?? '' })) : [];
   const { tools: _settingsTools, flowsAsTools: _flowsAsTools, ...rest } = ai;
-  return { ai: { ...rest, tools, flows }, toolActionIds: tools.map((t) => t.actionId) };
+  return { ai: { ...rest, maxWaitMs: maxWaitMsOf(ai), tools, flows }, toolActionIds: tools.map((t) => t.actionId) };
 }
 
 export function botAiRouter(deps: ApiDeps): Router {
@@ -100,7 +102,8 @@ export function botAiRouter(deps: ApiDeps): Router {
 
   router.put('/v1/bots/:id/ai', async (req, res) => {
     const { id } = parsePath(BotParams, req.params);
-    const { apiKey, ...settings } = parse(AiSettingsBody, req.body);
+    const { apiKey, ...body } = parse(AiSettingsBody, req.body);
+    const settings: AiSettings = { ...body, maxWaitMs: maxWaitMsOf(body) };
     const accountId = callerOf(res).accountId;
     await findBot(accountId, id);
     const issues = await toolIssues(deps, accountId, settings);

@@ -180,6 +180,35 @@ describe('completeChat: failures', () => {
     for (let i = 0; i < 3; i++) expect(await failure(activities.completeChat(input()))).toMatchObject({ type: 'LlmUnavailable', nonRetryable: false });
   });
 
+  it("does not retry a 5xx the provider blames on the request, nor a plain 500 on a later attempt", async () => {
+    // llama-cpp-python answers 500 to a request it refuses (issue 19: an assistant message with content null).
+    llm.script(status(500, { error: { message: '1 validation error for ChatCompletionRequestAssistantMessage content Input should be a valid string [type=string_type, input_value=None, input_type=NoneType]', type: 'internal_server_error', param: null, code: null } }));
+    const refused = await failure(activities.completeChat(input()));
+    expect(refused).toMatchObject({ type: 'LlmRejected', nonRetryable: true });
+    expect(refused.message).toMatch(/HTTP 500.*validation error/);
+    const plain = status(500, { error: { message: 'Internal failure 0x2a', type: 'internal_server_error' } });
+    llm.script(plain, plain);
+    expect(await failure(activities.completeChat(input()))).toMatchObject({ type: 'LlmUnavailable', nonRetryable: false });
+    const second = { info: { attempt: 2 }, cancellationSignal: new AbortController().signal, heartbeat: jest.fn() } as unknown as Context;
+    const again = await failure(asyncLocalStorage.run(second, () => activities.completeChat(input())));
+    expect(again).toMatchObject({ type: 'LlmRejected', nonRetryable: true });
+    expect(again.message).toMatch(/HTTP 500 again \(attempt 2\).*Internal failure 0x2a/);
+  });
+
+  it("gives the provider's text from a top-level message (Mistral) or detail (FastAPI), which the SDK drops, never the key", async () => {
+    llm.script(
+      status(422, { object: 'error', message: `Assistant message must have either content or tool_calls, but not both. (key ${KEY})`, type: 'invalid_request_error', param: null, code: null }),
+      status(500, { detail: [{ loc: ['body', 'messages', 1, 'content'], msg: 'Field required', input: { role: 'user', note: 'visitor words' } }] }),
+    );
+    const mistral = await failure(activities.completeChat(input()));
+    expect(mistral.message).toMatch(/^The LLM provider rejected the request \(HTTP 422\): Assistant message must have either content or tool_calls, but not both\./);
+    expect(mistral.message).not.toContain(KEY.slice(8, 20));
+    const fastapi = await failure(activities.completeChat(input()));
+    expect(fastapi).toMatchObject({ type: 'LlmRejected', nonRetryable: true });
+    expect(fastapi.message).toMatch(/body\.messages\.1\.content: Field required$/);
+    expect(fastapi.message).not.toContain('visitor words');
+  });
+
   it('does not retry a 401, and masks the key when the provider echoes it', async () => {
     llm.script(status(401, { error: { message: `Incorrect API key provided: ${KEY}. Also ${KEY.slice(0, 14)}***${KEY.slice(-4)}`, type: 'invalid_request_error' } }));
     const rejected = await failure(activities.completeChat(input()));

@@ -229,6 +229,18 @@ describe('Smart AI settings', () => {
     const only = await api.put(`/v1/bots/${botId}/ai`, { enabled: true, baseUrl: llm.baseUrl, model: 'm', allowPrivateNetwork: true, knowledge: { maxResults: 2 } });
     expect(only.body.ai.knowledge).toEqual({ enabled: true, maxResults: 2 });
   });
+
+  it('waits 60 s on the model by default, at least one whole request, and never less', async () => {
+    const botId = (await create('/v1/bots', { name: 'waits' })).bot.id;
+    const base = { enabled: true, baseUrl: llm.baseUrl, model: 'm', allowPrivateNetwork: true };
+    expect((await api.put(`/v1/bots/${botId}/ai`, base)).body.ai).toMatchObject({ timeoutMs: 30000, maxWaitMs: 60000 });
+    expect((await api.put(`/v1/bots/${botId}/ai`, { ...base, timeoutMs: 90000 })).body.ai.maxWaitMs).toBe(90000);
+    expect((await api.put(`/v1/bots/${botId}/ai`, { ...base, maxWaitMs: 120000 })).body.ai.maxWaitMs).toBe(120000);
+    const short = await api.put(`/v1/bots/${botId}/ai`, { ...base, timeoutMs: 20000, maxWaitMs: 10000 });
+    expect(short.status).toBe(400);
+    expect(JSON.stringify(short.body)).toContain('maxWaitMs');
+    expect((await api.put(`/v1/bots/${botId}/ai`, { ...base, maxWaitMs: 600000 })).status).toBe(400);
+  });
 });
 
 describe('a Smart AI turn', () => {
@@ -446,6 +458,53 @@ describe('a Smart AI turn', () => {
     const replies = await send(id, 'hi');
     expect(texts(replies)).toEqual([AI_MESSAGES.unavailable]);
     expect(llm.requests.length).toBe(4);
+  });
+
+  it('ends the turn at once on a 400 the request caused, and gives operators the provider text (never the key)', async () => {
+    const botId = await aiBot();
+    const id = await start(botId);
+    llm.setDefault(status(400, { error: { message: `Invalid 'messages[2].content': expected a string (key ${LLM_KEY})`, type: 'invalid_request_error', param: null, code: null } }));
+    expect(texts(await send(id, 'hi'))).toEqual([AI_MESSAGES.unavailable]);
+    expect(llm.requests.length).toBe(1);
+    const history = await historyText(`conversation-${id}`);
+    expect(history).toContain("The LLM provider rejected the request (HTTP 400): Invalid 'messages[2].content': expected a string");
+    expect(history).not.toContain(LLM_KEY);
+  });
+
+  it('asks a 500 that repeats word for word (llama-cpp-python answers 500 to a bad request) twice, no more', async () => {
+    const botId = await aiBot();
+    const id = await start(botId);
+    llm.setDefault(status(500, { error: { message: "'NoneType' object has no attribute 'get'", type: 'internal_server_error', param: null, code: null } }));
+    expect(texts(await send(id, 'hi'))).toEqual([AI_MESSAGES.unavailable]);
+    expect(llm.requests.length).toBe(2);
+    expect(await historyText(`conversation-${id}`)).toContain("The LLM provider answered HTTP 500 again (attempt 2); a server that answers 500 to a request it cannot handle repeats it, so it is not retried: 'NoneType' object has no attribute 'get'");
+  });
+
+  it('does not retry a 500 whose FastAPI detail blames the request', async () => {
+    const botId = await aiBot();
+    const id = await start(botId);
+    llm.script(status(500, { detail: [{ loc: ['body', 'messages', 2, 'content'], msg: 'Input should be a valid string', input: null }] }));
+    expect(texts(await send(id, 'hi'))).toEqual([AI_MESSAGES.unavailable]);
+    expect(llm.requests.length).toBe(1);
+    expect(await historyText(`conversation-${id}`)).toContain('body.messages.2.content: Input should be a valid string');
+  });
+
+  it('retries a one-off 500, and the turn answers', async () => {
+    const botId = await aiBot();
+    const id = await start(botId);
+    llm.script(status(500, { error: { message: 'CUDA error: out of memory', type: 'server_error' } }), text('Back again.'));
+    expect(texts(await send(id, 'hi'))).toEqual(['Back again.']);
+    expect(llm.requests.length).toBe(2);
+  });
+
+  it("ends a turn whose provider keeps timing out at the bot's maxWaitMs, before the attempts run out", async () => {
+    const botId = await aiBot({ timeoutMs: 1000, maxWaitMs: 3000 });
+    const id = await start(botId);
+    llm.setDefault(delay(3000, text('too late')));
+    expect(texts(await send(id, 'hi'))).toEqual([AI_MESSAGES.unavailable]);
+    // Attempt 1 at 0 s, attempt 2 after 1 s of backoff; attempt 3 would start past 3 s (4 attempts without the cap).
+    expect(llm.requests.length).toBeGreaterThanOrEqual(1);
+    expect(llm.requests.length).toBeLessThanOrEqual(2);
   });
 
   it('stops answering past the token budget', async () => {

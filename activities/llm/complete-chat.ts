@@ -101,7 +101,7 @@ export function createLlmActivities(deps: LlmActivityDeps) {
     } catch (error) {
       throw toLlmFailure(error, { key, cancelled: signal?.aborted === true, attempt: attemptInfo().attempt });
     }
-    const result = fromCompletion(completion);
+    const result = fromCompletion(completion, input);
     if (!result) throw retryable('The LLM provider answered without any choice.');
     return result;
   }

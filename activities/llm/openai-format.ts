@@ -2,6 +2,7 @@
  * Parley's provider-neutral chat shapes (models/ai.schema.ts) to and from the OpenAI chat completions
  * format, which every OpenAI-compatible server (OpenAI, Ollama, vLLM, LM Studio, ...) speaks.
  */
+import { createHash } from 'node:crypto';
 import type OpenAI from 'openai';
 import type { ChatMessage, ChatToolCall, ChatToolSpec, CompleteChatInput, CompleteChatResult } from '../../models/ai.schema';
 
@@ -23,11 +24,25 @@ export function toOpenAiMessage(message: ChatMessage): MessageParam {
         content: message.content ?? '',
         // Some servers reject an empty tool_calls array, so it is left out rather than sent empty.
         ...(message.toolCalls?.length
-          ? { tool_calls: message.toolCalls.map((call) => ({ id: call.id, type: 'function' as const, function: { name: call.name, arguments: call.arguments } })) }
+          ? { tool_calls: message.toolCalls.map((call) => ({ id: call.id, type: 'function' as const, function: { name: call.name, arguments: echoedArguments(call.arguments) } })) }
           : {}),
       };
     case 'tool':
       return { role: 'tool', tool_call_id: message.toolCallId, content: message.content };
+  }
+}
+
+/**
+ * The arguments as sent back in the assistant's tool-call message: the model's text when it holds a JSON
+ * object, else "{}". Ollama (400) and vLLM (`json.loads`) refuse the next request over empty or invalid
+ * arguments, every time; the tool result beside it already tells the model its arguments were invalid.
+ */
+export function echoedArguments(raw: string): string {
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? raw : '{}';
+  } catch {
+    return '{}';
   }
 }
 
@@ -45,8 +60,9 @@ export function toCompletionParams(input: CompleteChatInput): Params {
   return {
     model: input.provider.model,
     messages: input.messages.map(toOpenAiMessage),
-    // `tools: []` is an error on several servers, and tool_choice without tools is one everywhere.
-    ...(input.tools.length > 0 ? { tools: input.tools.map(toOpenAiTool), ...(input.toolChoice ? { tool_choice: toToolChoice(input.toolChoice) } : {}) } : {}),
+    // `tools: []` is an error on several servers, and tool_choice without tools is one everywhere. Tools are
+    // forbidden by leaving them out: Ollama ignores `tool_choice: "none"` (docs/model-servers.md).
+    ...(input.tools.length > 0 && input.toolChoice !== 'none' ? { tools: input.tools.map(toOpenAiTool), ...(input.toolChoice ? { tool_choice: toToolChoice(input.toolChoice) } : {}) } : {}),
     ...(input.seed !== undefined ? { seed: input.seed } : {}),
     temperature: input.temperature,
     // max_tokens rather than max_completion_tokens: the one every OpenAI-compatible server understands.
@@ -56,12 +72,12 @@ export function toCompletionParams(input: CompleteChatInput): Params {
 }
 
 /** What the provider's first choice says, as plain JSON; undefined when the answer holds no choice. */
-export function fromCompletion(completion: unknown): CompleteChatResult | undefined {
+export function fromCompletion(completion: unknown, input?: Pick<CompleteChatInput, 'conversationId' | 'messages'>): CompleteChatResult | undefined {
   const body = (completion ?? {}) as { choices?: unknown; usage?: unknown };
   const choice = Array.isArray(body.choices) ? (body.choices[0] as { message?: unknown; finish_reason?: unknown } | undefined) : undefined;
   if (!choice || typeof choice !== 'object') return undefined;
   const message = (choice.message ?? {}) as { content?: unknown; tool_calls?: unknown };
-  const toolCalls = readToolCalls(message.tool_calls);
+  const toolCalls = readToolCalls(message.tool_calls, input);
   return {
     content: typeof message.content === 'string' ? message.content : null,
     toolCalls,
@@ -70,23 +86,53 @@ export function fromCompletion(completion: unknown): CompleteChatResult | undefi
   };
 }
 
-function readToolCalls(raw: unknown): ChatToolCall[] {
+const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/**
+ * A tool-call id for a call the server gave none: 9 letters and digits (the only ids Mistral's API and
+ * Mistral-family templates take back), derived from the conversation, the request's messages and the
+ * call's place, so a retried request gets the same ids, and never one already in the conversation.
+ */
+export function madeToolCallId(seed: string, taken: ReadonlySet<string>): string {
+  for (let n = 0; ; n++) {
+    const digest = createHash('sha256').update(`${seed}#${n}`).digest();
+    let id = '';
+    for (let i = 0; i < 9; i++) id += ID_ALPHABET[digest[i]! % ID_ALPHABET.length];
+    if (!taken.has(id)) return id;
+  }
+}
+
+function readToolCalls(raw: unknown, input?: Pick<CompleteChatInput, 'conversationId' | 'messages'>): ChatToolCall[] {
   if (!Array.isArray(raw)) return [];
-  const calls: ChatToolCall[] = [];
-  raw.forEach((entry: unknown, index) => {
+  const calls: Array<Omit<ChatToolCall, 'id'> & { id: string | undefined }> = [];
+  raw.forEach((entry: unknown) => {
     const call = (entry ?? {}) as { id?: unknown; function?: { name?: unknown; arguments?: unknown } };
     // Custom (free-text) tools are never offered, so only function calls are read.
     if (!call.function || typeof call.function.name !== 'string') return;
     const args = call.function.arguments;
     calls.push({
-      // Some local servers leave ids out; the workflow pairs tool results by id, so make them deterministic.
-      id: typeof call.id === 'string' && call.id ? call.id : `call_${index}`,
+      // The server's id is echoed as it was; a missing one is made below.
+      id: typeof call.id === 'string' && call.id ? call.id : undefined,
       name: call.function.name,
       // The raw text is kept (the workflow parses and checks it); a server sending an object gets it as JSON.
       arguments: typeof args === 'string' ? args : args === undefined || args === null ? '' : JSON.stringify(args),
     });
   });
-  return calls;
+  if (calls.every((call) => call.id !== undefined)) return calls as ChatToolCall[];
+  // Some local servers leave ids out; the workflow pairs tool results by id, so they must be unique.
+  const messages = input?.messages ?? [];
+  const taken = new Set<string>(calls.flatMap((call) => (call.id ? [call.id] : [])));
+  for (const message of messages) {
+    if (message.role === 'assistant') message.toolCalls?.forEach((call) => taken.add(call.id));
+    if (message.role === 'tool') taken.add(message.toolCallId);
+  }
+  const context = createHash('sha256').update(JSON.stringify([input?.conversationId ?? '', messages])).digest('base64url');
+  return calls.map((call, index) => {
+    if (call.id !== undefined) return call as ChatToolCall;
+    const id = madeToolCallId(`${context}:${index}`, taken);
+    taken.add(id);
+    return { ...call, id };
+  });
 }
 
 function readUsage(raw: unknown): CompleteChatResult['usage'] {

@@ -108,11 +108,56 @@ describe('completeChat: answers', () => {
     llm.script(toolCall('check_availability', '{"date": "2099-01-0', 'call_abc'));
     expect(await activities.completeChat(input())).toMatchObject({ content: null, finishReason: 'tool_calls', toolCalls: [{ id: 'call_abc', name: 'check_availability', arguments: '{"date": "2099-01-0' }] });
 
-    llm.script(toolCalls([{ name: 'a', args: { x: 1 }, id: null }, { name: 'b', args: {}, id: null }], { content: 'Checking both' }));
+    llm.script(toolCalls([{ name: 'a', args: { x: 1 }, id: null }, { name: 'b', args: {}, id: null }, { name: 'c', args: {}, id: 'srv_given-1' }], { content: 'Checking both' }));
     const several = await activities.completeChat(input());
     expect(several.content).toBe('Checking both');
-    // Ids the provider left out are made up deterministically, so tool results can be paired.
-    expect(several.toolCalls).toEqual([{ id: 'call_0', name: 'a', arguments: '{"x":1}' }, { id: 'call_1', name: 'b', arguments: '{}' }]);
+    // Ids the provider left out are made up: 9 letters and digits (Mistral's rule); the server's are kept.
+    expect(several.toolCalls).toEqual([
+      { id: expect.stringMatching(/^[a-zA-Z0-9]{9}$/), name: 'a', arguments: '{"x":1}' },
+      { id: expect.stringMatching(/^[a-zA-Z0-9]{9}$/), name: 'b', arguments: '{}' },
+      { id: 'srv_given-1', name: 'c', arguments: '{}' },
+    ]);
+    expect(several.toolCalls[0]!.id).not.toBe(several.toolCalls[1]!.id);
+  });
+
+  it('makes the same ids for the same request (a retry), and new ones for the next request of the conversation', async () => {
+    const noIds = toolCalls([{ name: 'a', args: {}, id: null }]);
+    llm.script(noIds, noIds);
+    const first = await activities.completeChat(input({ conversationId: 'conv_1' }));
+    const retried = await activities.completeChat(input({ conversationId: 'conv_1' }));
+    expect(retried.toolCalls[0]!.id).toBe(first.toolCalls[0]!.id);
+    const id = first.toolCalls[0]!.id;
+    llm.script(noIds);
+    const messages: CompleteChatInput['messages'] = [
+      { role: 'system', content: 'You are a helpful bot.' },
+      { role: 'user', content: 'Hi' },
+      { role: 'assistant', content: '', toolCalls: [{ id, name: 'a', arguments: '{}' }] },
+      { role: 'tool', toolCallId: id, content: '{"ok":true}' },
+    ];
+    const next = await activities.completeChat(input({ conversationId: 'conv_1', messages }));
+    expect(next.toolCalls[0]!.id).toMatch(/^[a-zA-Z0-9]{9}$/);
+    expect(next.toolCalls[0]!.id).not.toBe(id);
+  });
+
+  it('sends "{}" back for arguments that were not a JSON object, and forbids tools by leaving them out', async () => {
+    const parameters = { type: 'object', properties: {}, additionalProperties: false };
+    const bad = ['', '{"date": "2099-01-0', '[1]', 'null', '"x"'];
+    await activities.completeChat(
+      input({
+        messages: [
+          { role: 'user', content: 'Hi' },
+          { role: 'assistant', content: null, toolCalls: bad.map((args, i) => ({ id: `c${i}`, name: 'check_availability', arguments: args })) },
+          ...bad.map((_, i) => ({ role: 'tool' as const, toolCallId: `c${i}`, content: '{"ok":false,"error":"the arguments are not valid JSON; send a JSON object"}' })),
+        ],
+        tools: [{ name: 'check_availability', description: 'd', parameters }],
+        toolChoice: 'none',
+      }),
+    );
+    const body = llm.requests[0]!.body;
+    expect(body.messages[1].tool_calls.map((c: any) => c.function.arguments)).toEqual(bad.map(() => '{}'));
+    // Ollama ignores tool_choice "none": the tools are not offered at all.
+    expect(body).not.toHaveProperty('tools');
+    expect(body).not.toHaveProperty('tool_choice');
   });
 
   it('sends messages and tools in the OpenAI format', async () => {
@@ -127,7 +172,7 @@ describe('completeChat: answers', () => {
           { role: 'assistant', content: 'Yes, 9:00.' },
         ],
         tools: [{ name: 'check_availability', description: 'Free slots on a day.', parameters }],
-        toolChoice: 'none',
+        toolChoice: 'auto',
       }),
     );
     const body = llm.requests[0]!.body;
@@ -138,8 +183,9 @@ describe('completeChat: answers', () => {
       { role: 'assistant', content: 'Yes, 9:00.' },
     ]);
     expect(body.tools).toEqual([{ type: 'function', function: { name: 'check_availability', description: 'Free slots on a day.', parameters } }]);
-    expect(body.tool_choice).toBe('none');
+    expect(body.tool_choice).toBe('auto');
     expect(body).not.toHaveProperty('seed');
+    expect(body).not.toHaveProperty('parallel_tool_calls');
   });
 
   it('names a forced tool as a function, and sends a seed when the bot sets one', async () => {

@@ -17,6 +17,43 @@ export const AiTool = z.strictObject({
 });
 export type AiTool = z.infer<typeof AiTool>;
 
+/**
+ * How a bot's provider wants the request, beyond the portable default every common server takes
+ * (docs/model-servers.md, sections 7 and 8). Each field may be left out for its default.
+ */
+export const PROVIDER_DEFAULTS = { auth: 'bearer', maxTokensParam: 'max_tokens', seedParam: 'seed', strictSchemas: false } as const;
+
+export const ProviderProfile = z
+  .strictObject({
+    /**
+     * `bearer`: `Authorization: Bearer <key>` (OpenAI and every compatible server, Azure's v1 API included).
+     * `azure`: Azure OpenAI's classic API: the key in an `api-key` header, `api-version` in the query, and
+     * the request sent to `<baseUrl>/deployments/<model>/chat/completions` (baseUrl
+     * `https://<resource>.openai.azure.com/openai`, model = the deployment's name).
+     */
+    auth: z.enum(['bearer', 'azure']).default(PROVIDER_DEFAULTS.auth),
+    /** Azure's `api-version` (e.g. `2024-10-21`); required with `auth: "azure"`, refused otherwise. */
+    apiVersion: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,40}$/, 'an api-version is 1-40 letters, digits, ".", "_" or "-"')
+      .optional(),
+    /** `max_completion_tokens` for OpenAI's and Azure's reasoning models (o-series, gpt-5), which refuse `max_tokens`. */
+    maxTokensParam: z.enum(['max_tokens', 'max_completion_tokens']).default(PROVIDER_DEFAULTS.maxTokensParam),
+    /** `random_seed` for Mistral's API, which refuses `seed` (only sent when the bot sets a seed). */
+    seedParam: z.enum(['seed', 'random_seed']).default(PROVIDER_DEFAULTS.seedParam),
+    /**
+     * OpenAI's structured outputs for tools: `strict: true` on each function, every property required (an
+     * optional one as `["<type>","null"]`, a null argument being read as absent), `additionalProperties:
+     * false` on every object, and `parallel_tool_calls: false`.
+     */
+    strictSchemas: z.boolean().default(PROVIDER_DEFAULTS.strictSchemas),
+  })
+  .superRefine((profile, ctx) => {
+    if (profile.auth === 'azure' && profile.apiVersion === undefined) ctx.addIssue({ code: 'custom', path: ['apiVersion'], message: 'auth "azure" needs the apiVersion of the Azure OpenAI API (e.g. "2024-10-21")' });
+    if (profile.auth !== 'azure' && profile.apiVersion !== undefined) ctx.addIssue({ code: 'custom', path: ['apiVersion'], message: 'apiVersion is only sent with auth "azure"' });
+  });
+export type ProviderProfile = z.infer<typeof ProviderProfile>;
+
 const aiFields = {
   enabled: z.boolean(),
   /** Any OpenAI-compatible server: https://api.openai.com/v1, http://127.0.0.1:11434/v1 (Ollama), ... */
@@ -60,6 +97,8 @@ const aiFields = {
   toolChoice: z.union([z.enum(['auto', 'required']), Id]),
   /** The bot's guided flows as a built-in `start_flow` tool. */
   flowsAsTools: z.boolean(),
+  /** How the provider wants the request (see ProviderProfile); left out, the portable default. */
+  provider: ProviderProfile,
 };
 
 export const AI_DEFAULTS = {
@@ -80,6 +119,7 @@ export const AI_DEFAULTS = {
   flowsAsTools: true,
   seed: null,
   toolChoice: 'auto',
+  provider: PROVIDER_DEFAULTS,
 } as const;
 
 function httpsUnlessPrivate(body: { baseUrl?: string; allowPrivateNetwork?: boolean }, ctx: z.RefinementCtx): void {
@@ -125,6 +165,7 @@ export const AiSettingsBody = z
     flowsAsTools: aiFields.flowsAsTools.default(AI_DEFAULTS.flowsAsTools),
     seed: aiFields.seed.default(AI_DEFAULTS.seed),
     toolChoice: aiFields.toolChoice.default(AI_DEFAULTS.toolChoice),
+    provider: aiFields.provider.default({ ...AI_DEFAULTS.provider }),
   })
   .superRefine(httpsUnlessPrivate)
   .superRefine(waitsForOneRequest)
@@ -180,6 +221,16 @@ export const AiSnapshot = z.object({
   /** Absent in versions published before these settings existed: no seed, `auto`. */
   seed: z.number().int().nullable().optional(),
   toolChoice: z.string().optional(),
+  /** Absent in versions published before provider profiles existed: PROVIDER_DEFAULTS. */
+  provider: z
+    .object({
+      auth: z.enum(['bearer', 'azure']),
+      apiVersion: z.string().optional(),
+      maxTokensParam: z.enum(['max_tokens', 'max_completion_tokens']),
+      seedParam: z.enum(['seed', 'random_seed']),
+      strictSchemas: z.boolean(),
+    })
+    .optional(),
 });
 export type AiSnapshot = z.infer<typeof AiSnapshot>;
 
@@ -210,7 +261,14 @@ export interface CompleteChatInput {
   accountId: string;
   /** Whose sealed provider key to use. */
   botId: string;
-  provider: { baseUrl: string; model: string; allowPrivateNetwork: boolean; timeoutMs: number };
+  provider: {
+    baseUrl: string;
+    model: string;
+    allowPrivateNetwork: boolean;
+    timeoutMs: number;
+    /** Left out (bots and versions from before profiles, knowledge analysis of those): PROVIDER_DEFAULTS. */
+    profile?: ProviderProfile;
+  };
   messages: ChatMessage[];
   tools: ChatToolSpec[];
   /**

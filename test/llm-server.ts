@@ -18,6 +18,8 @@ export interface LlmRequest {
   method: string;
   /** The path without the query, e.g. `/v1/chat/completions`. */
   path: string;
+  /** The query parameters (Azure's `api-version`). */
+  query: Record<string, string>;
   headers: http.IncomingHttpHeaders;
   /** The parsed JSON body (`undefined` when empty or not JSON): loosely typed so tests can dig in. */
   body: any;
@@ -102,7 +104,8 @@ export async function startScriptedLlm(): Promise<ScriptedLlm> {
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const raw = Buffer.concat(chunks).toString('utf8');
-      const request: LlmRequest = { method: req.method ?? 'GET', path: new URL(req.url ?? '/', 'http://llm').pathname, headers: req.headers, body: parse(raw) };
+      const url = new URL(req.url ?? '/', 'http://llm');
+      const request: LlmRequest = { method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), headers: req.headers, body: parse(raw) };
       requests.push(request);
       route(request, res).catch((error: unknown) => send(res, 500, { error: { message: `scripted server error: ${String(error)}`, type: 'server_error', code: null } }));
     });
@@ -110,7 +113,8 @@ export async function startScriptedLlm(): Promise<ScriptedLlm> {
 
   async function route(request: LlmRequest, res: http.ServerResponse): Promise<void> {
     const path = request.path.replace(/\/+$/, '');
-    if (request.method === 'POST' && path === '/v1/chat/completions') return play(queue.shift() ?? fallback, request, res);
+    // Azure's classic API posts to /v1/deployments/<deployment>/chat/completions.
+    if (request.method === 'POST' && (path === '/v1/chat/completions' || /^\/v1\/deployments\/[^/]+\/chat\/completions$/.test(path))) return play(queue.shift() ?? fallback, request, res);
     if (request.method === 'POST' && path === '/v1/embeddings') return send(res, 200, embeddings(request.body));
     if (request.method === 'GET' && path === '/v1/models') return send(res, 200, { object: 'list', data: [{ id: 'scripted', object: 'model', created: 0, owned_by: 'parley-tests' }] });
     send(res, 404, { error: { message: `Unknown route ${request.method} ${request.path}`, type: 'invalid_request_error', code: 'unknown_url' } });

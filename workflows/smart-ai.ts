@@ -175,7 +175,8 @@ export class SmartAiTurn {
       accountId: this.ctx.accountId,
       botId: bot.botId,
       conversationId: this.ctx.conversationId,
-      provider: { baseUrl: ai.baseUrl, model: ai.model, allowPrivateNetwork: ai.allowPrivateNetwork, timeoutMs: ai.timeoutMs },
+      // The profile only when the version has one: versions published before it send the same input as before.
+      provider: { baseUrl: ai.baseUrl, model: ai.model, allowPrivateNetwork: ai.allowPrivateNetwork, timeoutMs: ai.timeoutMs, ...(ai.provider ? { profile: ai.provider } : {}) },
       messages: [{ role: 'system', content: systemPrompt(ai, { botName: bot.name, today: this.ctx.nowIso().slice(0, 10), timezone: bot.timezone }) }, ...this.state.memory],
       tools,
       ...(tools.length > 0 ? { toolChoice: this.toolChoice(tools) } : {}),

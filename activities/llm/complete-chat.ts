@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Connection } from 'mongoose';
-import OpenAI, { type APIError } from 'openai';
+import OpenAI, { AzureOpenAI, type APIError, type ClientOptions } from 'openai';
 import type { CompleteChatInput, CompleteChatResult } from '../../models/ai.schema';
 import { aiKeyOwner, botModels, type BotDoc } from '../../models/bot.model';
 import type { SecretBox } from '../../models/secret-box';
@@ -16,7 +16,7 @@ import { activitySignal, attemptInfo, withHeartbeat } from '../http/activity-con
 import type { HttpOptions } from '../http/connection';
 import { createOutboundNetwork } from '../http/network';
 import { keepErrorBody, nonRetryable, retryable, toLlmFailure } from './errors';
-import { fromCompletion, toCompletionParams } from './openai-format';
+import { fromCompletion, profileOf, toCompletionParams } from './openai-format';
 import { createSafeFetch } from './safe-fetch';
 
 export interface LlmActivityDeps {
@@ -40,6 +40,16 @@ class ProviderClient extends OpenAI {
   }
 }
 
+/**
+ * The same for Azure OpenAI's classic API (a bot's `provider.auth: "azure"`): the SDK's client sends the key
+ * as `api-key` (no bearer), `api-version` in the query, and posts to `<baseUrl>/deployments/<model>/…`.
+ */
+class AzureProviderClient extends AzureOpenAI {
+  protected override makeStatusError(status: number, error: object, message: string | undefined, headers: Headers): APIError {
+    return keepErrorBody(super.makeStatusError(status, error, message, headers), error);
+  }
+}
+
 /** The LLM activities the worker registers. */
 export function createLlmActivities(deps: LlmActivityDeps) {
   const { Bot } = botModels(deps.db);
@@ -49,7 +59,9 @@ export function createLlmActivities(deps: LlmActivityDeps) {
   function clientFor(provider: CompleteChatInput['provider'], key: string | undefined): OpenAI {
     // The key is part of the identity only as a hash, so the map's keys are safe to see in a heap dump.
     const keyHash = key === undefined ? '-' : createHash('sha256').update(key).digest('base64url');
-    const id = JSON.stringify([provider.baseUrl, keyHash, provider.timeoutMs, provider.allowPrivateNetwork]);
+    const profile = profileOf(provider);
+    const azureVersion = profile.auth === 'azure' ? (profile.apiVersion ?? '') : null;
+    const id = JSON.stringify([provider.baseUrl, keyHash, provider.timeoutMs, provider.allowPrivateNetwork, azureVersion]);
     const cached = clients.get(id);
     if (cached) {
       clients.delete(id); // re-inserted below: the map's order is least recently used first
@@ -57,9 +69,9 @@ export function createLlmActivities(deps: LlmActivityDeps) {
       return cached;
     }
     const agents = outbound.agents(provider.allowPrivateNetwork);
-    const client = new ProviderClient({
-      // Local servers (Ollama) need no key, but the SDK insists on one; this placeholder is not a secret.
-      apiKey: key ?? 'not-needed',
+    // Local servers (Ollama) need no key, but the SDK insists on one; this placeholder is not a secret.
+    const apiKey = key ?? 'not-needed';
+    const options: Omit<ClientOptions, 'provider' | 'apiKey'> = {
       baseURL: provider.baseUrl,
       // Explicit, so OPENAI_* variables in the worker's environment never travel to a tenant's provider.
       adminAPIKey: null,
@@ -70,7 +82,10 @@ export function createLlmActivities(deps: LlmActivityDeps) {
       maxRetries: 0, // Temporal retries, with backoff, visible in the Web UI
       logLevel: 'off',
       fetch: createSafeFetch({ agents, timeoutMs: provider.timeoutMs + 1000 }),
-    });
+    };
+    // Azure: every option explicit too (the SDK would read AZURE_OPENAI_* and OPENAI_API_VERSION otherwise);
+    // no `deployment`, so the request's model names the deployment.
+    const client = azureVersion === null ? new ProviderClient({ ...options, apiKey }) : new AzureProviderClient({ ...options, apiKey, apiVersion: azureVersion });
     clients.set(id, client);
     if (clients.size > MAX_CACHED_CLIENTS) clients.delete(clients.keys().next().value!);
     return client;

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type OpenAI from 'openai';
-import type { ChatMessage, ChatToolCall, ChatToolSpec, CompleteChatInput, CompleteChatResult } from '../../models/ai.schema';
+import { PROVIDER_DEFAULTS, type ChatMessage, type ChatToolCall, type ChatToolSpec, type CompleteChatInput, type CompleteChatResult, type ProviderProfile } from '../../models/ai.schema';
 
 type Params = OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming;
 type MessageParam = OpenAI.Chat.Completions.ChatCompletionMessageParam;
@@ -46,29 +46,80 @@ export function echoedArguments(raw: string): string {
   }
 }
 
-/** A tool as a function definition; the parameters schema is passed as given (additionalProperties included). */
-export function toOpenAiTool(tool: ChatToolSpec): ToolParam {
-  return { type: 'function', function: { name: tool.name, description: tool.description, parameters: tool.parameters } };
+/**
+ * A tool as a function definition; the parameters schema is passed as given (additionalProperties included),
+ * or, with `strict`, made into what OpenAI's structured outputs take (strictSchema).
+ */
+export function toOpenAiTool(tool: ChatToolSpec, strict = false): ToolParam {
+  if (!strict) return { type: 'function', function: { name: tool.name, description: tool.description, parameters: tool.parameters } };
+  return { type: 'function', function: { name: tool.name, description: tool.description, parameters: strictSchema(tool.parameters) as Record<string, unknown>, strict: true } };
 }
+
+const isRecord = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/**
+ * A JSON Schema as OpenAI's `strict: true` wants it: every object closed (`additionalProperties: false`) with
+ * all its properties required, an optional property becoming nullable (`["string","null"]`, null added to an
+ * enum). checkToolArguments reads a null argument as absent, so the meaning is unchanged.
+ */
+export function strictSchema(schema: unknown): unknown {
+  if (!isRecord(schema)) return schema;
+  const out: Record<string, unknown> = { ...schema };
+  if (out.type === 'object' || isRecord(out.properties)) {
+    const required = new Set(Array.isArray(out.required) ? out.required : []);
+    const properties: Record<string, unknown> = {};
+    for (const [name, property] of Object.entries(isRecord(out.properties) ? out.properties : {})) {
+      const strict = strictSchema(property);
+      properties[name] = required.has(name) ? strict : nullable(strict);
+    }
+    out.properties = properties;
+    out.required = Object.keys(properties);
+    out.additionalProperties = false;
+  }
+  if (out.items !== undefined) out.items = strictSchema(out.items);
+  return out;
+}
+
+function nullable(schema: unknown): unknown {
+  if (!isRecord(schema)) return schema;
+  const types = typeof schema.type === 'string' ? [schema.type] : Array.isArray(schema.type) ? schema.type : undefined;
+  if (!types) return { anyOf: [schema, { type: 'null' }] };
+  if (types.includes('null')) return schema;
+  return { ...schema, type: [...types, 'null'], ...(Array.isArray(schema.enum) ? { enum: [...schema.enum, null] } : {}) };
+}
+
+/** The bot's profile with every field filled (a bot or version from before profiles: the defaults). */
+export const profileOf = (provider: CompleteChatInput['provider']): ProviderProfile => ({ ...PROVIDER_DEFAULTS, ...provider.profile });
 
 function toToolChoice(choice: NonNullable<CompleteChatInput['toolChoice']>): OpenAI.Chat.Completions.ChatCompletionToolChoiceOption {
   return typeof choice === 'string' ? choice : { type: 'function', function: { name: choice.name } };
 }
 
-/** The request body for one completeChat call (non-streaming). */
+/** The request body for one completeChat call (non-streaming), as the bot's provider profile wants it. */
 export function toCompletionParams(input: CompleteChatInput): Params {
-  return {
+  const profile = profileOf(input.provider);
+  // `tools: []` is an error on several servers, and tool_choice without tools is one everywhere. Tools are
+  // forbidden by leaving them out: Ollama ignores `tool_choice: "none"` (docs/model-servers.md).
+  const withTools = input.tools.length > 0 && input.toolChoice !== 'none';
+  const params: Record<string, unknown> = {
     model: input.provider.model,
     messages: input.messages.map(toOpenAiMessage),
-    // `tools: []` is an error on several servers, and tool_choice without tools is one everywhere. Tools are
-    // forbidden by leaving them out: Ollama ignores `tool_choice: "none"` (docs/model-servers.md).
-    ...(input.tools.length > 0 && input.toolChoice !== 'none' ? { tools: input.tools.map(toOpenAiTool), ...(input.toolChoice ? { tool_choice: toToolChoice(input.toolChoice) } : {}) } : {}),
-    ...(input.seed !== undefined ? { seed: input.seed } : {}),
+    ...(withTools
+      ? {
+          tools: input.tools.map((tool) => toOpenAiTool(tool, profile.strictSchemas)),
+          ...(input.toolChoice ? { tool_choice: toToolChoice(input.toolChoice) } : {}),
+          // Strict schemas cannot go with parallel calls (OpenAI); never sent otherwise (old Azure deployments refuse it).
+          ...(profile.strictSchemas ? { parallel_tool_calls: false } : {}),
+        }
+      : {}),
+    // Mistral's API takes `random_seed` and refuses `seed`.
+    ...(input.seed !== undefined ? { [profile.seedParam]: input.seed } : {}),
     temperature: input.temperature,
-    // max_tokens rather than max_completion_tokens: the one every OpenAI-compatible server understands.
-    max_tokens: input.maxOutputTokens,
+    // max_tokens by default: the one every OpenAI-compatible server understands; never both.
+    [profile.maxTokensParam]: input.maxOutputTokens,
     ...(input.jsonMode ? { response_format: { type: 'json_object' as const } } : {}),
   };
+  return params as unknown as Params;
 }
 
 /** What the provider's first choice says, as plain JSON; undefined when the answer holds no choice. */

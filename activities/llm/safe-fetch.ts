@@ -32,7 +32,8 @@ type Fetch = (input: string | URL | Request, init?: RequestInit) => Promise<Resp
 
 // Only what a chat completion needs leaves the worker: not the SDK's platform headers (x-stainless-*: OS,
 // runtime versions) nor anything an operator set for OpenAI itself (OPENAI_ORG_ID, OPENAI_CUSTOM_HEADERS).
-const FORWARDED_HEADERS = new Set(['accept', 'authorization', 'content-type', 'user-agent']);
+// `api-key` is how Azure OpenAI's classic API takes the key (a bot's `provider.auth: "azure"`).
+const FORWARDED_HEADERS = new Set(['accept', 'authorization', 'api-key', 'content-type', 'user-agent']);
 // The body is handed over already decompressed and re-framed, so these would describe it wrongly.
 const DROPPED_RESPONSE_HEADERS = new Set(['content-encoding', 'content-length', 'transfer-encoding', 'connection', 'keep-alive']);
 const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);

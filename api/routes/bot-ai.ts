@@ -22,9 +22,11 @@ export const aiView = (bot: Pick<BotDoc, 'ai' | 'aiKeySealed'>, policy: NetworkP
   bot.ai
     ? {
         ...bot.ai,
-        // Settings saved before `seed`, `toolChoice` and `maxWaitMs` existed read as their defaults.
+        // Settings saved before `seed`, `toolChoice`, `maxWaitMs` and `provider` existed read as their defaults.
         seed: bot.ai.seed ?? AI_DEFAULTS.seed,
         toolChoice: bot.ai.toolChoice ?? AI_DEFAULTS.toolChoice,
+        // ... and so does `provider`, field by field.
+        provider: { ...AI_DEFAULTS.provider, ...bot.ai.provider },
         maxWaitMs: maxWaitMsOf(bot.ai),
         apiKey: bot.aiKeySealed ? MASK : null,
         privateNetworkAccess: privateNetworkAccess(policy, bot.ai.baseUrl, bot.ai.allowPrivateNetwork),

@@ -97,6 +97,11 @@ describe('checkToolArguments', () => {
     expect(result.ok).toBe(false);
     expect(!result.ok && result.error).toMatch(error);
   });
+  it('reads a null argument as absent (strict schemas send every optional one as null)', () => {
+    expect(checkToolArguments(params, '{"date":"2026-12-24","party":null,"email":null,"kind":null,"vip":null,"ref":null}')).toEqual({ ok: true, values: { date: '2026-12-24' } });
+    const missing = checkToolArguments(params, '{"date":null}');
+    expect(!missing.ok && missing.error).toMatch(/A value for "date" is required/);
+  });
   it('treats empty text as no arguments', () => {
     expect(checkToolArguments([], '')).toEqual({ ok: true, values: {} });
   });

@@ -114,7 +114,9 @@ export function checkToolArguments(parameters: ToolParameter[], raw: string): To
   const values: Record<string, VariableValue> = {};
   for (const p of parameters) {
     const value = given[p.name];
-    // Objects and arrays are never a parameter's value (and would stringify to "[object Object]").
+    // null is absent: a strict schema (a bot's `provider.strictSchemas`) makes the model send every optional
+    // argument, null when it has none. Objects and arrays are never a parameter's value (and would stringify
+    // to "[object Object]").
     if (value !== null && typeof value === 'object') return { ok: false, error: `The value for "${p.name}" must be a single ${p.type === 'enum' ? 'choice' : p.type}, not a list or object.` };
     const parameter: EndpointParameter = { name: p.name, type: p.type, required: p.required, in: 'body', description: p.description, source: 'llm', ...(p.enum ? { enum: p.enum } : {}) };
     try {

@@ -210,6 +210,108 @@ describe('completeChat: answers', () => {
   });
 });
 
+describe('completeChat: provider profiles', () => {
+  const parameters = {
+    type: 'object',
+    properties: { date: { type: 'string', description: 'Day (a date, YYYY-MM-DD)' }, party: { type: 'integer', description: 'People' }, kind: { type: 'string', enum: ['table', 'bar'], description: 'Where' } },
+    required: ['date'],
+    additionalProperties: false,
+  };
+  const withTool = (profile: NonNullable<CompleteChatInput['provider']['profile']>, overrides: Partial<CompleteChatInput> = {}) =>
+    input({ tools: [{ name: 'check_availability', description: 'Free slots on a day.', parameters }], toolChoice: 'auto', seed: 7, ...overrides }, { profile });
+  const DEFAULTS = { auth: 'bearer', maxTokensParam: 'max_tokens', seedParam: 'seed', strictSchemas: false } as const;
+
+  it('sends the portable default with the default profile, exactly as with none', async () => {
+    await activities.completeChat(withTool(DEFAULTS));
+    const { seed: _seed, ...noProfile } = withTool(DEFAULTS);
+    await activities.completeChat({ ...noProfile, seed: 7, provider: { ...noProfile.provider, profile: undefined } });
+    const [profiled, plain] = llm.requests;
+    expect(profiled!.body).toEqual(plain!.body);
+    expect(profiled!.body).toEqual({
+      model: 'scripted-model',
+      messages: [
+        { role: 'system', content: 'You are a helpful bot.' },
+        { role: 'user', content: 'Hi' },
+      ],
+      tools: [{ type: 'function', function: { name: 'check_availability', description: 'Free slots on a day.', parameters } }],
+      tool_choice: 'auto',
+      seed: 7,
+      temperature: 0.2,
+      max_tokens: 300,
+    });
+    expect(profiled).toMatchObject({ path: '/v1/chat/completions', query: {} });
+    expect(profiled!.headers.authorization).toBe(`Bearer ${KEY}`);
+    expect(profiled!.headers).not.toHaveProperty('api-key');
+  });
+
+  it('azure: the key as api-key (no bearer), api-version in the query, the model as the deployment', async () => {
+    await activities.completeChat(withTool({ ...DEFAULTS, auth: 'azure', apiVersion: '2024-10-21' }));
+    const [request] = llm.requests;
+    expect(request).toMatchObject({ method: 'POST', path: '/v1/deployments/scripted-model/chat/completions', query: { 'api-version': '2024-10-21' } });
+    expect(request!.headers['api-key']).toBe(KEY);
+    expect(request!.headers).not.toHaveProperty('authorization');
+    expect(request!.body).toMatchObject({ model: 'scripted-model', max_tokens: 300, seed: 7, tool_choice: 'auto' });
+    // The same bot with another api-version gets another client.
+    await activities.completeChat(withTool({ ...DEFAULTS, auth: 'azure', apiVersion: '2025-04-01-preview' }));
+    expect(llm.requests[1]!.query).toEqual({ 'api-version': '2025-04-01-preview' });
+    // And back on bearer: the plain client again.
+    await activities.completeChat(withTool(DEFAULTS));
+    expect(llm.requests[2]).toMatchObject({ path: '/v1/chat/completions', query: {} });
+    expect(llm.requests[2]!.headers.authorization).toBe(`Bearer ${KEY}`);
+  });
+
+  it('azure: a provider error still gives its text, never the key', async () => {
+    llm.script(status(400, { error: { message: `Unrecognized request argument supplied: parallel_tool_calls (${KEY})`, type: 'invalid_request_error' } }));
+    const refused = await failure(activities.completeChat(withTool({ ...DEFAULTS, auth: 'azure', apiVersion: '2024-10-21' })));
+    expect(refused).toMatchObject({ type: 'LlmRejected', nonRetryable: true });
+    expect(refused.message).toMatch(/HTTP 400.*Unrecognized request argument/);
+    expect(refused.message).not.toContain(KEY.slice(8, 20));
+  });
+
+  it('max_completion_tokens instead of max_tokens (never both), random_seed instead of seed', async () => {
+    await activities.completeChat(withTool({ ...DEFAULTS, maxTokensParam: 'max_completion_tokens', seedParam: 'random_seed' }));
+    const body = llm.requests[0]!.body;
+    expect(body).toMatchObject({ max_completion_tokens: 300, random_seed: 7 });
+    expect(body).not.toHaveProperty('max_tokens');
+    expect(body).not.toHaveProperty('seed');
+    // No seed set: neither is sent.
+    await activities.completeChat(withTool({ ...DEFAULTS, seedParam: 'random_seed' }, { seed: undefined }));
+    expect(llm.requests[1]!.body).not.toHaveProperty('random_seed');
+    expect(llm.requests[1]!.body).not.toHaveProperty('seed');
+  });
+
+  it('strictSchemas: strict functions, every property required (optional ones nullable), closed objects, no parallel calls', async () => {
+    await activities.completeChat(withTool({ ...DEFAULTS, strictSchemas: true }));
+    const body = llm.requests[0]!.body;
+    expect(body.tools).toEqual([
+      {
+        type: 'function',
+        function: {
+          name: 'check_availability',
+          description: 'Free slots on a day.',
+          strict: true,
+          parameters: {
+            type: 'object',
+            properties: {
+              date: { type: 'string', description: 'Day (a date, YYYY-MM-DD)' },
+              party: { type: ['integer', 'null'], description: 'People' },
+              kind: { type: ['string', 'null'], enum: ['table', 'bar', null], description: 'Where' },
+            },
+            required: ['date', 'party', 'kind'],
+            additionalProperties: false,
+          },
+        },
+      },
+    ]);
+    expect(body.parallel_tool_calls).toBe(false);
+    expect(body.tool_choice).toBe('auto');
+    // Without tools (JSON mode, or tools forbidden) there is nothing to be strict about: no parallel_tool_calls.
+    await activities.completeChat(withTool({ ...DEFAULTS, strictSchemas: true }, { tools: [], jsonMode: true }));
+    expect(llm.requests[1]!.body).not.toHaveProperty('parallel_tool_calls');
+    expect(llm.requests[1]!.body.response_format).toEqual({ type: 'json_object' });
+  });
+});
+
 describe('completeChat: failures', () => {
   it('retries a 429 after its Retry-After (seconds or retry-after-ms)', async () => {
     llm.script(status(429, { error: { message: 'slow down' } }, { 'retry-after': '2' }), status(429, undefined, { 'retry-after-ms': '1500' }), status(429));

@@ -230,6 +230,38 @@ describe('Smart AI settings', () => {
     expect(only.body.ai.knowledge).toEqual({ enabled: true, maxResults: 2 });
   });
 
+  it('keeps a provider profile: defaults, stored, shown, published, refused with field paths; settings from before it read as the defaults', async () => {
+    const botId = (await create('/v1/bots', { name: 'profile' })).bot.id;
+    const base = { enabled: true, baseUrl: llm.baseUrl, model: 'm', allowPrivateNetwork: true };
+    const DEFAULTS = { auth: 'bearer', maxTokensParam: 'max_tokens', seedParam: 'seed', strictSchemas: false };
+    expect((await api.put(`/v1/bots/${botId}/ai`, base)).body.ai.provider).toEqual(DEFAULTS);
+    for (const [provider, path] of [
+      [{ auth: 'azure' }, 'body.provider.apiVersion'],
+      [{ apiVersion: '2024-10-21' }, 'body.provider.apiVersion'],
+      [{ auth: 'azure', apiVersion: '2024/10' }, 'body.provider.apiVersion'],
+      [{ auth: 'basic' }, 'body.provider.auth'],
+      [{ maxTokensParam: 'max_length' }, 'body.provider.maxTokensParam'],
+      [{ seedParam: 'seed_value' }, 'body.provider.seedParam'],
+      [{ strictSchemas: 'yes' }, 'body.provider.strictSchemas'],
+      [{ surprise: 1 }, 'body.provider'],
+    ] as const) {
+      const bad = await api.put(`/v1/bots/${botId}/ai`, { ...base, provider });
+      expect(bad.status).toBe(400);
+      expect(bad.body.code).toBe('validation_failed');
+      expect(bad.body.details.map((d: any) => d.path)).toContain(path);
+    }
+    const azure = { auth: 'azure', apiVersion: '2024-10-21', maxTokensParam: 'max_completion_tokens' };
+    const saved = await api.put(`/v1/bots/${botId}/ai`, { ...base, provider: azure });
+    expect(saved.status).toBe(200);
+    expect(saved.body.ai.provider).toEqual({ ...DEFAULTS, ...azure });
+    expect((await api.get(`/v1/bots/${botId}/ai`)).body.ai.provider).toEqual({ ...DEFAULTS, ...azure });
+    expect((await api.post(`/v1/bots/${botId}/publish`)).status).toBe(201);
+    expect((await api.get(`/v1/bots/${botId}/versions`)).body.data[0].snapshot.ai.provider).toEqual({ ...DEFAULTS, ...azure });
+    // Settings saved before profiles existed have no `provider`: they read as the defaults.
+    await stack.db.collection('bots').updateOne({ _id: botId } as never, { $unset: { 'ai.provider': 1 } });
+    expect((await api.get(`/v1/bots/${botId}/ai`)).body.ai.provider).toEqual(DEFAULTS);
+  });
+
   it('waits 60 s on the model by default, at least one whole request, and never less', async () => {
     const botId = (await create('/v1/bots', { name: 'waits' })).bot.id;
     const base = { enabled: true, baseUrl: llm.baseUrl, model: 'm', allowPrivateNetwork: true };
@@ -284,6 +316,29 @@ describe('a Smart AI turn', () => {
     llm.script(text('Hello again.'));
     await send(id, 'Thanks');
     expect(llm.requests[0]!.body.tool_choice).toEqual({ type: 'function', function: { name: 'check_availability' } });
+  });
+
+  it("sends the bot's provider profile, and reads a strict schema's null argument as absent", async () => {
+    const botId = await aiBot({ seed: 3, provider: { seedParam: 'random_seed', maxTokensParam: 'max_completion_tokens', strictSchemas: true } });
+    const id = await start(botId);
+    const before = bookingsPosted();
+    llm.script(toolCall('book', { name: 'Ann', email: null, date: '2099-03-01', time: '09:00' }), echoToolResult);
+    const replies = await send(id, 'Book 1 March 2099 at nine for Ann');
+    // email is required: its null is a missing value (not a wrong type), said to the model; nothing is asked or booked.
+    expect(replies.some((r: any) => r.confirmation)).toBe(false);
+    expect(texts(replies).at(-1)).toMatch(/A value for \\"email\\" is required/);
+    expect(bookingsPosted()).toBe(before);
+    const [first, second] = llm.requests.map((r) => r.body);
+    for (const body of [first, second]) {
+      expect(body).toMatchObject({ random_seed: 3, max_completion_tokens: 800, parallel_tool_calls: false });
+      expect(body).not.toHaveProperty('seed');
+      expect(body).not.toHaveProperty('max_tokens');
+    }
+    const book = first.tools.find((t: any) => t.function.name === 'book').function;
+    expect(book.strict).toBe(true);
+    expect(book.parameters).toMatchObject({ required: ['name', 'email', 'date', 'time'], additionalProperties: false });
+    // The echoed tool call keeps the model's arguments (a JSON object, null included).
+    expect(second.messages.find((m: any) => m.tool_calls)?.tool_calls[0].function.arguments).toBe('{"name":"Ann","email":null,"date":"2099-03-01","time":"09:00"}');
   });
 
   it('asks the visitor to confirm a side-effecting call with its exact arguments, and runs it once on yes', async () => {

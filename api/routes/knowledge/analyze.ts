@@ -36,7 +36,7 @@ export function analyzeConversation(deps: ApiDeps): RequestHandler {
           accountId,
           botId: bot._id,
           conversationId,
-          provider: { baseUrl: bot.ai.baseUrl, model: bot.ai.model, allowPrivateNetwork: bot.ai.allowPrivateNetwork, timeoutMs: bot.ai.timeoutMs },
+          provider: { baseUrl: bot.ai.baseUrl, model: bot.ai.model, allowPrivateNetwork: bot.ai.allowPrivateNetwork, timeoutMs: bot.ai.timeoutMs, ...(bot.ai.provider ? { profile: bot.ai.provider } : {}) },
           model: { temperature: 0, maxOutputTokens: bot.ai.maxOutputTokens },
         },
       ],

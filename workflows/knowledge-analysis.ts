@@ -26,6 +26,15 @@ export interface KnowledgeAnalysisInput {
 
 export type KnowledgeAnalysisResult = { ok: true; draftIds: string[] } | { ok: false; error: string };
 
+/**
+ * The extraction's output budget: twice the bot's reply budget, between 400 and 2,000 tokens. A capable
+ * model stops when its JSON ends; a small local one (the demo's 135M model) writes until the budget is
+ * spent, and 2,000 tokens took it over two minutes on a busy 2-core machine, past its request timeout.
+ */
+export function extractionTokens(replyTokens: number | undefined): number {
+  return Math.min(2_000, Math.max(400, 2 * (replyTokens ?? 1_000)));
+}
+
 export async function knowledgeAnalysisWorkflow(input: KnowledgeAnalysisInput): Promise<KnowledgeAnalysisResult> {
   const { lines } = await loadTranscript({ accountId: input.accountId, conversationId: input.conversationId, limit: 200 });
   if (lines.length === 0) return { ok: true, draftIds: [] };
@@ -39,7 +48,7 @@ export async function knowledgeAnalysisWorkflow(input: KnowledgeAnalysisInput): 
       messages: extractionMessages(lines),
       tools: [],
       temperature: input.model?.temperature ?? 0,
-      maxOutputTokens: Math.max(input.model?.maxOutputTokens ?? 0, 2000),
+      maxOutputTokens: extractionTokens(input.model?.maxOutputTokens),
       jsonMode: true,
       conversationId: input.conversationId,
     });

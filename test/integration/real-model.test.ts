@@ -285,6 +285,8 @@ describe('Smart AI on a real model server (llama.cpp, SmolLM2-135M)', () => {
     expectAllAccepted();
     const request = completions()[0]!.body;
     expect(request.response_format).toEqual({ type: 'json_object' });
+    // Twice the bot's reply budget (200): a small model writes until the budget is spent.
+    expect(request.max_tokens).toBe(400);
     expect(request).not.toHaveProperty('tools');
     // The server's JSON grammar makes the answer JSON, unless the model runs out of tokens first (a 135M
     // model rambles): then Parley says it could not read it. Usable pairs are the model's doing.
@@ -300,7 +302,7 @@ describe('Smart AI on a real model server (llama.cpp, SmolLM2-135M)', () => {
   });
 
   it('ends the turn with the visitor-safe message when the provider dies mid-turn', async () => {
-    const botId = await modelBot({ tools: [{ actionId: 'get_quote', whenToUse: 'When the visitor asks for a price.' }], toolChoice: 'get_quote', timeoutMs: 5_000 });
+    const botId = await modelBot({ tools: [{ actionId: 'get_quote', whenToUse: 'When the visitor asks for a price.' }], toolChoice: 'get_quote', timeoutMs: 60_000, maxWaitMs: 120_000 });
     // The first request is answered; then the provider is gone (every connection cut).
     onRequest = (count) => {
       if (count >= 2) dead = true;

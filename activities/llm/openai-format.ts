@@ -20,8 +20,9 @@ export function toOpenAiMessage(message: ChatMessage): MessageParam {
       return {
         role: 'assistant',
         // An empty string, not null, beside tool calls: llama.cpp's server (llama-cpp-python) answers 500
-        // to `content: null` and to no content at all, and every other server takes "" (docs/model-servers.md).
-        content: message.content ?? '',
+        // to `content: null` and to no content at all, and every other server takes "". Nor any text the
+        // model wrote beside its calls: Mistral refuses content and tool_calls together (docs/model-servers.md).
+        content: message.toolCalls?.length ? '' : (message.content ?? ''),
         // Some servers reject an empty tool_calls array, so it is left out rather than sent empty.
         ...(message.toolCalls?.length
           ? { tool_calls: message.toolCalls.map((call) => ({ id: call.id, type: 'function' as const, function: { name: call.name, arguments: echoedArguments(call.arguments) } })) }

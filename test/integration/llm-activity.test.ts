@@ -169,6 +169,8 @@ describe('completeChat: answers', () => {
           { role: 'user', content: 'Free on Monday?' },
           { role: 'assistant', content: null, toolCalls: [{ id: 'call_1', name: 'check_availability', arguments: '{"date":"2099-01-01"}' }] },
           { role: 'tool', toolCallId: 'call_1', content: '{"first_slot":"09:00"}' },
+          { role: 'assistant', content: 'Let me look again.', toolCalls: [{ id: 'call_2', name: 'check_availability', arguments: '{"date":"2099-01-02"}' }] },
+          { role: 'tool', toolCallId: 'call_2', content: '{"first_slot":"10:00"}' },
           { role: 'assistant', content: 'Yes, 9:00.' },
         ],
         tools: [{ name: 'check_availability', description: 'Free slots on a day.', parameters }],
@@ -180,6 +182,9 @@ describe('completeChat: answers', () => {
       // content "" beside tool calls: llama.cpp's server refuses null and a missing content.
       { role: 'assistant', content: '', tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'check_availability', arguments: '{"date":"2099-01-01"}' } }] },
       { role: 'tool', tool_call_id: 'call_1', content: '{"first_slot":"09:00"}' },
+      // No text beside tool calls either: Mistral refuses content and tool_calls together.
+      { role: 'assistant', content: '', tool_calls: [{ id: 'call_2', type: 'function', function: { name: 'check_availability', arguments: '{"date":"2099-01-02"}' } }] },
+      { role: 'tool', tool_call_id: 'call_2', content: '{"first_slot":"10:00"}' },
       { role: 'assistant', content: 'Yes, 9:00.' },
     ]);
     expect(body.tools).toEqual([{ type: 'function', function: { name: 'check_availability', description: 'Free slots on a day.', parameters } }]);

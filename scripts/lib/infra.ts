@@ -282,23 +282,9 @@ export async function startModelServer(options: ModelServerOptions): Promise<Man
   ];
   const env = { ...process.env, PYTHONPATH: install.pythonPath, PYTHONUNBUFFERED: '1' };
   const child = spawnServer(install.python, args, options.logFile, env);
-  await readyOrStopped(child, () => waitForHttp(`http://127.0.0.1:${options.port}/v1/models`, 'the model server', child, 120_000));
+  // The server loads the model before it listens: listening is ready.
+  await readyOrStopped(child, () => waitForPort(options.port, 'the model server', child, 120_000));
   return { address: `http://127.0.0.1:${options.port}/v1`, port: options.port, otherPorts: [], process: child, stop: stopper(child) };
-}
-
-async function waitForHttp(url: string, what: string, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new InfraError(`${what} exited before it was ready (${child.exitCode ?? child.signalCode})`);
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new InfraError(`${what} did not answer ${url} within ${timeoutMs / 1000} s`);
 }
 
 /** Ports this process handed out already: two servers started side by side never get the same one. */
@@ -342,7 +328,7 @@ async function canConnect(port: number): Promise<boolean> {
 export async function waitForPort(port: number, what: string, child: ChildProcess | undefined, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child && child.exitCode !== null) throw new InfraError(`${what} exited with code ${child.exitCode} while starting`);
+    if (child && (child.exitCode !== null || child.signalCode !== null)) throw new InfraError(`${what} exited (${child.exitCode ?? child.signalCode}) while starting`);
     if (await canConnect(port)) return;
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -4,10 +4,10 @@ import { acrossAccounts } from './tenancy';
 /**
  * Expiry without TTL indexes, in bounded batches. FerretDB has no TTL indexes, so Parley's clean-ups
  * (events and webhook delivery logs, idempotency keys, rate-limit rows) delete expired documents
- * themselves, and one `deleteMany` over the whole range does not scale: on FerretDB's SQLite backend
- * a delete matching more than about 32,000 documents fails ("too many SQL variables": it deletes by a
- * list of ids, one SQL variable each), and on any store one huge delete holds the store for as long as
- * it runs. So each batch reads the `_id`s of at most `batchSize` expired documents, oldest first, in
+ * themselves, and one `deleteMany` over the whole range does not scale: FerretDB's SQLite backend
+ * deletes by a list of ids, one SQL variable each (unpatched, more than about 32,000 failed with "too
+ * many SQL variables"; Parley's build chunks them, scripts/ferretdb/), and on any store one huge delete
+ * holds the store for as long as it runs. So each batch reads the `_id`s of at most `batchSize` expired documents, oldest first, in
  * the order of the index that serves the filter, and deletes those ids; the loop ends at a short batch
  * or after `maxBatches`, so a run's work is bounded and the next run carries on where it stopped.
  */

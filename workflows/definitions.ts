@@ -69,3 +69,43 @@ export const actionRunSearchAttributes = (labels: ActionRunLabels): SearchAttrib
   { key: SA.action, value: labels.actionId },
   { key: SA.status, value: ACTION_RUN_STATUS.running },
 ];
+
+// ---- The inbox (issue 20): one dispatcher workflow per account assigns handed-off conversations. ----
+
+export const inboxWorkflowId = (accountId: string): string => `inbox-${accountId}`;
+
+/** A conversation entered handoff and waits for a person (sent by its conversation workflow, by activity). */
+export interface InboxHandoff {
+  conversationId: string;
+  botId: string;
+  /** The team its bot routes to ('' for any agent). */
+  team: string;
+  /** ISO time the handoff started (queue order: oldest first). */
+  since: string;
+}
+export const inboxHandoffSignal = defineSignal<[InboxHandoff]>('handoff');
+/** A conversation left handoff (released to the bot, or closed): its agent's load drops. */
+export const inboxEndedSignal = defineSignal<[{ conversationId: string }]>('ended');
+/** An agent's record changed (availability, capacity, teams, deactivated, heartbeat resumed): reload it. */
+export const inboxAgentChangedSignal = defineSignal<[{ agentId: string }]>('agentChanged');
+/** Take the conversation from its agent and assign it to someone else (no answer in time, SLA escalation). */
+export const inboxReassignSignal = defineSignal<[{ conversationId: string; fromAgentId: string; reason: 'no_answer' | 'sla_breached' }]>('reassign');
+
+/**
+ * An agent claims a waiting conversation, or an admin assigns / reassigns it (`agentId`) or puts it back
+ * in the queue (`agentId: null`). `force` lets an admin take it from another agent.
+ */
+export interface InboxAssignArgs {
+  conversationId: string;
+  agentId: string | null;
+  /** Who asked (an agent id, or `api` for an API key). */
+  by: string;
+  force: boolean;
+}
+export const inboxAssignUpdate = defineUpdate<{ conversationId: string; agentId: string | null }, [InboxAssignArgs]>('assign');
+
+/** The conversation's workflow is told who holds it (null: back in the queue). */
+export const assignedSignal = defineSignal<[{ agentId: string | null }]>('assigned');
+
+/** An internal note on the transcript: never shown to the visitor. */
+export const agentNoteUpdate = defineUpdate<MessageView, [{ text: string; agentId: string | null }]>('agentNote');

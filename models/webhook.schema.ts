@@ -17,6 +17,15 @@ export const WEBHOOK_EVENT_TYPES = [
   // Of the account rather than a conversation: one of its endpoints stopped receiving (it answered 410, or
   // failed for the whole retry schedule). Its other endpoints can subscribe to hear it.
   'webhook.endpoint_disabled',
+  // The inbox (issue 20): human agents, assignment and SLAs.
+  'conversation.assigned',
+  'conversation.unassigned',
+  'note.created',
+  'sla.breached',
+  'sla.escalated',
+  // Of the account: an agent was invited (the business's own mailer sends the link); a plan limit was reached.
+  'agent.invited',
+  'account.limit_reached',
 ] as const;
 export type EventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 

@@ -1,5 +1,16 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { Channel, Contact, ConversationStatus, Variables } from './conversation.schema';
+import type { InboxState } from './agent.schema';
+import type { SlaState, SlaTarget } from './sla.schema';
+
+/** SLA deadlines of a handed-off conversation (issue 20), mirrored by its workflow. */
+export interface ConversationSla {
+  firstResponseDueAt: Date | null;
+  nextResponseDueAt: Date | null;
+  resolutionDueAt: Date | null;
+  firstResponseAt: Date | null;
+  breached: SlaTarget[];
+}
 
 export interface ConversationDoc {
   _id: string;
@@ -20,6 +31,17 @@ export interface ConversationDoc {
   lastMessageAt?: Date;
   closedAt?: Date | null;
   closeReason?: string;
+  /** Human handoff (issue 20): absent when the conversation was never handed off. */
+  inbox?: InboxState;
+  /** Team the handoff is routed to ('' = any agent). */
+  inboxTeam?: string;
+  /** Agent the conversation is assigned to ('' = none). */
+  assignedAgentId?: string;
+  handoffAt?: Date;
+  slaState?: SlaState;
+  /** Earliest running SLA deadline. */
+  slaDueAt?: Date | null;
+  sla?: ConversationSla;
 }
 
 const conversationSchema = new Schema<ConversationDoc>(
@@ -41,6 +63,13 @@ const conversationSchema = new Schema<ConversationDoc>(
     lastMessageAt: { type: Date },
     closedAt: { type: Date, default: null },
     closeReason: { type: String },
+    inbox: { type: String },
+    inboxTeam: { type: String },
+    assignedAgentId: { type: String },
+    handoffAt: { type: Date },
+    slaState: { type: String },
+    slaDueAt: { type: Date },
+    sla: { type: Schema.Types.Mixed },
   },
   { versionKey: false, minimize: false },
 );
@@ -49,6 +78,9 @@ conversationSchema.index({ accountId: 1, _id: -1 });
 conversationSchema.index({ accountId: 1, botId: 1, _id: -1 });
 conversationSchema.index({ accountId: 1, status: 1, _id: -1 });
 conversationSchema.index({ accountId: 1, botId: 1, status: 1, _id: -1 });
+// Inbox (issue 20): open handoffs by state and SLA state (GET /v1/sla/status counts), and the queue of a team.
+conversationSchema.index({ accountId: 1, inbox: 1, slaState: 1 });
+conversationSchema.index({ accountId: 1, inbox: 1, inboxTeam: 1, handoffAt: 1 });
 
 export interface MessageDoc {
   _id: string;

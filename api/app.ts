@@ -21,6 +21,7 @@ import { answerOptions, methodNotAllowed } from './method-not-allowed';
 import { registry } from './openapi/routes';
 import { webhooksRouter } from './routes/webhooks';
 import { websitesRouter } from './routes/websites';
+import { inboxPageRouter } from './inbox-page/router';
 import { widgetPagesRouter } from './widget/pages';
 import { widgetRouter } from './widget/router';
 import { createWidgetTokens } from './widget/tokens';
@@ -79,6 +80,7 @@ export function createApp(deps: ApiDeps, options: AppOptions = {}): Express {
   // (origin-checked and limited per website and per client; no API key).
   const widgetTokens = createWidgetTokens(deps.config);
   app.use(widgetPagesRouter(deps, widgetTokens));
+  app.use(inboxPageRouter()); // GET /inbox: the agent inbox page, its script and style (no auth; it signs agents in)
   app.use(widgetRouter(deps, { limiters, tokens: widgetTokens }));
   // OPTIONS that no router answered (the widget and the codec answer their CORS preflights): 204 with Allow.
   app.use(answerOptions(registry.list()));

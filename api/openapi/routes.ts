@@ -49,6 +49,7 @@ import {
   WidgetConversationParams,
   WidgetParams,
 } from '../path-params';
+import { registerInboxPage } from './inbox-page';
 import { RouteRegistry } from './registry';
 import * as S from './schemas';
 
@@ -607,3 +608,5 @@ registry.add(
     responses: { 400: 'invalid input: `validation_failed`; `invalid_json`; `codec_failed`: a payload could not be decrypted', 404: '`codec_disabled`: PARLEY_PAYLOAD_KEYS or CODEC_AUTH_TOKEN unset', 413: '`payload_too_large`: the body is larger than 8 MB' },
   },
 );
+
+registerInboxPage(registry);

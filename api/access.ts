@@ -31,9 +31,48 @@ export function requiredPermissions(method: string, path: string): ApiPermission
   return ['write'];
 }
 
+/** Every agent's token reaches these (method, path); the conversation ones are then checked per conversation (api/agent-access.ts). */
+const AGENT_ROUTES: ReadonlyArray<readonly [string, RegExp]> = [
+  ['GET', /^\/v1\/inbox\/?$/i],
+  ['GET', /^\/v1\/agents\/?$/i],
+  ['GET', /^\/v1\/agents\/me\/?$/i],
+  ['PATCH', /^\/v1\/agents\/me\/?$/i],
+  ['POST', /^\/v1\/agents\/me\/heartbeat\/?$/i],
+  ['POST', /^\/v1\/agent-auth\/logout\/?$/i],
+  ['GET', /^\/v1\/conversations\/[^/]+(?:\/(?:messages|events))?\/?$/i],
+  ['POST', /^\/v1\/conversations\/[^/]+\/(?:agent-messages|notes|release|close|claim)\/?$/i],
+];
+/** An admin agent's token reaches these too: assignment, managing agents, the SLA overview. */
+const ADMIN_ROUTES: ReadonlyArray<readonly [string, RegExp]> = [
+  ['POST', /^\/v1\/conversations\/[^/]+\/assign\/?$/i],
+  ['POST', /^\/v1\/agents\/?$/i],
+  ['GET', /^\/v1\/agents\/[^/]+\/?$/i],
+  ['PATCH', /^\/v1\/agents\/[^/]+\/?$/i],
+  ['POST', /^\/v1\/agents\/[^/]+\/(?:invite|deactivate)\/?$/i],
+  ['GET', /^\/v1\/sla\/status\/?$/i],
+];
+
+/**
+ * Whether a human agent's token may reach a route: an allow-list (the inbox, their own profile, the
+ * conversation routes an agent works with; admins also assignment, agents and the SLA overview). Nothing
+ * else: no keys, bots, connections, knowledge, webhooks or settings. HEAD is GET's.
+ */
+export function agentMayReach(role: 'agent' | 'admin', method: string, path: string): boolean {
+  const m = method === 'HEAD' ? 'GET' : method;
+  const allowed = (routes: ReadonlyArray<readonly [string, RegExp]>): boolean => routes.some(([rm, re]) => rm === m && re.test(path));
+  return allowed(AGENT_ROUTES) || (role === 'admin' && allowed(ADMIN_ROUTES));
+}
+
 export const requirePermission: RequestHandler = (req, res, next) => {
+  const caller = callerOf(res);
+  if (caller.agent) {
+    if (agentMayReach(caller.agent.role, req.method, fullPath(req))) return next();
+    const what = caller.agent.role === 'admin' ? "an admin agent's token reaches the inbox, conversations, agents and the SLA overview" : "an agent's token reaches only the inbox, its conversations and its own profile";
+    next(new AppError(403, 'forbidden', `${what}: use an API key for ${req.method} ${fullPath(req)}`, { agentRole: caller.agent.role }));
+    return;
+  }
   const required = requiredPermissions(req.method, fullPath(req));
-  const { permissions } = callerOf(res);
+  const { permissions } = caller;
   if (required.some((p) => permissions.includes(p))) {
     next();
     return;

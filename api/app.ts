@@ -5,6 +5,8 @@ import { createAuthenticator } from './auth';
 import type { ApiDeps } from './deps';
 import { AppError, errorHandler, notFoundRoute } from './errors';
 import { accountRouter, signupRouter } from './routes/accounts';
+import { agentAuthRouter, agentsRouter } from './routes/agents';
+import { createAgentTokenService } from './agent-tokens';
 import { actionsRouter } from './routes/actions';
 import { botAiRouter } from './routes/bot-ai';
 import { botsRouter } from './routes/bots';
@@ -52,7 +54,8 @@ export function createApp(deps: ApiDeps, options: AppOptions = {}): Express {
   if (deps.config.NODE_ENV === 'production' && !deps.config.PARLEY_JWT_SECRET) {
     deps.log('PARLEY_JWT_SECRET is not set: login tokens use a key derived from PARLEY_SECRET_KEYS');
   }
-  const auth = createAuthenticator(deps.ApiKey, tokens, deps.Account);
+  const agentTokens = createAgentTokenService(deps.config);
+  const auth = createAuthenticator(deps.ApiKey, tokens, deps.Account, { tokens: agentTokens, Agent: deps.Agent, AgentSession: deps.AgentSession });
   // Rate-limit counts live in MongoDB, shared by every API instance on the same database.
   const limiters = createSharedLimiters({
     db: options.rateLimitStore ?? deps.ApiKey.db,
@@ -76,6 +79,7 @@ export function createApp(deps: ApiDeps, options: AppOptions = {}): Express {
   app.use(docsRouter()); // GET /openapi.json, GET /docs (no auth; every route is in api/openapi/routes.ts)
   app.use(signupRouter(deps, limiters));
   app.use(loginRouter(deps, { limiters, tokens }));
+  app.use(agentAuthRouter(deps, { limiters, tokens: agentTokens })); // agents: accept an invite, log in, refresh
   // The chat widget: its script, the preview page, and the public endpoints keyed by a website token
   // (origin-checked and limited per website and per client; no API key).
   const widgetTokens = createWidgetTokens(deps.config);
@@ -97,6 +101,7 @@ export function createApp(deps: ApiDeps, options: AppOptions = {}): Express {
   app.use(knowledgeRouter(deps));
   app.use(webhooksRouter(deps));
   app.use(websitesRouter(deps, widgetTokens));
+  app.use(agentsRouter(deps));
 
   app.use(notFoundRoute);
   app.use(errorHandler(deps.log));

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Connection } from 'mongoose';
 import { accountModels } from '../models/account.model';
+import { agentModels } from '../models/agent.model';
 import { botModels } from '../models/bot.model';
 import { connectionModels } from '../models/connection.model';
 import { conversationModels } from '../models/conversation.model';
@@ -27,6 +28,7 @@ export function createDeps(options: { db: Connection; temporal: Client; config: 
     ...webhookModels(options.db),
     ...websiteModels(options.db),
     ...idempotencyModels(options.db),
+    ...agentModels(options.db),
     temporal: options.temporal,
     conversationOwners: new OwnershipCache(),
     config: options.config,

@@ -16,6 +16,7 @@
 import mongoose, { Schema, type Connection, type Model, type Query } from 'mongoose';
 import { RATE_LIMIT_COLLECTION, RATE_LIMIT_INDEXES } from '../api/rate-limit';
 import { accountModels } from '../models/account.model';
+import { agentModels } from '../models/agent.model';
 import { botModels } from '../models/bot.model';
 import { connectionModels } from '../models/connection.model';
 import { conversationModels } from '../models/conversation.model';
@@ -55,6 +56,8 @@ export const SAMPLE = {
   after: 'zzz_cursor',
   cutoff: new Date('2024-01-01T00:00:00Z'),
   rateLimitKey: 'key:key_sample',
+  agentId: `agt_${'0'.repeat(23)}1`,
+  agentSessionId: `ses_${'0'.repeat(23)}1`,
 } as const;
 
 /**
@@ -86,6 +89,7 @@ export function appModels(db: Connection) {
     ...webhookModels(db),
     ...websiteModels(db),
     ...idempotencyModels(db),
+    ...agentModels(db),
   };
 }
 
@@ -689,6 +693,109 @@ export const HOT_QUERIES: HotQuery[] = [
     bound: "the batch's ids (primary key)",
   },
 
+  // human agents and their sessions (api/routes/agents/, api/auth.ts)
+  {
+    name: 'agent by id',
+    ops: 'findOne, findOneAndUpdate, updateOne',
+    where: [
+      'api/routes/agents/manage.ts#Agent.findOne({ _id: id, accountId })',
+      'api/routes/agents/manage.ts#Agent.findOneAndUpdate({ _id: id, accountId',
+      'api/routes/agents/manage.ts#{ _id: agent._id, accountId: agent.accountId, status:',
+      'api/routes/agents/me.ts#Agent.findOne({ _id: agentId, accountId })',
+      "api/routes/agents/me.ts#Agent.findOneAndUpdate({ _id: agentId, accountId, status: 'active' }",
+      'api/routes/agents/auth.ts#Agent.findOne({ _id: matched[0]!._id',
+      'api/routes/agents/auth.ts#Agent.findOne({ _id: session.agentId, accountId: session.accountId })',
+      'api/routes/agents/auth.ts#Agent.updateOne({ _id: agentId, accountId',
+      "api/routes/agents/auth.ts#{ _id: agent._id, accountId: agent.accountId, 'invite.hash'",
+    ],
+    build: (m) => m.Agent.findOne({ _id: S.agentId, accountId: S.accountId }),
+    bound: '1 (primary key)',
+  },
+  {
+    name: 'agent by id, the owner checked in code (agent tokens, invites)',
+    ops: 'findOne',
+    where: ['api/auth.ts#findOwned(agents.Agent', 'api/routes/agents/auth.ts#Agent.findOne({ _id: parsed.id })'],
+    build: (m) => m.Agent.findOne({ _id: S.agentId }),
+    bound: "1 (primary key); every request with an agent's token",
+  },
+  {
+    name: 'agents by sign-in email',
+    ops: 'find · sort · limit 8',
+    where: ['api/routes/agents/auth.ts#Agent.find({ email: body.email }'],
+    build: (m) => m.Agent.find({ email: S.email }).sort({ _id: 1 }).limit(8),
+    bound: '8 (AGENT_LOGIN_CANDIDATES)',
+  },
+  {
+    name: "an account's agent by email (sign-in naming the account)",
+    ops: 'find · limit 1',
+    where: ['api/routes/agents/auth.ts#Agent.find({ accountId: body.accountId, email: body.email }'],
+    build: (m) => m.Agent.find({ accountId: S.accountId, email: S.email }).limit(1),
+    bound: '1 (unique)',
+  },
+  {
+    name: "the account's agents, a page",
+    ops: 'find · sort · limit',
+    where: ['api/routes/agents/manage.ts#Agent.find(filter).sort({ _id: 1 })'],
+    build: (m) => m.Agent.find({ accountId: S.accountId, _id: { $gt: S.after } }).sort({ _id: 1 }).limit(page),
+    bound: 'a page (limit + 1)',
+  },
+  {
+    name: "the account's active agents (inbox routing)",
+    ops: 'find · sort',
+    where: ["models/agent.model.ts#Agent.find({ accountId, status: 'active' }"],
+    build: (m) => m.Agent.find({ accountId: S.accountId, status: 'active' }).sort({ _id: 1 }),
+    checked: ['status'],
+    bound: "the account's agents, deactivated ones read and skipped (a plan bounds how many an account has)",
+  },
+  {
+    name: 'agents by ids (inbox routing)',
+    ops: 'find',
+    where: ['models/agent.model.ts#Agent.find({ accountId, _id: { $in:'],
+    build: (m) => m.Agent.find({ accountId: S.accountId, _id: { $in: [S.agentId] } }),
+    bound: 'the ids asked for (primary key within the account)',
+  },
+  {
+    name: "the account's bots as AI agents",
+    ops: 'find · sort · limit 100',
+    where: ['api/routes/agents/manage.ts#Bot.find({ accountId: caller.accountId }'],
+    build: (m) => m.Bot.find({ accountId: S.accountId }).sort({ _id: 1 }).limit(100),
+    bound: '100 (AI_AGENTS_LISTED)',
+  },
+  {
+    name: 'accounts by ids (an agent signing in to several)',
+    ops: 'find',
+    where: ['api/routes/agents/auth.ts#Account.find({ _id: { $in: matched'],
+    build: (m) => m.Account.find({ _id: { $in: [S.accountId, S.otherAccountId] } }),
+    bound: '8 (the agents whose password matched)',
+  },
+  {
+    name: 'agent session by id, the owner checked in code (agent tokens, refresh)',
+    ops: 'findOne',
+    where: ['api/auth.ts#findOwned(agents.AgentSession', 'api/routes/agents/auth.ts#AgentSession.findOne({ _id: parsed.id })'],
+    build: (m) => m.AgentSession.findOne({ _id: S.agentSessionId }),
+    bound: "1 (primary key); every request with an agent's token",
+  },
+  {
+    name: 'agent session by id',
+    ops: 'findOneAndUpdate (refresh), updateOne (revoke, logout)',
+    where: [
+      'api/routes/agents/auth.ts#{ _id: session._id, accountId: session.accountId, refreshHash: parsed.hash, revokedAt: null }',
+      'api/routes/agents/auth.ts#AgentSession.updateOne({ _id: session._id, accountId: session.accountId, revokedAt: null }',
+      'api/routes/agents/auth.ts#AgentSession.updateOne({ _id: sessionId, accountId, revokedAt: null }',
+    ],
+    build: (m) => m.AgentSession.findOne({ _id: S.agentSessionId, accountId: S.accountId, revokedAt: null }),
+    bound: '1 (primary key)',
+  },
+  {
+    name: "an agent's open sessions",
+    ops: 'updateMany (end them all), exists (any left after a logout)',
+    where: ['api/routes/agents/sessions.ts#AgentSession.updateMany({ accountId, agentId, revokedAt: null }', 'api/routes/agents/auth.ts#AgentSession.exists({ accountId, agentId, revokedAt: null, expiresAt'],
+    build: (m) => m.AgentSession.find({ accountId: S.accountId, agentId: S.agentId, revokedAt: null, expiresAt: { $gt: S.cutoff } }),
+    checked: ['accountId', 'revokedAt', 'expiresAt'],
+    bound: "the agent's sessions, ended ones read and skipped (one per sign-in)",
+    gap: 'ended and expired sessions are kept: a clean-up in the retention job (by `expiresAt`) would bound this to the sessions of the last 30 days',
+  },
+
   // rate limits (rate-limiter-flexible's own queries, on the indexes api/rate-limit.ts creates)
   {
     name: 'a request counted against a rate limit',
@@ -933,4 +1040,6 @@ export async function seed(models: ReturnType<typeof appModels>): Promise<void> 
   await models.KnowledgeDraft.create({ _id: S.draftId, accountId: S.accountId, botId: S.botId, conversationId: S.conversationId, analysisId: S.analysisId, index: 0, question: 'When?', answer: '9 to 5', status: 'draft', itemId: null, createdAt: at, updatedAt: at });
   await models.Website.create({ _id: S.websiteId, accountId: S.accountId, botId: S.botId, name: 'Site', origins: ['https://shop.example.com'], token: S.websiteToken, identity: 'off', appearance: {}, sealed, createdAt: at, updatedAt: at });
   await models.IdempotencyKey.create({ _id: S.idempotencyRecordId, accountId: S.accountId, key: S.idempotencyKey, bodyHash: 'h', conversationId: S.conversationId, status: 'in_flight', started: false, response: null, createdAt: at, updatedAt: at });
+  await models.Agent.create({ _id: S.agentId, accountId: S.accountId, name: 'Agent', email: S.email, role: 'agent', teams: ['billing'], capacity: 5, availability: 'online', status: 'active', passwordHash: 'x', invite: { hash: 'h', expiresAt: at }, lastSeenAt: at, createdAt: at, updatedAt: at });
+  await models.AgentSession.create({ _id: S.agentSessionId, accountId: S.accountId, agentId: S.agentId, refreshHash: 'h', createdAt: at, expiresAt: at, revokedAt: null });
 }

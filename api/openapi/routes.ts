@@ -50,6 +50,7 @@ import {
   WidgetParams,
 } from '../path-params';
 import { registerInboxPage } from './inbox-page';
+import { registerAgentRoutes } from './agents';
 import { RouteRegistry } from './registry';
 import * as S from './schemas';
 
@@ -610,3 +611,5 @@ registry.add(
 );
 
 registerInboxPage(registry);
+
+registerAgentRoutes(registry);

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Schema, type Connection, type Model } from 'mongoose';
+import { deleteExpiredInBatches, type BatchBounds } from './retention';
 import { AGENT_LIMITS, type AgentRole, type AgentRoutingView, type AgentStatus, type Availability } from './agent.schema';
 
 export interface AgentDoc {
@@ -84,6 +85,8 @@ const sessionSchema = new Schema<AgentSessionDoc>(
 );
 // "End every session of this agent" (deactivation, a new password).
 sessionSchema.index({ agentId: 1, _id: 1 });
+// The clean-up of expired sessions (FerretDB has no TTL indexes): `purgeAgentSessions`.
+sessionSchema.index({ expiresAt: 1 });
 
 export function agentModels(db: Connection): { Agent: Model<AgentDoc>; AgentSession: Model<AgentSessionDoc> } {
   return {
@@ -119,4 +122,20 @@ export async function loadAgentsForRouting(db: Connection, accountId: string, ag
   }
   const docs = await Agent.find({ accountId, status: 'active' }, ROUTING_FIELDS).sort({ _id: 1 }).lean();
   return docs.map(routingViewOf);
+}
+
+/**
+ * Deletes the sessions past `expiresAt` (ended ones included: a revoked session keeps its record until it
+ * would have expired, at most 30 days) in bounded batches (models/retention.ts); returns how many. Run
+ * periodically by the API beside the other clean-ups, it keeps "every session of an agent" small.
+ */
+export async function purgeAgentSessions(model: Model<AgentSessionDoc>, now = new Date(), bounds: BatchBounds = {}): Promise<number> {
+  const result = await deleteExpiredInBatches(model.collection, {
+    reason: 'retention: agent sessions past their expiry, in every account',
+    // The `{expiresAt: 1}` index above.
+    filter: { expiresAt: { $lt: now } },
+    sort: { expiresAt: 1 },
+    ...bounds,
+  });
+  return result.deleted;
 }

@@ -792,8 +792,21 @@ export const HOT_QUERIES: HotQuery[] = [
     where: ['api/routes/agents/sessions.ts#AgentSession.updateMany({ accountId, agentId, revokedAt: null }', 'api/routes/agents/auth.ts#AgentSession.exists({ accountId, agentId, revokedAt: null, expiresAt'],
     build: (m) => m.AgentSession.find({ accountId: S.accountId, agentId: S.agentId, revokedAt: null, expiresAt: { $gt: S.cutoff } }),
     checked: ['accountId', 'revokedAt', 'expiresAt'],
-    bound: "the agent's sessions, ended ones read and skipped (one per sign-in)",
-    gap: 'ended and expired sessions are kept: a clean-up in the retention job (by `expiresAt`) would bound this to the sessions of the last 30 days',
+    bound: "the agent's sessions not yet expired, ended ones read and skipped (one per sign-in; each lives 30 days after its last refresh, then `purgeAgentSessions` deletes it)",
+  },
+  {
+    name: 'retention: expired agent sessions, a batch',
+    ops: 'find · sort · limit (driver), then deleteMany of those ids',
+    where: ['models/agent.model.ts#export async function purgeAgentSessions'],
+    build: (m) => m.AgentSession.find({ expiresAt: { $lt: S.cutoff } }, { _id: 1 }).sort({ expiresAt: 1 }).limit(1000),
+    bound: '1,000 a batch, 500 batches a run',
+  },
+  {
+    name: 'retention: expired agent sessions, deleted',
+    ops: 'deleteMany (driver)',
+    where: ['models/retention.ts#_id: { $in: ids }'],
+    build: (m) => m.AgentSession.find({ expiresAt: { $lt: S.cutoff }, _id: { $in: batchOf('ses') } }),
+    bound: "the batch's ids (primary key)",
   },
 
   // rate limits (rate-limiter-flexible's own queries, on the indexes api/rate-limit.ts creates)

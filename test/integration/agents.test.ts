@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { jwtKey } from '../../api/tokens';
+import { purgeAgentSessions } from '../../models/agent.model';
 import { inboxAgentChangedSignal, inboxWorkflowId } from '../../workflows/definitions';
 import { http, signUp, startStack, type Http, type HttpResult, type Stack } from '../harness';
 
@@ -84,7 +85,9 @@ describe('invite, accept, log in, refresh, log out', () => {
     const email = uniqueEmail('linus');
     const invited = (await api.post('/v1/agents', { name: 'Linus', email })).body;
     expectProblem(await anon().post('/v1/agent-auth/accept', { token: invited.invite.token, password: 'short' }), 400, 'validation_failed');
-    expectProblem(await anon().post('/v1/agent-auth/accept', { token: `${invited.invite.token.slice(0, -1)}A`, password: PASSWORD }), 401, 'invalid_invite');
+    const token: string = invited.invite.token;
+    const altered = `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`;
+    expectProblem(await anon().post('/v1/agent-auth/accept', { token: altered, password: PASSWORD }), 401, 'invalid_invite');
 
     const accepted = await anon().post('/v1/agent-auth/accept', { token: invited.invite.token, password: PASSWORD });
     expect(accepted.status).toBe(200);
@@ -203,6 +206,14 @@ describe('deactivation', () => {
     expectProblem(await api.post(`/v1/agents/${invited.agent.id}/invite`), 409, 'agent_deactivated');
     expectProblem(await api.patch(`/v1/agents/${invited.agent.id}`, { capacity: 2 }), 409, 'agent_deactivated');
     expect(await stack.deps.AgentSession.countDocuments({ agentId: invited.agent.id, revokedAt: null })).toBe(0);
+    // Ended sessions stay until they would have expired; the clean-up then deletes them (and only them).
+    const sessions = await stack.deps.AgentSession.countDocuments({ agentId: invited.agent.id });
+    expect(sessions).toBe(2);
+    const later = new Date(Date.now() + 31 * 86_400_000);
+    const before = await stack.deps.AgentSession.countDocuments({ expiresAt: { $gte: later } });
+    expect(await purgeAgentSessions(stack.deps.AgentSession, later)).toBeGreaterThanOrEqual(sessions);
+    expect(await stack.deps.AgentSession.countDocuments({ agentId: invited.agent.id })).toBe(0);
+    expect(await stack.deps.AgentSession.countDocuments({ expiresAt: { $gte: later } })).toBe(before);
 
     // The dispatcher was signalled (with-start: without a worker it waits, holding the signal).
     const handle = stack.temporal.workflow.getHandle(inboxWorkflowId(accountId));

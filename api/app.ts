@@ -5,6 +5,7 @@ import { createAuthenticator } from './auth';
 import type { ApiDeps } from './deps';
 import { AppError, errorHandler, notFoundRoute } from './errors';
 import { accountRouter, signupRouter } from './routes/accounts';
+import { accountStatusRouter, operatorRouter } from './routes/account-status';
 import { agentAuthRouter, agentsRouter } from './routes/agents';
 import { createAgentTokenService } from './agent-tokens';
 import { actionsRouter } from './routes/actions';
@@ -89,9 +90,11 @@ export function createApp(deps: ApiDeps, options: AppOptions = {}): Express {
   // OPTIONS that no router answered (the widget and the codec answer their CORS preflights): 204 with Allow.
   app.use(answerOptions(registry.list()));
 
+  app.use(operatorRouter(deps)); // /v1/operator/*: the deployment's operator (OPERATOR_TOKEN), not an account
   // Every authenticated route: who (key or login token), how often (per key), and what it may do.
   app.use('/v1', auth.middleware, keyRateLimit(limiters, deps.config), requirePermission);
   app.use(accountRouter(deps, auth));
+  app.use(accountStatusRouter(deps));
   app.use(botsRouter(deps));
   app.use(botAiRouter(deps));
   app.use(conversationsRouter(deps));

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { outboundPolicy } from '../core/http/outbound-config';
 import { PolicyParseError, type NetworkPolicy } from '../core/http/network-policy';
 import { LOG_LEVELS } from '../models/logger';
+import { parsePlanCatalog, type PlanCatalog } from '../models/plan-catalog';
 
 const ApiEnv = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -95,8 +96,15 @@ const ApiEnv = z.object({
   OUTBOUND_ALLOWLIST: z.string().optional(),
   OUTBOUND_DENYLIST: z.string().optional(),
   OUTBOUND_PUBLIC_PORTS: z.string().optional(),
+  /** Plans (models/plan.schema.ts): JSON or a JSON file's path; the plan of unassigned accounts; unset: `self-hosted`, unlimited. */
+  PARLEY_PLANS: z.string().optional(),
+  PARLEY_DEFAULT_PLAN: z.string().optional(),
+  /** What a visitor reads when the account is past its monthly message cap. */
+  PARLEY_PLAN_UNAVAILABLE_MESSAGE: z.string().trim().min(1).max(1000).optional(),
+  /** Bearer token of the operator routes (`/v1/operator/*`: assign plans); unset: those routes answer 404. */
+  OPERATOR_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
 });
-export type ApiConfig = z.infer<typeof ApiEnv> & { outbound: NetworkPolicy };
+export type ApiConfig = z.infer<typeof ApiEnv> & { outbound: NetworkPolicy; plans: PlanCatalog };
 
 /** Parses the API's environment once; fails fast naming what is wrong. */
 export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
@@ -106,9 +114,15 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     throw new Error(`invalid API environment: ${problems}`);
   }
   const config = parsed.data;
+  let plans: PlanCatalog;
+  try {
+    plans = parsePlanCatalog(config);
+  } catch (error) {
+    throw new Error(`invalid API environment: ${(error as Error).message}`, { cause: error });
+  }
   try {
     const outbound = outboundPolicy(config, { temporalAddress: config.TEMPORAL_ADDRESS, mongodbUri: config.MONGODB_URI, localPorts: [config.PORT] });
-    return { ...config, outbound };
+    return { ...config, outbound, plans };
   } catch (error) {
     if (error instanceof PolicyParseError) throw new Error(`invalid API environment: OUTBOUND_*: ${error.message}`, { cause: error });
     throw error;

@@ -22,6 +22,7 @@ import { connectionModels } from '../models/connection.model';
 import { conversationModels } from '../models/conversation.model';
 import { idempotencyModels } from '../models/idempotency.model';
 import { knowledgeModels } from '../models/knowledge.model';
+import { planModels } from '../models/plan.model';
 import { webhookModels } from '../models/webhook.model';
 import { websiteModels } from '../models/website.model';
 
@@ -90,6 +91,7 @@ export function appModels(db: Connection) {
     ...websiteModels(db),
     ...idempotencyModels(db),
     ...agentModels(db),
+    ...planModels(db),
   };
 }
 
@@ -140,7 +142,7 @@ export const HOT_QUERIES: HotQuery[] = [
   {
     name: 'account by id',
     ops: 'findById, exists',
-    where: ['api/routes/accounts.ts#Account.findById', 'api/auth.ts#Account.exists({ _id: accountId })'],
+    where: ['api/routes/accounts.ts#Account.findById', 'api/auth.ts#Account.exists({ _id: accountId })', 'api/routes/account-status.ts#deps.Account.exists({ _id: id })'],
     build: (m) => m.Account.findOne({ _id: S.accountId }),
     bound: '1 (primary key); every request with a login token',
   },
@@ -576,7 +578,7 @@ export const HOT_QUERIES: HotQuery[] = [
   {
     name: "the account's knowledge items, all",
     ops: 'countDocuments (room check); find (search index, on a revision change)',
-    where: ['api/routes/knowledge/room.ts#deps.KnowledgeItem.countDocuments({ accountId })', 'models/knowledge.model.ts#models.KnowledgeItem.find({ accountId }'],
+    where: ['api/routes/knowledge/room.ts#deps.KnowledgeItem.countDocuments({ accountId })', 'models/knowledge.model.ts#models.KnowledgeItem.find({ accountId }', 'api/plans.ts#deps.KnowledgeItem.countDocuments({ accountId })'],
     build: (m) => m.KnowledgeItem.find({ accountId: S.accountId }),
     bound: '5,000 (KNOWLEDGE_LIMITS.itemsPerAccount)',
   },
@@ -843,6 +845,65 @@ export const HOT_QUERIES: HotQuery[] = [
       bound: 'a batch (`limit`, at most RESEAL_BATCH_MAX); the first batch walks the same index from its start',
     }),
   ),
+  // plans and usage counters (api/plans.ts, models/plan-counter.ts, api/routes/account-status.ts): by _id only
+  {
+    name: "an account's assigned plan",
+    ops: 'findOne (every limited create, visitor message, status); updateOne upsert, deleteOne (operator)',
+    where: ['api/plans.ts#PlanAssignment.findOne({ _id: accountId })', 'api/routes/account-status.ts#PlanAssignment.updateOne({ _id: id }', 'api/routes/account-status.ts#PlanAssignment.deleteOne({ _id: id })'],
+    build: (m) => m.PlanAssignment.findOne({ _id: S.accountId }),
+    bound: '1 (primary key)',
+  },
+  {
+    name: 'a usage counter',
+    ops: 'findOne, updateOne upsert (under its lease)',
+    where: ['models/plan-counter.ts#models.UsageCounter.findOne({ _id: key })', 'models/plan-counter.ts#models.UsageCounter.updateOne({ _id: key }'],
+    build: (m) => m.UsageCounter.findOne({ _id: `${S.accountId}:bots` }),
+    bound: '1 (primary key)',
+  },
+  {
+    name: "an account's usage counters (account status)",
+    ops: 'find',
+    where: ['models/plan-counter.ts#models.UsageCounter.find({ _id: { $in: keys } })'],
+    build: (m) => m.UsageCounter.find({ _id: { $in: ['bots', 'websites', 'agents', 'knowledgeItems', 'conversationsPerMonth:2025-01', 'messagesPerMonth:2025-01'].map((r) => `${S.accountId}:${r}`) } }),
+    bound: '6 (primary key)',
+  },
+  {
+    name: "a usage counter's lease",
+    ops: 'insertOne, findOne, deleteOne (and the claim `<counter>#<owner>` of an expired one)',
+    where: ['models/plan-counter.ts#locks.findOne({ _id: key })', 'models/plan-counter.ts#locks.deleteOne({ _id: key })', 'models/plan-counter.ts#locks.deleteOne({ _id: claim })'],
+    build: (m) => m.UsageLock.findOne({ _id: `${S.accountId}:bots` }),
+    bound: '1 (primary key)',
+  },
+  {
+    name: "the account's bots, counted (a usage counter's first use)",
+    ops: 'countDocuments',
+    where: ['api/plans.ts#deps.Bot.countDocuments({ accountId })'],
+    build: (m) => m.Bot.find({ accountId: S.accountId }),
+    bound: "the account's bots, once: when its counter is first used (accounts older than the counters)",
+  },
+  {
+    name: "the account's websites, counted (a usage counter's first use)",
+    ops: 'countDocuments',
+    where: ['api/plans.ts#deps.Website.countDocuments({ accountId })'],
+    build: (m) => m.Website.find({ accountId: S.accountId }),
+    bound: "the account's websites, once (the counter's first use)",
+  },
+  {
+    name: "the account's agents that hold a seat, counted (a usage counter's first use)",
+    ops: 'countDocuments',
+    where: ["api/plans.ts#Agent.countDocuments({ accountId, status: { $in: ['invited', 'active'] } })"],
+    build: (m) => m.Agent.find({ accountId: S.accountId, status: { $in: ['invited', 'active'] } }),
+    checked: ['status'],
+    bound: "the account's agents, once (the counter's first use)",
+  },
+  {
+    name: "the account's conversations of this month, counted (a monthly counter's first use)",
+    ops: 'countDocuments',
+    where: ['api/plans.ts#deps.Conversation.countDocuments({ accountId, _id: { $gte:'],
+    build: (m) => m.Conversation.find({ accountId: S.accountId, _id: { $gte: 'conv_000000000' } }),
+    bound: "the month's conversations so far, once a month per account (ids begin with their creation time)",
+  },
+
 ];
 
 // ---------------------------------------------------------------------------------------------------
@@ -1052,6 +1113,9 @@ export async function seed(models: ReturnType<typeof appModels>): Promise<void> 
   await models.KnowledgeRevision.create({ _id: S.accountId, revision: 1 });
   await models.KnowledgeDraft.create({ _id: S.draftId, accountId: S.accountId, botId: S.botId, conversationId: S.conversationId, analysisId: S.analysisId, index: 0, question: 'When?', answer: '9 to 5', status: 'draft', itemId: null, createdAt: at, updatedAt: at });
   await models.Website.create({ _id: S.websiteId, accountId: S.accountId, botId: S.botId, name: 'Site', origins: ['https://shop.example.com'], token: S.websiteToken, identity: 'off', appearance: {}, sealed, createdAt: at, updatedAt: at });
+  await models.PlanAssignment.create({ _id: S.accountId, plan: 'self-hosted', assignedAt: at });
+  await models.UsageCounter.create({ _id: `${S.accountId}:bots`, used: 1, updatedAt: at });
+  await models.UsageLock.create({ _id: `${S.accountId}:bots`, owner: 'sample', expiresAt: at });
   await models.IdempotencyKey.create({ _id: S.idempotencyRecordId, accountId: S.accountId, key: S.idempotencyKey, bodyHash: 'h', conversationId: S.conversationId, status: 'in_flight', started: false, response: null, createdAt: at, updatedAt: at });
   await models.Agent.create({ _id: S.agentId, accountId: S.accountId, name: 'Agent', email: S.email, role: 'agent', teams: ['billing'], capacity: 5, availability: 'online', status: 'active', passwordHash: 'x', invite: { hash: 'h', expiresAt: at }, lastSeenAt: at, createdAt: at, updatedAt: at });
   await models.AgentSession.create({ _id: S.agentSessionId, accountId: S.accountId, agentId: S.agentId, refreshHash: 'h', createdAt: at, expiresAt: at, revokedAt: null });

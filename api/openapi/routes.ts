@@ -51,6 +51,7 @@ import {
 } from '../path-params';
 import { registerInboxPage } from './inbox-page';
 import { registerAgentRoutes } from './agents';
+import { registerPlanRoutes } from './plans';
 import { RouteRegistry } from './registry';
 import * as S from './schemas';
 
@@ -613,3 +614,4 @@ registry.add(
 registerInboxPage(registry);
 
 registerAgentRoutes(registry);
+registerPlanRoutes(registry); // last: it adds `plan_limit_reached` to the create routes registered above

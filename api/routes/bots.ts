@@ -11,6 +11,7 @@ import { AppError } from '../errors';
 import { newId } from '../ids';
 import { page, PageQuery } from '../pagination';
 import { parse } from '../validate';
+import { releasePlanSlot, withPlanSlot } from '../plans';
 import { BotParams, parsePath } from '../path-params';
 import type { NetworkPolicy } from '../../core/http/network-policy';
 import { aiSnapshotOf, aiView } from './bot-ai';
@@ -67,7 +68,7 @@ export function botsRouter(deps: ApiDeps): Router {
     const body = parse(CreateBotBody, req.body);
     const now = new Date();
     const bot: BotDoc = { _id: newId('bot'), accountId: callerOf(res).accountId, ...body, publishedVersion: 0, createdAt: now, updatedAt: now };
-    await Bot.create(bot);
+    await withPlanSlot(deps, bot.accountId, 'bots', 1, () => Bot.create(bot));
     res.status(201).json({ bot: botView(bot, deps.config.outbound) });
   });
 
@@ -101,6 +102,7 @@ export function botsRouter(deps: ApiDeps): Router {
     const accountId = callerOf(res).accountId;
     const deleted = await Bot.deleteOne({ _id: id, accountId });
     if (deleted.deletedCount === 0) throw AppError.notFound('bot');
+    await releasePlanSlot(deps, accountId, 'bots');
     // Running conversations keep their own snapshot; only new conversations need the versions.
     await BotVersion.deleteMany({ botId: id, accountId });
     res.status(204).end();

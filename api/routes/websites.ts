@@ -14,6 +14,7 @@ import { AppError } from '../errors';
 import { newId } from '../ids';
 import { page, PageQuery } from '../pagination';
 import { parse } from '../validate';
+import { releasePlanSlot, withPlanSlot } from '../plans';
 import { BotParams, parsePath, WebsiteParams } from '../path-params';
 import { apiOrigin } from '../widget/sites';
 import { newIdentitySecret, newWebsiteToken, type WidgetTokens } from '../widget/tokens';
@@ -69,7 +70,7 @@ export function websitesRouter(deps: ApiDeps, tokens: WidgetTokens): Router {
       createdAt: now,
       updatedAt: now,
     };
-    await Website.create(doc);
+    await withPlanSlot(deps, accountId, 'websites', 1, () => Website.create(doc));
     res.status(201).json({ website: websiteView(doc), snippet: widgetSnippet(base(req), doc.token), identitySecret });
   });
 
@@ -103,6 +104,7 @@ export function websitesRouter(deps: ApiDeps, tokens: WidgetTokens): Router {
     const { id } = parsePath(WebsiteParams, req.params);
     const result = await Website.deleteOne({ _id: id, accountId: callerOf(res).accountId });
     if (result.deletedCount === 0) throw AppError.notFound('website');
+    await releasePlanSlot(deps, callerOf(res).accountId, 'websites');
     res.status(204).end();
   });
 

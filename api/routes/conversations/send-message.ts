@@ -6,6 +6,7 @@ import type { ApiDeps } from '../../deps';
 import { AppError } from '../../errors';
 import { randomClientMessageId, visitorMessageId } from '../../ids';
 import { parse } from '../../validate';
+import { admitVisitorMessage } from '../../plans';
 import { ConversationParams, parsePath } from '../../path-params';
 import { answerTurn } from './turn-update';
 import { messageView } from './views';
@@ -46,6 +47,12 @@ export async function deliverVisitorMessage(deps: ApiDeps, res: Response, accoun
   }
   if (status === 'closed') throw new AppError(409, 'conversation_closed', 'the conversation is closed; start a new one');
 
+  // Past the plan's monthly message cap: a polite reply (200, a normal turn) and the message goes no further.
+  const unavailable = await admitVisitorMessage(deps, accountId, messageId);
+  if (unavailable) {
+    res.status(200).json(unavailable);
+    return;
+  }
   await answerTurn(deps, res, { conversationId: id, messageId, update: visitorMessageUpdate, args: { messageId, text: body.message.text } });
 }
 

@@ -12,6 +12,7 @@ import { newId, randomClientMessageId, visitorMessageId } from '../../ids';
 import { timeTurn } from '../../metrics';
 import { conversationUpdateError, isWaitExpired } from '../../temporal-errors';
 import { parse } from '../../validate';
+import { chargeConversationStart } from '../../plans';
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from './idempotency';
 import { conversationView } from './views';
 
@@ -114,6 +115,8 @@ export async function begin(
 ): Promise<StartAnswer> {
   const { Conversation, temporal, config, conversationOwners } = deps;
   const version = await pinnedVersion(deps, accountId, body.botId);
+  // The plan's monthly conversations (and the first message): 403 plan_limit_reached past them.
+  const usage = await chargeConversationStart(deps, accountId, Boolean(body.message));
   const now = new Date();
   const workflowId = conversationWorkflowId(conversationId);
   let doc: ConversationDoc = {
@@ -140,6 +143,7 @@ export async function begin(
     const existing = await Conversation.findOne({ _id: conversationId, accountId }).lean();
     if (!existing) throw error;
     doc = existing;
+    await usage.release(); // counted by the first attempt
   }
   conversationOwners.set(conversationId, accountId);
 
@@ -183,6 +187,7 @@ export async function begin(
     }
     // Nothing runs for this conversation: remove its record so no half-made conversation is left.
     await Conversation.deleteOne({ _id: conversationId, accountId });
+    await usage.release();
     const mapped = conversationUpdateError(error);
     if (mapped) throw mapped;
     if (isWaitExpired(error)) throw new AppError(503, 'temporal_unavailable', 'the conversation engine did not answer in time; try again');

@@ -8,6 +8,7 @@ import { AppError } from '../../errors';
 import { newId } from '../../ids';
 import { page, PageQuery } from '../../pagination';
 import { parse } from '../../validate';
+import { withPlanSlot } from '../../plans';
 import { DraftParams, parsePath } from '../../path-params';
 import { ensureRoom } from './room';
 import { knowledgeDraftView, knowledgeItemView } from './views';
@@ -81,7 +82,7 @@ export function approveDraft(deps: ApiDeps): RequestHandler {
       updatedAt: now,
     };
     try {
-      await deps.KnowledgeItem.create(item);
+      await withPlanSlot(deps, accountId, 'knowledgeItems', 1, () => deps.KnowledgeItem.create(item));
     } catch (error) {
       await deps.KnowledgeDraft.updateOne({ _id: id, accountId, itemId }, { $set: { status: 'draft', itemId: null, updatedAt: new Date() } }).catch((undo: unknown) => {
         deps.log(`knowledge draft ${id}: could not undo the approval`, undo);

@@ -7,6 +7,7 @@ import type { ApiDeps } from '../../deps';
 import { AppError } from '../../errors';
 import { newId } from '../../ids';
 import { parse } from '../../validate';
+import { reservePlanSlot } from '../../plans';
 import { ensureRoom } from './room';
 
 /**
@@ -60,6 +61,8 @@ export function importItems(deps: ApiDeps): RequestHandler {
 
     const accountId = callerOf(res).accountId;
     await ensureRoom(deps, accountId, valid.length);
+    // The plan's limit, all or nothing: the whole batch is reserved, or the import is refused (403).
+    const slot = await reservePlanSlot(deps, accountId, 'knowledgeItems', valid.length);
     const importId = newId('kbi');
     const now = new Date();
     const ids = batchIds(valid.length);
@@ -77,6 +80,7 @@ export function importItems(deps: ApiDeps): RequestHandler {
     try {
       await deps.KnowledgeItem.insertMany(docs, { ordered: true });
     } catch (error) {
+      await slot.release();
       await deps.KnowledgeItem.deleteMany({ accountId, 'source.importId': importId }).catch((cleanup: unknown) => {
         deps.log(`knowledge import ${importId}: could not remove a partial batch`, cleanup);
       });

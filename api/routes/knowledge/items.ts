@@ -9,6 +9,7 @@ import { AppError } from '../../errors';
 import { newId } from '../../ids';
 import { page, PageQuery } from '../../pagination';
 import { parse } from '../../validate';
+import { releasePlanSlot, withPlanSlot } from '../../plans';
 import { KnowledgeItemParams, parsePath } from '../../path-params';
 import { ensureRoom } from './room';
 import { knowledgeItemView } from './views';
@@ -33,7 +34,7 @@ export function createItem(deps: ApiDeps): RequestHandler {
       updatedAt: now,
     };
     await ensureRoom(deps, accountId, 1);
-    await deps.KnowledgeItem.create(item);
+    await withPlanSlot(deps, accountId, 'knowledgeItems', 1, () => deps.KnowledgeItem.create(item));
     await bumpKnowledgeRevision(deps, accountId);
     res.status(201).json({ item: knowledgeItemView(item) });
   };
@@ -81,6 +82,7 @@ export function deleteItem(deps: ApiDeps): RequestHandler {
     const accountId = callerOf(res).accountId;
     const deleted = await deps.KnowledgeItem.deleteOne({ _id: id, accountId });
     if (deleted.deletedCount === 0) throw AppError.notFound('knowledge_item');
+    await releasePlanSlot(deps, accountId, 'knowledgeItems');
     await bumpKnowledgeRevision(deps, accountId);
     res.status(204).end();
   };

@@ -331,15 +331,31 @@
     var email = $('login-email').value.trim();
     var password = $('login-password').value;
     if (!email || !password) return showError(error, { code: 'validation_failed', message: 'Enter your email and password.' });
+    var body = { email: email, password: password };
+    if (!$('login-account-block').hidden && $('login-account').value) body.accountId = $('login-account').value;
     form.querySelector('button').disabled = true;
     try {
-      var session = await api('POST', '/v1/agent-auth/login', { email: email, password: password }, { anonymous: true });
+      var session = await api('POST', '/v1/agent-auth/login', body, { anonymous: true });
       $('login-password').value = '';
+      $('login-account-block').hidden = true;
       showError(error, null);
       startApp(session);
     } catch (e) {
       showError(error, e);
-      $('login-password').focus();
+      if (e.code === 'account_required' && e.details && Array.isArray(e.details.accounts)) {
+        // This email and password open agents of several accounts: the agent picks one.
+        var select = $('login-account');
+        select.textContent = '';
+        e.details.accounts.forEach(function (account) {
+          var option = el('option', null, account.name + ' (' + account.id + ')');
+          option.value = account.id;
+          select.appendChild(option);
+        });
+        $('login-account-block').hidden = false;
+        select.focus();
+      } else {
+        $('login-password').focus();
+      }
     } finally {
       form.querySelector('button').disabled = false;
     }
@@ -692,7 +708,9 @@
       if (message && message.role === 'visitor') loadQueue();
       return;
     }
-    if (/^(conversation|sla)\./.test(type)) {
+    // While this page releases or closes the conversation, its own status events need no second look
+    // (the conversation is about to leave this agent's reach).
+    if (/^(conversation|sla)\./.test(type) && !(state.current && state.current.finishing)) {
       refreshConversation();
       loadQueue();
     }
@@ -754,6 +772,7 @@
     if (!current) return;
     var error = errorIn($('composer'));
     setComposer(false);
+    current.finishing = true;
     try {
       await api('POST', '/v1/conversations/' + enc(current.id) + '/' + action, {});
       showError(error, null);
@@ -761,6 +780,7 @@
       loadQueue();
       $('conversation-title').focus();
     } catch (e) {
+      current.finishing = false;
       showError(error, e);
       if (state.current === current && !current.ended) setComposer(true);
     }
@@ -780,6 +800,9 @@
     $('invite-form').addEventListener('submit', submitInvite);
     $('login-form').addEventListener('submit', submitLogin);
     $('sign-out').addEventListener('click', signOut);
+    $('login-email').addEventListener('input', function () {
+      $('login-account-block').hidden = true; // another email: its accounts are asked for again
+    });
     $('availability').addEventListener('change', setAvailability);
     $('composer').addEventListener('submit', function (event) {
       event.preventDefault();

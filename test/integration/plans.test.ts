@@ -120,6 +120,24 @@ describe('knowledge items and websites', () => {
   });
 });
 
+describe('agents', () => {
+  it('counts invited and active agents as seats, and frees a seat on deactivation', async () => {
+    const a = await signUp(stack.baseUrl, 'Team Co');
+    await assign(a.accountId, 'small');
+    const first = await a.api.post('/v1/agents', { name: 'Ann', email: `ann+${a.accountId}@example.com` });
+    expect(first.status).toBe(201);
+    const second = await a.api.post('/v1/agents', { name: 'Bob', email: `bob+${a.accountId}@example.com` });
+    expect(second.status).toBe(403);
+    expect(second.body.details).toMatchObject({ resource: 'agents', limit: 1, used: 1 });
+    expect((await a.api.post(`/v1/agents/${first.body.agent.id}/deactivate`)).status).toBe(200);
+    // Deactivating again frees nothing more.
+    expect((await a.api.post(`/v1/agents/${first.body.agent.id}/deactivate`)).status).toBe(200);
+    expect((await a.api.get('/v1/account/status')).body.usage.agents).toEqual({ used: 0, limit: 1, remaining: 1 });
+    expect((await a.api.post('/v1/agents', { name: 'Bob', email: `bob+${a.accountId}@example.com` })).status).toBe(201);
+    expect((await a.api.post('/v1/agents', { name: 'Cy', email: `cy+${a.accountId}@example.com` })).status).toBe(403);
+  });
+});
+
 describe('monthly conversations and visitor messages', () => {
   it('answers a visitor past the message cap politely, keeps the message from the bot, and tells the business once', async () => {
     const a = await signUp(stack.baseUrl, 'Busy Co');

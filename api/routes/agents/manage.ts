@@ -15,6 +15,7 @@ import { AppError } from '../../errors';
 import { page } from '../../pagination';
 import { parsePath } from '../../path-params';
 import { parse } from '../../validate';
+import { releasePlanSlot, withPlanSlot } from '../../plans';
 import { apiOrigin } from '../../widget/sites';
 import { AgentListQuery, AgentParams, AI_AGENTS_LISTED, agentSummary, agentView, aiAgentView, InviteAgentBody, UpdateAgentBody } from './schemas';
 import { endSessions, notifyDispatcher } from './sessions';
@@ -72,7 +73,8 @@ export function agentsManageRouter(deps: ApiDeps): Router {
       updatedAt: now,
     };
     try {
-      await Agent.create(agent);
+      // An invited or active agent holds one of the plan's agent seats (403 plan_limit_reached past it).
+      await withPlanSlot(deps, agent.accountId, 'agents', 1, () => Agent.create(agent));
     } catch (error) {
       if ((error as { code?: number }).code === DUPLICATE_KEY) throw emailTaken(body.email);
       throw error;
@@ -125,8 +127,10 @@ export function agentsManageRouter(deps: ApiDeps): Router {
     const { id } = parsePath(AgentParams, req.params);
     const { accountId } = callerOf(res);
     const now = new Date();
+    const heldSeat = await Agent.exists({ _id: id, accountId, status: { $ne: 'deactivated' } });
     const agent = await Agent.findOneAndUpdate({ _id: id, accountId }, { $set: { status: 'deactivated', availability: 'offline', invite: null, updatedAt: now } }, { returnDocument: 'after' }).lean();
     if (!agent) throw AppError.notFound('agent');
+    if (heldSeat) await releasePlanSlot(deps, accountId, 'agents'); // the plan's seat is free again
     // Their tokens stop working with the next request (api/auth.ts reads the session and the agent each time).
     await endSessions(deps, accountId, id, now);
     // The dispatcher puts the conversations assigned to them back in the queue.

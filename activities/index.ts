@@ -7,6 +7,7 @@ import { createOutboundNetwork } from './http/network';
 import { createLlmActivities } from './llm/complete-chat';
 import { createKnowledgeActivities } from './knowledge';
 import { createSecretRotationActivities } from './rotate-secrets';
+import { createSlaActivities } from './sla';
 import { createTranscriptActivities } from './transcript';
 import { createWebhookActivities } from './webhooks';
 
@@ -35,6 +36,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createWebhookActivities({ db: deps.db, secrets: deps.secrets, http, onEvents: deps.onEvents }),
     ...createActionRunActivities({ temporal: deps.temporal, taskQueue: deps.taskQueue }),
     ...createSecretRotationActivities({ db: deps.db, secrets: deps.secrets }),
+    ...createSlaActivities(deps.db),
   };
 }
 

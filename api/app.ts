@@ -24,6 +24,8 @@ import { answerOptions, methodNotAllowed } from './method-not-allowed';
 import { registry } from './openapi/routes';
 import { webhooksRouter } from './routes/webhooks';
 import { websitesRouter } from './routes/websites';
+import { handoffSettingsRouter } from './routes/handoff-settings';
+import { slaRouter } from './routes/sla';
 import { inboxPageRouter } from './inbox-page/router';
 import { widgetPagesRouter } from './widget/pages';
 import { widgetRouter } from './widget/router';
@@ -104,6 +106,8 @@ export function createApp(deps: ApiDeps, options: AppOptions = {}): Express {
   app.use(knowledgeRouter(deps));
   app.use(webhooksRouter(deps));
   app.use(websitesRouter(deps, widgetTokens));
+  app.use(handoffSettingsRouter(deps)); // GET|PUT /v1/inbox/settings, GET|PUT /v1/bots/:id/handoff
+  app.use(slaRouter(deps)); // GET /v1/sla/status
   app.use(agentsRouter(deps));
 
   app.use(notFoundRoute);

@@ -9,6 +9,7 @@ import { idempotencyModels } from '../models/idempotency.model';
 import { knowledgeModels } from '../models/knowledge.model';
 import { webhookModels } from '../models/webhook.model';
 import { websiteModels } from '../models/website.model';
+import { slaModels } from '../models/sla.model';
 import { createLogger, logFunction, type StructuredLogger } from '../models/logger';
 import { SecretBox } from '../models/secret-box';
 import type { ApiConfig } from './config';
@@ -28,6 +29,7 @@ export function createDeps(options: { db: Connection; temporal: Client; config: 
     ...webhookModels(options.db),
     ...websiteModels(options.db),
     ...idempotencyModels(options.db),
+    ...slaModels(options.db),
     ...agentModels(options.db),
     temporal: options.temporal,
     conversationOwners: new OwnershipCache(),

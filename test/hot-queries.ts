@@ -22,6 +22,7 @@ import { connectionModels } from '../models/connection.model';
 import { conversationModels } from '../models/conversation.model';
 import { idempotencyModels } from '../models/idempotency.model';
 import { knowledgeModels } from '../models/knowledge.model';
+import { slaModels } from '../models/sla.model';
 import { planModels } from '../models/plan.model';
 import { webhookModels } from '../models/webhook.model';
 import { websiteModels } from '../models/website.model';
@@ -57,6 +58,8 @@ export const SAMPLE = {
   after: 'zzz_cursor',
   cutoff: new Date('2024-01-01T00:00:00Z'),
   rateLimitKey: 'key:key_sample',
+  slaSampleId: 'sls_sample',
+  slaAggregateId: 'acct_sample|*|2025-01-01|all|firstResponse',
   agentId: `agt_${'0'.repeat(23)}1`,
   agentSessionId: `ses_${'0'.repeat(23)}1`,
 } as const;
@@ -90,6 +93,7 @@ export function appModels(db: Connection) {
     ...webhookModels(db),
     ...websiteModels(db),
     ...idempotencyModels(db),
+    ...slaModels(db),
     ...agentModels(db),
     ...planModels(db),
   };
@@ -834,6 +838,79 @@ export const HOT_QUERIES: HotQuery[] = [
     where: ['models/retention.ts#_id: { $in: ids }'],
     build: (m) => m.RateLimitRow.find({ expire: { $lte: S.cutoff }, _id: { $in: batchOf('').map((_, i) => new mongoose.Types.ObjectId(i.toString(16).padStart(24, '0'))) } }),
     bound: "the batch's ids (primary key)",
+  },
+
+  // SLA (issue 20): handoff settings and the running aggregates behind GET /v1/sla/status
+  {
+    name: 'handoff settings by id (an account\'s or a bot\'s)',
+    ops: 'findOne (findOwned), replaceOne · upsert',
+    where: ['api/routes/handoff-settings.ts#findOwned(HandoffSetting, accountSettingsId(accountId), accountId)', 'api/routes/handoff-settings.ts#HandoffSetting.replaceOne({ _id: id }'],
+    build: (m) => m.HandoffSetting.findOne({ _id: `account:${S.accountId}` }),
+    bound: '1 (primary key)',
+  },
+  {
+    name: "a handoff's settings: its bot's and its account's",
+    ops: 'find',
+    where: ['activities/sla.ts#HandoffSetting.find({ _id: { $in: ids } })'],
+    build: (m) => m.HandoffSetting.find({ _id: { $in: [`account:${S.accountId}`, `bot:${S.botId}`] } }),
+    bound: '2 (primary key)',
+  },
+  {
+    name: 'SLA sample by id (recordSlaSample, idempotent)',
+    ops: 'findOne, create, updateOne',
+    where: ['activities/sla.ts#Samples.findOne({ _id: sampleId })', 'activities/sla.ts#Samples.updateOne({ _id: sampleId }'],
+    build: (m) => m.SlaSample.findOne({ _id: S.slaSampleId }),
+    bound: '1 (primary key)',
+  },
+  {
+    name: 'SLA aggregate by id, unless it has the sample',
+    ops: 'findOneAndUpdate · upsert',
+    where: ['activities/sla.ts#const filter = { _id: id, seen: { $ne: sampleId } }'],
+    build: (m) => m.SlaAggregate.findOne({ _id: S.slaAggregateId, seen: { $ne: S.slaSampleId } }),
+    bound: '1 (primary key)',
+  },
+  {
+    name: "SLA aggregate by id, its recent samples' list too long",
+    ops: 'updateOne ($pop)',
+    where: ['activities/sla.ts#SlaAggregate.updateOne({ _id: id, seenCount: { $gt: SEEN_KEPT } }'],
+    build: (m) => m.SlaAggregate.findOne({ _id: S.slaAggregateId, seenCount: { $gt: 64 } }),
+    bound: '1 (primary key)',
+  },
+  {
+    name: "an account's SLA lease (recordSlaSample takes turns)",
+    ops: 'create, findOne, deleteOne',
+    where: ['activities/sla.ts#SlaLock.findOne({ _id: accountId })', 'activities/sla.ts#SlaLock.deleteOne({ _id: accountId, holder })'],
+    build: (m) => m.SlaLock.findOne({ _id: S.accountId, holder: 'h' }),
+    bound: '1 (primary key)',
+  },
+  {
+    name: 'SLA aggregates of a window (GET /v1/sla/status)',
+    ops: 'find',
+    where: ["api/routes/sla.ts#SlaAggregate.find({ accountId, scope: query.botId ?? '', day: { $gte: firstDay, $lte: utcDay(now) } }"],
+    build: (m) => m.SlaAggregate.find({ accountId: S.accountId, scope: '', day: { $gte: '2025-01-01', $lte: '2025-03-31' } }),
+    bound: "one scope's documents of the window: days (≤ 90) × (1 + bots + agents with samples that day) × 2 metrics",
+  },
+  {
+    name: 'open handoffs in an inbox state (SLA overview)',
+    ops: 'countDocuments',
+    where: ["api/routes/sla.ts#Conversation.countDocuments({ accountId, inbox: 'waiting', ...bot })", "api/routes/sla.ts#Conversation.countDocuments({ accountId, inbox: 'assigned', ...bot })"],
+    build: (m) => m.Conversation.find({ accountId: S.accountId, inbox: 'waiting' }),
+    bound: "the account's open handoffs in that state (index entries only)",
+  },
+  {
+    name: 'open handoffs in an inbox and SLA state (SLA overview)',
+    ops: 'countDocuments',
+    where: ['api/routes/sla.ts#Conversation.countDocuments({ accountId, inbox, slaState, ...bot })'],
+    build: (m) => m.Conversation.find({ accountId: S.accountId, inbox: 'assigned', slaState: 'at_risk' }),
+    bound: "the account's open handoffs in that state (index entries only)",
+  },
+  {
+    name: "a bot's open handoffs in an inbox (and SLA) state (SLA overview, ?botId=)",
+    ops: 'countDocuments',
+    where: ['api/routes/sla.ts#const bot = query.botId ? { botId: query.botId } : {}'],
+    build: (m) => m.Conversation.find({ accountId: S.accountId, inbox: 'assigned', slaState: 'breached', botId: S.botId }),
+    checked: ['botId'],
+    bound: "the account's open handoffs in that state, the bot checked on each (open handoffs are few: agents' capacity plus the queue)",
   },
 
   // key rotation: a walk of each collection holding sealed values, in `_id` order

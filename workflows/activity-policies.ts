@@ -153,6 +153,25 @@ export const ACTIVITY_POLICIES = {
     backoff: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
     why: 'key rotation: a batch that keeps failing fails the rotation, and running it again loses nothing',
   },
+  loadHandoffSettings: {
+    activity: 'loadHandoffSettings',
+    kind: 'local',
+    attempts: { unlimited: "a handoff's team, reassignment and SLA timers all depend on these settings; two reads by _id, retried until the store answers" },
+    nonRetryable: [],
+    startToCloseTimeout: '10s',
+    localRetryThreshold: '10s',
+    backoff: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '10s' },
+    why: "a handoff reads the bot's handoff settings with the account's defaults filled in",
+  },
+  recordSlaSample: {
+    activity: 'recordSlaSample',
+    kind: 'activity',
+    attempts: { unlimited: 'idempotent per sample (its id is recorded, and each aggregate remembers the samples it added), so a store outage only delays the SLA overview' },
+    nonRetryable: ['InvalidSlaSample'],
+    startToCloseTimeout: '30s',
+    backoff: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
+    why: 'adds a finished first-response or resolution time to the running SLA aggregates, once',
+  },
 } as const satisfies Record<string, StatedPolicy>;
 
 export type PolicyName = keyof typeof ACTIVITY_POLICIES;

@@ -52,6 +52,7 @@ import {
 import { registerInboxPage } from './inbox-page';
 import { registerAgentRoutes } from './agents';
 import { registerPlanRoutes } from './plans';
+import { registerSlaRoutes } from './sla';
 import { RouteRegistry } from './registry';
 import * as S from './schemas';
 
@@ -612,6 +613,7 @@ registry.add(
 );
 
 registerInboxPage(registry);
+registerSlaRoutes(registry);
 
 registerAgentRoutes(registry);
 registerPlanRoutes(registry); // last: it adds `plan_limit_reached` to the create routes registered above

@@ -15,6 +15,7 @@ const UNAVAILABLE = 'We are taking a short break. Please come back later!';
 const PLANS = {
   trial: { bots: 5 },
   small: { bots: 2, websites: 1, agents: 1, knowledgeItems: 3, conversationsPerMonth: 3, messagesPerMonth: 2 },
+  chatty: { messagesPerMonth: 1 },
 };
 
 let stack: Stack;
@@ -178,6 +179,34 @@ describe('monthly conversations and visitor messages', () => {
   });
 });
 
+describe('the chat widget', () => {
+  it("answers a widget visitor past the account's message cap with the polite reply", async () => {
+    const a = await signUp(stack.baseUrl, 'Widget Co');
+    const botId = await publishedBot(a.api);
+    await assign(a.accountId, 'chatty');
+    const site = 'https://shop.example.com';
+    const token = (await a.api.post('/v1/websites', { botId, name: 'Shop', origins: [site] })).body.website.websiteToken as string;
+    const call = async (path: string, body: unknown, visitor?: string) => {
+      const res = await fetch(`${stack.baseUrl}/widget/v1/${token}${path}`, {
+        method: 'POST',
+        headers: { origin: site, 'content-type': 'application/json', ...(visitor ? { authorization: `Bearer ${visitor}` } : {}) },
+        body: JSON.stringify(body),
+      });
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    const started = await call('/conversations', {});
+    expect(started.status).toBe(201);
+    const { id } = started.body.conversation as { id: string };
+    const visitor = started.body.visitorToken as string;
+    const first = await call(`/conversations/${id}/messages`, { message: { type: 'text', text: 'Hello' } }, visitor);
+    expect(first.status).toBe(200);
+    expect(first.body.replies[0].text).not.toBe(UNAVAILABLE);
+    const second = await call(`/conversations/${id}/messages`, { message: { type: 'text', text: 'Are you there?' } }, visitor);
+    expect(second.status).toBe(200);
+    expect(second.body.replies.map((r: { text: string }) => r.text)).toEqual([UNAVAILABLE]);
+  });
+});
+
 describe('the operator and the account status', () => {
   it('assigns plans only with the operator token', async () => {
     const a = await signUp(stack.baseUrl, 'Assigned Co');
@@ -186,7 +215,7 @@ describe('the operator and the account status', () => {
     expect((await http(stack.baseUrl, 'operator-token-0123456789abcdeX').put(path, { plan: 'small' })).status).toBe(401);
     // An account's API key is no operator token.
     expect((await a.api.put(path, { plan: 'small' })).status).toBe(401);
-    expect((await operator().put(path, { plan: 'gold' })).body).toMatchObject({ code: 'unknown_plan', details: { plans: ['self-hosted', 'trial', 'small'] } });
+    expect((await operator().put(path, { plan: 'gold' })).body).toMatchObject({ code: 'unknown_plan', details: { plans: ['self-hosted', 'trial', 'small', 'chatty'] } });
     expect((await operator().put('/v1/operator/accounts/acct_nobody/plan', { plan: 'small' })).status).toBe(404);
 
     const assigned = await operator().put(path, { plan: 'small' });
@@ -198,6 +227,7 @@ describe('the operator and the account status', () => {
       ['self-hosted', false],
       ['trial', true],
       ['small', false],
+      ['chatty', false],
     ]);
 
     const back = await operator().put(path, { plan: null });

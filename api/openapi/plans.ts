@@ -56,7 +56,15 @@ const LIMITED_ROUTES = new Set([
   'POST /widget/v1/:token/conversations',
 ]);
 
+/** The visitor-message routes: past the monthly message cap they answer a normal turn with the polite reply. */
+const MESSAGE_ROUTES = new Set(['POST /v1/conversations/:id/messages', 'POST /widget/v1/:token/conversations/:id/messages']);
+const MESSAGE_CAP =
+  "Past the account's monthly visitor-message cap (its plan's `messagesPerMonth`) the answer is still 200 with one bot reply, the deployment's polite unavailable message (PARLEY_PLAN_UNAVAILABLE_MESSAGE), and the message goes no further: it is not in the transcript and the bot never sees it; the business gets `account.limit_reached` once a month.";
+
 export function registerPlanRoutes(registry: RouteRegistry): void {
+  for (const route of registry.list()) {
+    if (MESSAGE_ROUTES.has(`${route.method.toUpperCase()} ${route.path}`)) route.description = route.description ? `${route.description}\n\n${MESSAGE_CAP}` : MESSAGE_CAP;
+  }
   for (const route of registry.list()) {
     if (!LIMITED_ROUTES.has(`${route.method.toUpperCase()} ${route.path}`)) continue;
     const before = route.responses?.[403];

@@ -24,7 +24,7 @@
     refreshing: null,
     timers: { refresh: 0, heartbeat: 0, queue: 0, clocks: 0 },
     invite: null,
-    queue: { waiting: [], mine: [], others: [] },
+    queue: { waiting: [], mine: [], others: [], counts: {} },
     queueBusy: false,
     /** Names of the account's agents and bots (GET /v1/agents), to label messages and queue items. */
     names: {},
@@ -231,7 +231,7 @@
     state.session = null;
     state.memoryRefresh = null;
     storeRefresh(null);
-    state.queue = { waiting: [], mine: [], others: [] };
+    state.queue = { waiting: [], mine: [], others: [], counts: {} };
     renderQueue();
     screen('login');
     notice(message || null);
@@ -380,7 +380,7 @@
     try {
       var answer = await api('GET', '/v1/inbox');
       if (!state.session) return;
-      state.queue = { waiting: list(answer.waiting), mine: list(answer.mine), others: list(answer.others) };
+      state.queue = { waiting: list(answer.waiting), mine: list(answer.mine), others: list(answer.others), counts: answer.counts || {} };
       showError(error, null);
       renderQueue();
     } catch (e) {
@@ -405,7 +405,9 @@
       state.queue[name].forEach(function (item) {
         ol.appendChild(queueItem(item, name));
       });
-      $(name + '-count').textContent = '(' + state.queue[name].length + ')';
+      // The list shows the first entries; the count is all of them.
+      var counts = state.queue.counts || {};
+      $(name + '-count').textContent = '(' + (typeof counts[name] === 'number' ? counts[name] : state.queue[name].length) + ')';
     });
     if (focused) {
       var again = document.querySelector('[data-key="' + focused.replace(/["\\]/g, '') + '"]');
@@ -420,9 +422,10 @@
     var li = el('li', 'item' + (state.current && state.current.id === id ? ' current' : ''));
     li.setAttribute('data-conversation', id);
     var head = el('div', 'item-head');
-    head.appendChild(el('span', 'item-title', state.names[item.botId] ? state.names[item.botId] + ' · ' + id : id));
-    head.appendChild(el('span', 'item-meta', item.channel || ''));
+    head.appendChild(el('span', 'item-title', item.contactName || 'Visitor'));
+    head.appendChild(el('span', 'item-meta', (state.names[item.botId] || item.botId) + ' · ' + (item.channel || '')));
     li.appendChild(head);
+    li.appendChild(el('div', 'item-meta item-id', id));
 
     var meta = el('div', 'item-meta');
     if (listName === 'waiting' || !item.assignedAgentId) {
@@ -750,7 +753,7 @@
     setComposer(false);
     try {
       var answer = kind === 'note'
-        ? await api('POST', '/v1/conversations/' + enc(current.id) + '/notes', { text: text })
+        ? await api('POST', '/v1/conversations/' + enc(current.id) + '/notes', { note: { type: 'text', text: text } })
         : await api('POST', '/v1/conversations/' + enc(current.id) + '/agent-messages', { message: { type: 'text', text: text } });
       var message = answer && (answer.message || answer.note);
       if (message && kind === 'note' && !message.role) message.role = 'note';

@@ -184,7 +184,7 @@ describeBrowser('the agent inbox page in Chromium', () => {
       await page.getByLabel('Message').fill('Hello, Ada here. How can I help?');
       await page.getByRole('button', { name: 'Send reply' }).click();
       await page.locator('#transcript .msg.agent', { hasText: 'Hello, Ada here. How can I help?' }).waitFor();
-      expect(await page.getByLabel('Message').inputValue()).toBe('');
+      await eventually(async () => (await page.getByLabel('Message').inputValue()) === '', 10_000, 'the composer emptied once the reply was sent');
       const visible = (await api.get(`/v1/conversations/${conversationId}/messages`)).body.data as Array<{ role: string; text: string; agentId?: string }>;
       expect(visible.at(-1)).toMatchObject({ role: 'agent', text: 'Hello, Ada here. How can I help?', agentId });
 
@@ -203,11 +203,11 @@ describeBrowser('the agent inbox page in Chromium', () => {
       expect(await page.locator('#transcript .msg.visitor').count()).toBe(2);
       expect(await page.locator('#transcript .msg.note').count()).toBe(1);
 
-      // An SLA clock past its due time turns red (the page's clock moved three hours ahead).
-      await page.clock.setFixedTime(Date.now() + 3 * 3600_000);
+      // An SLA clock past its due time turns red (the page's clock moved five hours ahead, past the 4-hour resolution target).
+      await page.clock.setFixedTime(Date.now() + 5 * 3600_000);
       const resolution = page.locator(`#mine li[data-conversation="${conversationId}"] .clock[data-target="resolution"]`);
       await eventually(async () => (await resolution.getAttribute('class'))?.includes('breached'), 5_000, 'resolution clock breached');
-      expect(await resolution.evaluate('(node) => getComputedStyle(node).color')).toBe('rgb(185, 28, 28)');
+      expect(await resolution.evaluate((node) => (globalThis as any).getComputedStyle(node).color)).toBe('rgb(185, 28, 28)');
       await page.clock.setFixedTime(Date.now());
 
       // Release to the bot: it leaves the queue; the bot answers the visitor again.

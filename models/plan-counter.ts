@@ -125,3 +125,16 @@ export async function readCounters(models: Pick<PlanModels, 'UsageCounter'>, key
   const docs = await models.UsageCounter.find({ _id: { $in: keys } }).lean();
   return new Map(docs.map((d) => [d._id, d.used]));
 }
+
+/**
+ * Sets counter `key` to `count()`, taken under its lease (an operator's recount after a process died
+ * between a reservation and its write). A create in flight at that moment is not in the count yet, so run
+ * it when the account is quiet.
+ */
+export async function recountCounter(models: Pick<PlanModels, 'UsageCounter' | 'UsageLock'>, key: string, count: () => Promise<number>): Promise<number> {
+  return withCounterLease(models.UsageLock, key, async () => {
+    const used = await count();
+    await models.UsageCounter.updateOne({ _id: key }, { $set: { used, updatedAt: new Date() } }, { upsert: true });
+    return used;
+  });
+}

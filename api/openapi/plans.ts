@@ -103,5 +103,16 @@ export function registerPlanRoutes(registry: RouteRegistry): void {
       success: { schema: AccountStatus },
       responses: { ...OPERATOR_ANSWERS, 400: 'invalid input: `validation_failed`; `invalid_json`; `unknown_plan`: no such plan in PARLEY_PLANS (`details.plans` lists them)' },
     },
+    {
+      method: 'post',
+      path: '/v1/operator/accounts/:id/recount',
+      summary: 'Count again what an account holds (bots, websites, agents, knowledge items)',
+      description: `${OPERATOR} For a counter left one too high by a process that died between a reservation and its write; a create in flight meanwhile is not counted, so run it when the account is quiet.`,
+      tag: 'operator',
+      security: 'none',
+      params: AccountIdParams,
+      success: { schema: AccountStatus },
+      responses: OPERATOR_ANSWERS,
+    },
   );
 }

@@ -2,14 +2,14 @@
  * `GET /v1/account/status`: the account's plan, its limits, what it uses of each, and when the monthly
  * counters start again. And the operator's routes (`/v1/operator/*`, `Authorization: Bearer
  * <OPERATOR_TOKEN>`, outside the accounts' own authentication): the deployment's plans, an account's plan
- * and usage, assigning a plan. Without OPERATOR_TOKEN the operator routes do not exist (404).
+ * and usage, assigning a plan, recounting what an account holds. Without OPERATOR_TOKEN the operator routes do not exist (404).
  */
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import type { Connection } from 'mongoose';
 import { planModels } from '../../models/plan.model';
-import { readCounters } from '../../models/plan-counter';
-import { monthOf, monthStart, nextMonthStart, PLAN_RESOURCES, PlanName, type PlanLimits, type PlanResource } from '../../models/plan.schema';
+import { readCounters, recountCounter } from '../../models/plan-counter';
+import { monthOf, monthStart, nextMonthStart, PLAN_RESOURCES, PlanName, STOCK_RESOURCES, type PlanLimits, type PlanResource } from '../../models/plan.schema';
 import { bearerMatches } from '../../models/secret-box';
 import { callerOf } from '../auth';
 import type { ApiDeps } from '../deps';
@@ -100,6 +100,18 @@ export function operatorRouter(deps: ApiDeps): Router {
     await requireAccount(id);
     if (body.plan === null) await PlanAssignment.deleteOne({ _id: id });
     else await PlanAssignment.updateOne({ _id: id }, { $set: { plan: body.plan, assignedAt: new Date() } }, { upsert: true });
+    res.json(await accountStatus(deps, id));
+  });
+
+  /**
+   * Counts again what the account holds (bots, websites, agents, knowledge items) from the collections
+   * themselves: a process that died between a reservation and its write left a counter one too high.
+   */
+  router.post('/v1/operator/accounts/:id/recount', async (req, res) => {
+    const { id } = parsePath(AccountIdParams, req.params);
+    await requireAccount(id);
+    const models = planModels(deps.Bot.db as Connection);
+    for (const resource of STOCK_RESOURCES) await recountCounter(models, counterKey(id, resource), () => countFromIndex(deps, id, resource));
     res.json(await accountStatus(deps, id));
   });
   return router;

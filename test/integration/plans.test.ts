@@ -232,6 +232,15 @@ describe('the operator and the account status', () => {
 
     const back = await operator().put(path, { plan: null });
     expect(back.body.plan).toMatchObject({ name: 'trial', assigned: false });
+
+    // A counter left too high (a process died between a reservation and its write) is counted again.
+    await a.api.post('/v1/bots', bot('Kept'));
+    await planModels(stack.db).UsageCounter.updateOne({ _id: `${a.accountId}:bots` }, { $set: { used: 5 } });
+    expect((await a.api.post('/v1/bots', bot('Refused'))).status).toBe(403);
+    expect((await http(stack.baseUrl).post(`/v1/operator/accounts/${a.accountId}/recount`)).status).toBe(401);
+    const recounted = await operator().post(`/v1/operator/accounts/${a.accountId}/recount`);
+    expect(recounted.status).toBe(200);
+    expect(recounted.body.usage.bots).toEqual({ used: 1, limit: 5, remaining: 4 });
   });
 
   it('reports the plan, every figure and when the monthly counters reset', async () => {

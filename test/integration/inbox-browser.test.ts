@@ -129,7 +129,7 @@ describeBrowser('the agent inbox page in Chromium', () => {
     }
   });
 
-  it('lets an invited agent sign up, go online, and work a handed-off conversation without reloading', async () => {
+  it('lets an invited agent sign up, claim, reply, note, see new messages live, release, close and sign out', async () => {
     // SLA targets for the bot's handoffs, so the queue shows clocks.
     const handoff = await api.put(`/v1/bots/${botId}/handoff`, { sla: { firstResponseMinutes: 30, resolutionMinutes: 240 } });
     expect(handoff.status).toBe(200);
@@ -155,6 +155,13 @@ describeBrowser('the agent inbox page in Chromium', () => {
       const [session, local] = JSON.parse(stored) as [string[], string[]];
       expect(session).toEqual([expect.stringMatching(/^rt_/)]);
       expect(local).toEqual([]);
+      // A reload keeps the session: the page trades the stored refresh token for a new one.
+      await page.reload();
+      await page.locator('#app').waitFor({ state: 'visible' });
+      expect(await page.locator('#me-name').textContent()).toBe('Ada Lovelace');
+      const rotated = JSON.parse((await page.evaluate('JSON.stringify(Object.values(sessionStorage))')) as string) as string[];
+      expect(rotated).toEqual([expect.stringMatching(/^rt_/)]);
+      expect(rotated[0]).not.toBe(session[0]);
 
       // Online, then away (so that the next handoff waits in the queue for a claim).
       await page.getByLabel('Availability').selectOption('online');
@@ -203,18 +210,47 @@ describeBrowser('the agent inbox page in Chromium', () => {
       expect(await page.locator('#transcript .msg.visitor').count()).toBe(2);
       expect(await page.locator('#transcript .msg.note').count()).toBe(1);
 
-      // An SLA clock past its due time turns red (the page's clock moved five hours ahead, past the 4-hour resolution target).
-      await page.clock.setFixedTime(Date.now() + 5 * 3600_000);
-      const resolution = page.locator(`#mine li[data-conversation="${conversationId}"] .clock[data-target="resolution"]`);
-      await eventually(async () => (await resolution.getAttribute('class'))?.includes('breached'), 5_000, 'resolution clock breached');
-      expect(await resolution.evaluate((node) => (globalThis as any).getComputedStyle(node).color)).toBe('rgb(185, 28, 28)');
-      await page.clock.setFixedTime(Date.now());
-
       // Release to the bot: it leaves the queue; the bot answers the visitor again.
       await page.getByRole('button', { name: 'Release to bot' }).click();
       await page.locator('#conversation-meta', { hasText: 'Released to the bot.' }).waitFor();
+      expect(await page.getByLabel('Message').isDisabled()).toBe(true);
       await eventually(async () => (await page.locator(`#mine li[data-conversation="${conversationId}"]`).count()) === 0, 15_000, 'released conversation leaves the queue');
       expect((await api.get(`/v1/conversations/${conversationId}`)).body.conversation.status).toBe('active');
+      const botAgain = await api.post(`/v1/conversations/${conversationId}/messages`, { message: { type: 'text', text: 'thanks!' } });
+      expect(botAgain.body.replies.length).toBeGreaterThan(0);
+
+      // Online: the next handoff is assigned to this agent at once and shows under "Mine" without a reload.
+      await page.getByLabel('Availability').selectOption('online');
+      await eventually(async () => (await api.get(`/v1/agents/${agentId}`)).body.agent.availability === 'online', 10_000, 'agent online again');
+      const second = await visitorSays('human, please, about a refund');
+      const mine = page.locator(`#mine li[data-conversation="${second}"]`);
+      await mine.waitFor({ timeout: 20_000 });
+      expect(await mine.textContent()).toContain('Assigned to you');
+      await mine.getByRole('button', { name: /^Open/ }).click();
+      await page.locator('#transcript .msg.visitor', { hasText: 'human, please, about a refund' }).waitFor();
+
+      // An SLA clock past its due time turns red (the page's clock moved five hours ahead, past the 4-hour resolution target).
+      await page.clock.setFixedTime(Date.now() + 5 * 3600_000);
+      const resolution = mine.locator('.clock[data-target="resolution"]');
+      await eventually(async () => (await resolution.getAttribute('class'))?.includes('breached'), 5_000, 'resolution clock breached');
+      expect(await resolution.locator('.clock-value').textContent()).toMatch(/^breached \d+:\d\d:\d\d ago$/);
+      expect(await resolution.evaluate((node) => (globalThis as any).getComputedStyle(node).color)).toBe('rgb(185, 28, 28)');
+
+      // Close: the conversation ends for the visitor too.
+      await page.getByRole('button', { name: 'Close', exact: true }).click();
+      await page.locator('#conversation-meta', { hasText: 'Closed.' }).waitFor();
+      await eventually(async () => (await page.locator(`#mine li[data-conversation="${second}"]`).count()) === 0, 15_000, 'closed conversation leaves the queue');
+      expect((await api.get(`/v1/conversations/${second}`)).body.conversation.status).toBe('closed');
+
+      // Sign out (the session ends on the server), then sign in with the password chosen at the invite.
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.locator('#login').waitFor({ state: 'visible' });
+      expect(await page.evaluate('sessionStorage.length')).toBe(0);
+      await page.getByLabel('Email').fill(invited.body.agent.email);
+      await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.locator('#app').waitFor({ state: 'visible' });
+      expect(await page.locator('#me-name').textContent()).toBe('Ada Lovelace');
 
       expect(problems.filter((p) => /Content Security Policy|Refused/i.test(p))).toEqual([]);
       expect(problems).toEqual([]);

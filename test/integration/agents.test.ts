@@ -138,7 +138,8 @@ describe('invite, accept, log in, refresh, log out', () => {
     const { invited, session, client } = await agentOf(api);
     const other = await anon().post('/v1/agent-auth/login', { email: invited.agent.email, password: PASSWORD });
     expect(other.status).toBe(200);
-    expect((await client.patch('/v1/agents/me', { availability: 'online' })).body.agent.availability).toBe('online');
+    const online = await client.patch('/v1/agents/me', { availability: 'online' });
+    expect(online.body.agent).toMatchObject({ availability: 'online', lastSeenAt: expect.any(String) });
 
     expect((await client.post('/v1/agent-auth/logout')).status).toBe(204);
     expectProblem(await client.get('/v1/agents/me'), 401, 'unauthorized');

@@ -21,8 +21,8 @@ import { AgentListQuery, AgentParams, AI_AGENTS_LISTED, agentSummary, agentView,
 import { endSessions, notifyDispatcher } from './sessions';
 
 const DUPLICATE_KEY = 11000;
-const emailTaken = (email: string) => new AppError(409, 'agent_email_taken', 'this account already has an agent with this email', { email });
-const deactivated = () => new AppError(409, 'agent_deactivated', 'this agent is deactivated: invite them again as a new agent');
+const emailTaken = (email: string) => new AppError(409, 'agent_email_taken', 'this account already has an agent with this email (a deactivated agent keeps theirs)', { email });
+const deactivated = () => new AppError(409, 'agent_deactivated', 'this agent is deactivated: they can no longer sign in, be invited or be changed');
 
 export function agentsManageRouter(deps: ApiDeps): Router {
   const router = Router();

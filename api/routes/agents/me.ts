@@ -31,7 +31,11 @@ export function agentsMeRouter(deps: ApiDeps): Router {
   router.patch('/v1/agents/me', async (req, res) => {
     const { accountId, agentId } = agentOf(res);
     const body = parse(UpdateMeBody, req.body);
-    const agent = await Agent.findOneAndUpdate({ _id: agentId, accountId, status: 'active' }, { $set: { ...body, updatedAt: new Date() } }, { returnDocument: 'after' }).lean();
+    const now = new Date();
+    // Setting yourself online is a sign of life too: without it, an agent back from a lapse (an old
+    // `lastSeenAt`) would be lapsed to `away` again before the page's next heartbeat.
+    const seen = body.availability === 'online' ? { lastSeenAt: now } : {};
+    const agent = await Agent.findOneAndUpdate({ _id: agentId, accountId, status: 'active' }, { $set: { ...body, ...seen, updatedAt: now } }, { returnDocument: 'after' }).lean();
     if (!agent) throw AppError.notFound('agent');
     if (body.availability !== undefined) await notifyDispatcher(deps, accountId, agentId);
     res.json({ agent: agentView(agent) });

@@ -16,7 +16,8 @@ const name = z.string().trim().min(1).max(200);
 const email = z.email().max(320).transform((e) => e.toLowerCase());
 /** Teams, each once (a repeat is dropped rather than refused: `"a"` and `" a"` are the same team). */
 const teams = z
-  .array(TeamName)
+  // `\S`: the document then says what the server checks, that a blank name (trimmed to "") is no team.
+  .array(TeamName.regex(/\S/, 'must not be blank'))
   .max(AGENT_LIMITS.teamsPerAgent)
   .transform((list) => [...new Set(list)]);
 const capacity = z.number().int().min(1).max(AGENT_LIMITS.capacityMax).describe('conversations assigned at once');

@@ -9,7 +9,8 @@
  * - `conversation.started`: position 0 (the turn that writes transcript position 0);
  * - a message at transcript position `seq`: `(seq + 1) * 100`;
  * - the actions of a write whose first message is at `a`: `a * 100 + 10 + i` (before that message);
- * - after the write's last message (`messageCount` N): handoff `N*100+1`, release `N*100+2`, close `N*100+3`.
+ * - after the write's last message (`messageCount` N): handoff `N*100+1`, release `N*100+2`, close `N*100+3`,
+ *   inbox events (assignment, SLA) at `N*100+slot` with slots 4..99 (activities/transcript.ts `InboxEvent`).
  */
 import { createHash } from 'node:crypto';
 import type { Client } from '@temporalio/client';
@@ -53,13 +54,19 @@ export function turnEvents(input: SaveTurnInput): EventDoc[] {
       role: m.role,
       type: 'text',
       text: m.text,
+      ...(m.agentId ? { agentId: m.agentId } : {}),
       ...(m.choices ? { choices: m.choices } : {}),
       ...(m.sources ? { sources: m.sources } : {}),
       ...(m.confirmation ? { confirmation: m.confirmation } : {}),
       inReplyTo: m.inReplyTo ?? null,
       createdAt: m.createdAt,
     };
-    add('message.created', m.id, (m.seq + 1) * 100, { message });
+    // A note is the team's: its own event type, so nothing that relays messages to the visitor relays it.
+    add(m.role === 'note' ? 'note.created' : 'message.created', m.id, (m.seq + 1) * 100, { message });
+  }
+  for (const event of input.events ?? []) {
+    if (event.slot < 4 || event.slot > 99) continue;
+    add(event.type, `${c.id}:${event.ref}`, N * 100 + event.slot, event.data);
   }
   if (input.handoffStarts) add('conversation.handoff', `${c.id}:handoff:${N}`, N * 100 + 1, { messageCount: N });
   // A write with no message that sets the status back to active is a release (nothing else does that).

@@ -5,6 +5,7 @@ import { createActionRunActivities } from './action-run';
 import { createHttpActivities, type HttpOptions } from './http/call-endpoint';
 import { createOutboundNetwork } from './http/network';
 import { createLlmActivities } from './llm/complete-chat';
+import { createInboxActivities } from './inbox';
 import { createKnowledgeActivities } from './knowledge';
 import { createSecretRotationActivities } from './rotate-secrets';
 import { createSlaActivities } from './sla';
@@ -37,6 +38,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createActionRunActivities({ temporal: deps.temporal, taskQueue: deps.taskQueue }),
     ...createSecretRotationActivities({ db: deps.db, secrets: deps.secrets }),
     ...createSlaActivities(deps.db),
+    ...createInboxActivities({ db: deps.db, temporal: deps.temporal, taskQueue: deps.taskQueue }),
   };
 }
 

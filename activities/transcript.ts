@@ -4,6 +4,7 @@ import type { Channel, ConversationStatus } from '../models/conversation.schema'
 import { webhookModels, type EventDoc, type WebhookEndpointDoc } from '../models/webhook.model';
 import type { EventType } from '../models/webhook.schema';
 import { WEBHOOK_LIMITS } from '../models/limits';
+import type { SlaState, SlaTarget } from '../models/sla.schema';
 import { turnEvents } from './events';
 import { guardedCollection, withOwnedId } from '../models/tenancy';
 
@@ -11,8 +12,10 @@ import { guardedCollection, withOwnedId } from '../models/tenancy';
 export interface SavedMessage {
   id: string;
   seq: number;
-  role: 'visitor' | 'bot' | 'agent';
+  role: 'visitor' | 'bot' | 'agent' | 'note';
   text: string;
+  /** The human agent who wrote an `agent` message or a `note`. */
+  agentId?: string;
   choices?: { label: string; value: string }[];
   sources?: { id: string; title: string }[];
   confirmation?: { id: string; action: string; arguments: Record<string, string | number | boolean | null>; argsHash: string };
@@ -44,6 +47,34 @@ export interface SaveTurnInput {
   actions?: ActionOutcome[];
   /** This write moves the conversation into handoff (a `conversation.handoff` event). */
   handoffStarts?: boolean;
+  /** The conversation's inbox fields to set (a handoff's routing, assignment, SLA state), or `clear` when it leaves handoff. */
+  inbox?: InboxFields | 'clear';
+  /** With `inbox: 'clear'`: the handoff's final SLA state, kept on the conversation. */
+  slaFinal?: SlaState;
+  /** Inbox events of this write (assignment, SLA breaches), each at its own position after the write's last message. */
+  events?: InboxEvent[];
+}
+
+/** The inbox fields of a conversation document (models/conversation.model.ts), as the workflow computes them. */
+export interface InboxFields {
+  inbox: 'waiting' | 'assigned';
+  inboxTeam: string;
+  assignedAgentId: string;
+  handoffAt: string;
+  slaState: SlaState;
+  slaDueAt: string | null;
+  sla: { firstResponseDueAt: string | null; nextResponseDueAt: string | null; resolutionDueAt: string | null; firstResponseAt: string | null; breached: SlaTarget[] };
+}
+
+/**
+ * An event the workflow records beside a write. `slot` (1..99, not 1-3: handoff, release, close) places it
+ * after the write's last message (`messageCount * 100 + slot`); `ref` makes its id (the same on a retry).
+ */
+export interface InboxEvent {
+  type: 'conversation.assigned' | 'conversation.unassigned' | 'sla.breached' | 'sla.escalated';
+  ref: string;
+  slot: number;
+  data: Record<string, unknown>;
 }
 
 /** One API action's outcome, as the conversation workflow reports it to `saveTurn`. */
@@ -105,7 +136,8 @@ export function createTranscriptActivities(db: Connection, onEvents?: (eventIds:
         .sort({ seq: -1 })
         .limit(Math.min(Math.max(input.limit, 1), 500))
         .toArray();
-      return { lines: docs.reverse().map((m) => ({ role: m.role, text: m.text })) };
+      // Internal notes are the team's, not the conversation's: they stay out of what is extracted from it.
+      return { lines: docs.reverse().flatMap((m) => (m.role === 'note' ? [] : [{ role: m.role, text: m.text }])) };
     },
 
     /**
@@ -126,6 +158,7 @@ export function createTranscriptActivities(db: Connection, onEvents?: (eventIds:
           role: m.role,
           type: 'text' as const,
           text: m.text,
+          ...(m.agentId ? { agentId: m.agentId } : {}),
           ...(m.choices ? { choices: m.choices } : {}),
           ...(m.sources ? { sources: m.sources } : {}),
           ...(m.confirmation ? { confirmation: m.confirmation } : {}),
@@ -166,6 +199,24 @@ export function createTranscriptActivities(db: Connection, onEvents?: (eventIds:
         set.closedAt = at;
         set.closeReason = input.closeReason ?? 'closed';
       }
+      const unset: Record<string, ''> = {};
+      if (input.inbox === 'clear') {
+        for (const field of ['inbox', 'inboxTeam', 'assignedAgentId', 'slaDueAt'] as const) unset[field] = '';
+        // The handoff's SLA outcome stays readable on the conversation (`slaState`, `sla`, `handoffAt`).
+        if (input.slaFinal) set.slaState = input.slaFinal;
+      } else if (input.inbox) {
+        const f = input.inbox;
+        const date = (iso: string | null): Date | null => (iso === null ? null : new Date(iso));
+        Object.assign(set, {
+          inbox: f.inbox,
+          inboxTeam: f.inboxTeam,
+          assignedAgentId: f.assignedAgentId,
+          handoffAt: new Date(f.handoffAt),
+          slaState: f.slaState,
+          slaDueAt: date(f.slaDueAt),
+          sla: { firstResponseDueAt: date(f.sla.firstResponseDueAt), nextResponseDueAt: date(f.sla.nextResponseDueAt), resolutionDueAt: date(f.sla.resolutionDueAt), firstResponseAt: date(f.sla.firstResponseAt), breached: f.sla.breached },
+        });
+      }
       // Independent and each idempotent, so the two writes go out together (one round trip of latency).
       // By its id alone (the index every store serves): the conversation's own workflow names it, and an
       // upsert with `accountId` in the filter would scan on FerretDB.
@@ -174,6 +225,7 @@ export function createTranscriptActivities(db: Connection, onEvents?: (eventIds:
           { _id: c.id },
           {
             $set: set,
+            ...(Object.keys(unset).length > 0 ? { $unset: unset } : {}),
             $setOnInsert: {
               accountId: c.accountId,
               botId: c.botId,

@@ -26,6 +26,7 @@ import { webhooksRouter } from './routes/webhooks';
 import { websitesRouter } from './routes/websites';
 import { handoffSettingsRouter } from './routes/handoff-settings';
 import { slaRouter } from './routes/sla';
+import { inboxRouter } from './routes/inbox';
 import { inboxPageRouter } from './inbox-page/router';
 import { widgetPagesRouter } from './widget/pages';
 import { widgetRouter } from './widget/router';
@@ -100,6 +101,7 @@ export function createApp(deps: ApiDeps, options: AppOptions = {}): Express {
   app.use(botsRouter(deps));
   app.use(botAiRouter(deps));
   app.use(conversationsRouter(deps));
+  app.use(inboxRouter(deps)); // GET /v1/inbox; claim, assign and notes of a conversation
   app.use(connectionsRouter(deps));
   app.use(actionsRouter(deps));
   app.use(logsRouter(deps));

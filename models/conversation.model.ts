@@ -81,6 +81,9 @@ conversationSchema.index({ accountId: 1, botId: 1, status: 1, _id: -1 });
 // Inbox (issue 20): open handoffs by state and SLA state (GET /v1/sla/status counts), and the queue of a team.
 conversationSchema.index({ accountId: 1, inbox: 1, slaState: 1 });
 conversationSchema.index({ accountId: 1, inbox: 1, inboxTeam: 1, handoffAt: 1 });
+// The inbox lists: everything waiting or assigned, oldest handoff first; an agent's own conversations.
+conversationSchema.index({ accountId: 1, inbox: 1, handoffAt: 1 });
+conversationSchema.index({ accountId: 1, assignedAgentId: 1, handoffAt: 1 });
 
 export interface MessageDoc {
   _id: string;
@@ -88,8 +91,11 @@ export interface MessageDoc {
   conversationId: string;
   /** Position in the transcript, assigned by the conversation workflow. */
   seq: number;
-  role: 'visitor' | 'bot' | 'agent';
+  /** `note`: an internal note of an agent, never shown to the visitor. */
+  role: 'visitor' | 'bot' | 'agent' | 'note';
   type: 'text';
+  /** The human agent who wrote an `agent` message or a `note` (absent: an API key). */
+  agentId?: string;
   text: string;
   choices?: { label: string; value: string }[];
   /** Knowledge items a Smart AI answer drew on. */
@@ -112,6 +118,7 @@ const messageSchema = new Schema<MessageDoc>(
     role: { type: String, required: true },
     type: { type: String, required: true },
     text: { type: String, required: true },
+    agentId: { type: String },
     choices: { type: [{ _id: false, label: String, value: String }], default: undefined },
     sources: { type: [{ _id: false, id: String, title: String }], default: undefined },
     confirmation: { type: Schema.Types.Mixed },

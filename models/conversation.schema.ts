@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { EffectiveHandoffSettings, SlaTarget } from './sla.schema';
 import { LIMITS } from './limits';
 import type { ChatMessage } from './ai.schema';
 import type { BotSnapshot } from './bot.schema';
@@ -61,7 +62,12 @@ export const AgentMessageBody = z.strictObject({ message: TextMessage });
 /** Argument of the `agentMessage` update. */
 export interface AgentMessageArgs {
   text: string;
+  /** The human agent writing (absent: an API key). */
+  agentId?: string | null;
 }
+
+/** `POST /v1/conversations/:id/notes` body: an internal note, never shown to the visitor. */
+export const NoteBody = z.strictObject({ note: TextMessage });
 
 /** `POST /v1/conversations/:id/messages` body. */
 export const SendMessageBody = z.strictObject({
@@ -96,9 +102,11 @@ export interface ReplyConfirmation {
 /** One message of a transcript as the API returns it. */
 export interface MessageView {
   id: string;
-  /** `agent`: a person answering during a handoff. */
-  role: 'visitor' | 'bot' | 'agent';
+  /** `agent`: a person answering during a handoff; `note`: an internal note (only with `include=notes`). */
+  role: 'visitor' | 'bot' | 'agent' | 'note';
   type: 'text';
+  /** The human agent who wrote an `agent` message or a note (absent for an API key's). */
+  agentId?: string;
   text: string;
   choices?: ReplyChoice[];
   sources?: ReplySource[];
@@ -143,6 +151,24 @@ export interface CarriedState {
   flow?: FlowState;
   /** Smart AI memory and counters (only for bots with Smart AI). */
   ai?: AiState;
+  /** The current human handoff: routing, assignment and SLA clocks (absent: none, or one begun before the inbox existed). */
+  handoff?: HandoffState;
+}
+
+/** A handoff's routing, assignment and SLA clocks, as its conversation workflow keeps them (times in epoch ms). */
+export interface HandoffState {
+  since: number;
+  settings: EffectiveHandoffSettings;
+  agentId: string | null;
+  firstResponseAt: number | null;
+  /** Running SLA targets: when each started, when it becomes at risk, when it is due. */
+  clocks: Partial<Record<SlaTarget, { startedAt: number; atRiskAt: number | null; dueAt: number | null; atRisk: boolean }>>;
+  /** Targets breached during this handoff (a next-response target can breach again after each visitor message). */
+  breached: SlaTarget[];
+  /** The oldest visitor message the assigned agent has not answered (for `reassignAfterSeconds`). */
+  awaitingSince: number | null;
+  /** Assignment events recorded so far (their positions in the event stream). */
+  assignments: number;
 }
 
 /** What Smart AI remembers of a conversation between turns. */

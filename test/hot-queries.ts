@@ -235,13 +235,9 @@ export const HOT_QUERIES: HotQuery[] = [
     ops: 'findOne, exists, deleteOne',
     where: [
       'api/routes/conversations/send-message.ts#Conversation.findOne({ _id: id, accountId }, { status: 1 })',
-      'api/routes/conversations/read.ts#deps.Conversation.findOne({ _id: id, accountId: callerOf(res).accountId })',
-      'api/routes/conversations/read.ts#deps.Conversation.exists({ _id: id, accountId })',
-      'api/routes/conversations/events-stream.ts#deps.Conversation.exists({ _id: id, accountId })',
+      // read, events, close, release, agent messages, claim, assign, notes (with the agent's access checked)
+      'api/agent-access.ts#deps.Conversation.findOne({ _id: id, accountId: caller.accountId }, projection)',
       'api/routes/conversations/start.ts#Conversation.deleteOne({ _id: conversationId, accountId })',
-      'api/routes/conversations/close.ts#deps.Conversation.findOne(',
-      'api/routes/conversations/release.ts#deps.Conversation.findOne(',
-      'api/routes/conversations/agent-message.ts#deps.Conversation.findOne(',
       'api/routes/conversations/confirm.ts#Conversation.findOne(',
       'api/routes/knowledge/analyze.ts#Conversation.findOne({ _id: conversationId, accountId }',
       'api/widget/router.ts#deps.Conversation.findOne({ _id: id, accountId: site.accountId })',
@@ -289,9 +285,9 @@ export const HOT_QUERIES: HotQuery[] = [
   {
     name: 'transcript page (API, widget poll)',
     ops: 'find · sort · limit',
-    where: ['api/routes/conversations/read.ts#deps.Message.find({ accountId, conversationId, seq: { $gt: afterSeq } })'],
-    build: (m) => m.Message.find({ accountId: S.accountId, conversationId: S.conversationId, seq: { $gt: -1 } }).sort({ seq: 1 }).limit(page),
-    checked: ['accountId'],
+    where: ['api/routes/conversations/read.ts#deps.Message.find({ accountId, conversationId, seq: { $gt: afterSeq }, ...(includeNotes'],
+    build: (m) => m.Message.find({ accountId: S.accountId, conversationId: S.conversationId, seq: { $gt: -1 }, role: { $ne: 'note' } }).sort({ seq: 1 }).limit(page),
+    checked: ['accountId', 'role'],
     bound: "a page (limit + 1): a conversation's messages are all its account's",
   },
   {
@@ -840,11 +836,55 @@ export const HOT_QUERIES: HotQuery[] = [
     bound: "the batch's ids (primary key)",
   },
 
-  // SLA (issue 20): handoff settings and the running aggregates behind GET /v1/sla/status
+  // The inbox (issue 20): its lists, and what its dispatcher reads to start
+  {
+    name: 'the inbox: everything waiting, or assigned (admins, API keys), oldest handoff first',
+    ops: 'find · sort · limit, countDocuments',
+    where: ['api/routes/inbox.ts#deps.Conversation.find({ accountId, ...filter }, INBOX_FIELDS).sort({ handoffAt: 1 })', "api/routes/inbox.ts#[{ inbox: 'waiting' }]"],
+    build: (m) => m.Conversation.find({ accountId: S.accountId, inbox: 'waiting' }).sort({ handoffAt: 1 }).limit(50),
+    bound: 'a page (limit); the count reads the open handoffs of that state',
+  },
+  {
+    name: "the inbox: a team's queue (an agent's teams, one read each)",
+    ops: 'find · sort · limit, countDocuments',
+    where: ["api/routes/inbox.ts#agent.teams.map((team) => ({ inbox: 'waiting', inboxTeam: team }))"],
+    build: (m) => m.Conversation.find({ accountId: S.accountId, inbox: 'waiting', inboxTeam: 'sales' }).sort({ handoffAt: 1 }).limit(50),
+    bound: 'a page (limit) per team; the count reads the team\'s waiting handoffs',
+  },
+  {
+    name: "the inbox: an agent's own conversations",
+    ops: 'find · sort · limit, countDocuments',
+    where: ['api/routes/inbox.ts#find({ assignedAgentId: agent.agentId })'],
+    build: (m) => m.Conversation.find({ accountId: S.accountId, assignedAgentId: S.agentId }).sort({ handoffAt: 1 }).limit(50),
+    bound: "a page (limit); the count reads the agent's open conversations (their capacity, or what they claimed)",
+  },
+  {
+    name: "the inbox: assigned to others (an admin's view)",
+    ops: 'find · sort · limit, countDocuments',
+    where: ["api/routes/inbox.ts#{ inbox: 'assigned', assignedAgentId: { $ne: agent.agentId } }"],
+    build: (m) => m.Conversation.find({ accountId: S.accountId, inbox: 'assigned', assignedAgentId: { $ne: S.agentId } }).sort({ handoffAt: 1 }).limit(50),
+    checked: ['assignedAgentId'],
+    bound: "a page, after skipping the admin's own (at most their capacity); the count reads the assigned handoffs",
+  },
+  {
+    name: "a starting dispatcher: the account's open handoffs",
+    ops: 'find · sort · limit',
+    where: ['activities/inbox.ts#.find({ accountId: input.accountId, inbox }'],
+    build: (m) => m.Conversation.find({ accountId: S.accountId, inbox: 'assigned' }).sort({ handoffAt: 1 }).limit(5000),
+    bound: 'the open handoffs, waiting and assigned (MAX_OPEN_HANDOFFS each); once per dispatcher start',
+  },
+  {
+    name: 'an agent whose heartbeat lapsed marked away',
+    ops: 'updateOne (driver)',
+    where: ["activities/inbox.ts#agents.updateOne({ _id: input.agentId, availability: 'online', lastSeenAt: seen }"],
+    build: (m) => m.Agent.findOne({ _id: S.agentId, availability: 'online', lastSeenAt: S.cutoff }),
+    checked: ['availability', 'lastSeenAt'],
+    bound: '1 (primary key)',
+  },  // SLA (issue 20): handoff settings and the running aggregates behind GET /v1/sla/status
   {
     name: 'handoff settings by id (an account\'s or a bot\'s)',
     ops: 'findOne (findOwned), replaceOne · upsert',
-    where: ['api/routes/handoff-settings.ts#findOwned(HandoffSetting, accountSettingsId(accountId), accountId)', 'api/routes/handoff-settings.ts#HandoffSetting.replaceOne({ _id: id }'],
+    where: ['api/routes/handoff-settings.ts#findOwned(HandoffSetting, accountSettingsId(accountId), accountId)', 'api/routes/handoff-settings.ts#HandoffSetting.replaceOne({ _id: id }', 'activities/inbox.ts#settings.findOne({ _id: `account:${input.accountId}` }'],
     build: (m) => m.HandoffSetting.findOne({ _id: `account:${S.accountId}` }),
     bound: '1 (primary key)',
   },

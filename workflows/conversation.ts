@@ -9,6 +9,7 @@
 import {
   ApplicationFailure,
   condition,
+  proxyActivities,
   continueAsNew,
   executeChild,
   patched,
@@ -30,15 +31,18 @@ import type {
   TurnResult,
   VisitorMessageArgs,
 } from '../models/conversation.schema';
-import type { ActionOutcome, SavedMessage } from '../activities/transcript';
+import type { ActionOutcome, InboxEvent, InboxFields, SavedMessage } from '../activities/transcript';
+import type { HandoffState } from '../models/conversation.schema';
+import type { SlaSample, SlaTarget } from '../models/sla.schema';
+import { advance, cloneHandoff, inboxFields, newHandoff, nextWake, onAgentMessage, onAssigned, onEnd, onVisitorMessage, slaStateOf } from './handoff';
 import { trimMemory } from '../core/ai/prompt';
 import { readYesNo } from '../core/answers/yes-no';
 import { initialFlowState, interpret, type FlowContext, type FlowInput, type FlowState, type FlowStep } from '../core/flows/interpreter';
 import type { BotFlows, VariableValue } from '../models/flow.schema';
 import { apiChainWorkflow } from './api-chain';
-import { actionRunSearchAttributes, agentMessageUpdate, closeSignal, confirmUpdate, getStateQuery, releaseUpdate, SA, visitorMessageUpdate } from './definitions';
+import { actionRunSearchAttributes, agentMessageUpdate, agentNoteUpdate, assignedSignal, closeSignal, confirmUpdate, getStateQuery, releaseUpdate, SA, visitorMessageUpdate } from './definitions';
 import { cloneAiState, initialAiState, SmartAiTurn, type AiReply } from './smart-ai';
-import { localActivityOptions } from './activity-policies';
+import { activityOptions, localActivityOptions } from './activity-policies';
 
 // Local activities: a transcript write is a few milliseconds, so it runs inside the same workflow task
 // instead of a round trip through the server's activity queue. At-least-once: the writes are idempotent.
@@ -50,6 +54,18 @@ const { saveTurn } = proxyLocalActivities<ConversationActivities>(localActivityO
  * finds the same run by id and waits for its result, so the turn always gets the run's own outcome.
  */
 const { runAction: runActionRun } = proxyLocalActivities<ConversationActivities>(localActivityOptions('runAction'));
+
+// The inbox (issue 20): a handoff's settings, its SLA samples, the account's dispatcher and its admins.
+const { loadHandoffSettings } = proxyLocalActivities<ConversationActivities>(localActivityOptions('loadHandoffSettings'));
+const { notifyInbox } = proxyLocalActivities<ConversationActivities>(localActivityOptions('notifyInbox'));
+const { inboxAdmins } = proxyLocalActivities<ConversationActivities>(localActivityOptions('inboxAdmins'));
+const { recordSlaSample } = proxyActivities<ConversationActivities>(activityOptions('recordSlaSample'));
+
+/**
+ * Handoffs begun by histories recorded before the inbox existed carry no `HandoffState` and stay as they
+ * were (no assignment, no SLA); a handoff begun on this code records the marker and runs the inbox.
+ */
+const INBOX = 'parley-inbox';
 
 /** Histories recorded before action runs were started by a local activity keep replaying as child workflows. */
 const EAGER_ACTION_RUNS = 'parley-eager-action-runs';
@@ -244,9 +260,36 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
     }
     for (const content of aiReplies ?? []) turn.add(reply(content, at));
 
-    await turn.flush(status(flowState), false);
+    // The inbox: a handoff that starts (its settings read, its clocks started), a visitor message that
+    // starts the next-response clock, or a handoff that ends with this turn.
+    const nextStatus = status(flowState);
+    let handoff = state.handoff ? cloneHandoff(state.handoff) : undefined;
+    let inbox: InboxFields | 'clear' | undefined;
+    let samples: SlaSample[] = [];
+    const handoffBegins = nextStatus === 'handoff' && state.status !== 'handoff' && patched(INBOX);
+    if (handoffBegins) {
+      handoff = newHandoff(await loadHandoffSettings({ accountId: input.accountId, botId: bot.botId, botTimezone: bot.timezone }), Date.now());
+      inbox = inboxFields(handoff);
+    } else if (handoff && nextStatus === 'handoff' && args.text !== undefined) {
+      onVisitorMessage(handoff, Date.now());
+      inbox = inboxFields(handoff);
+    } else if (handoff && nextStatus !== 'handoff') {
+      samples = onEnd(handoff, Date.now(), sampleRef);
+      inbox = 'clear';
+    }
+
+    await turn.flush(nextStatus, false, inbox === undefined ? {} : { inbox, ...(inbox === 'clear' && handoff ? { slaFinal: slaStateOf(handoff) } : {}) });
     // State moves only once the turn is durable, so a failed write never leaves a gap in `seq`.
-    commitStatus(status(flowState));
+    commitStatus(nextStatus);
+    if (handoffBegins && handoff) {
+      state.handoff = handoff;
+      upsertSearchAttributes([{ key: SA.sla, value: slaStateOf(handoff) }, { key: SA.agent, value: '' }]);
+      await notifyInbox({ accountId: input.accountId, notice: { type: 'handoff', handoff: { conversationId: input.conversationId, botId: bot.botId, team: handoff.settings.team ?? '', since: new Date(handoff.since).toISOString() } } });
+    } else if (inbox === 'clear') {
+      await endHandoff(samples);
+    } else if (handoff) {
+      state.handoff = handoff;
+    }
     state.flow = flowState;
     if (ai) state.ai = { ...ai, memory: trimMemory(ai.memory) };
     state.greeted = true;
@@ -261,6 +304,57 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
   const commitStatus = (next: 'active' | 'handoff'): void => {
     if (next !== state.status) upsertSearchAttributes([{ key: SA.status, value: next }]);
     state.status = next;
+  };
+
+  const sampleRef = { accountId: input.accountId, botId: bot.botId, conversationId: input.conversationId };
+
+  /** Writes a handoff's inbox fields (and its events) with no message, in transcript order. */
+  const inboxWrite = async (h: HandoffState, events: InboxEvent[] = []): Promise<void> => {
+    await saveTurn({ conversation: conversationRef, messages: [], messageCount: state.messageCount, status: state.status, at: new Date().toISOString(), inbox: inboxFields(h), ...(events.length > 0 ? { events } : {}) });
+  };
+
+  /** After the write that ended a handoff: the dispatcher frees the agent, the SLA samples are kept. */
+  const endHandoff = async (samples: SlaSample[]): Promise<void> => {
+    const final = state.handoff ? slaStateOf(state.handoff) : 'none';
+    state.handoff = undefined;
+    upsertSearchAttributes([{ key: SA.sla, value: final }, { key: SA.agent, value: '' }]);
+    await Promise.all([notifyInbox({ accountId: input.accountId, notice: { type: 'ended', conversationId: input.conversationId } }), ...samples.map((s) => recordSlaSample(s))]);
+  };
+
+  /** Where a breach or escalation event sits after the write's last message (activities/transcript.ts InboxEvent). */
+  const SLOT: Record<SlaTarget, { breached: number; escalated: number }> = {
+    firstResponse: { breached: 4, escalated: 7 },
+    nextResponse: { breached: 5, escalated: 8 },
+    resolution: { breached: 6, escalated: 9 },
+  };
+
+  /** A handoff's timer fired: targets at risk or breached (events, escalation), an agent who did not answer. */
+  const onHandoffTimer = async (): Promise<void> => {
+    if (!state.handoff || state.status !== 'handoff') return;
+    const h = cloneHandoff(state.handoff);
+    const before = slaStateOf(h);
+    const holder = h.agentId;
+    const result = advance(h, Date.now());
+    const N = state.messageCount;
+    const handoffAt = new Date(h.since).toISOString();
+    const events: InboxEvent[] = result.breached.map((target) => ({ type: 'sla.breached', ref: `sla:breached:${target}:${N}`, slot: SLOT[target].breached, data: { target, agentId: holder, handoffAt } }));
+    const escalation = h.settings.sla?.escalation;
+    const reassign = holder !== null && (result.noAnswerFrom !== null || (result.breached.length > 0 && escalation?.reassign === true));
+    if (result.breached.length > 0 && escalation?.notifyAdmins) {
+      // Best effort: an escalation that cannot read the admins still goes out, naming none.
+      const admins = await inboxAdmins({ accountId: input.accountId }).catch(() => [] as string[]);
+      for (const target of result.breached) {
+        events.push({ type: 'sla.escalated', ref: `sla:escalated:${target}:${N}`, slot: SLOT[target].escalated, data: { target, agentId: holder, admins, reassign: escalation.reassign && holder !== null, handoffAt } });
+      }
+    }
+    await inboxWrite(h, events);
+    state.handoff = h;
+    const after = slaStateOf(h);
+    if (after !== before) upsertSearchAttributes([{ key: SA.sla, value: after }]);
+    if (reassign) {
+      const reason = result.noAnswerFrom !== null ? ('no_answer' as const) : ('sla_breached' as const);
+      await notifyInbox({ accountId: input.accountId, notice: { type: 'reassign', conversationId: input.conversationId, fromAgentId: holder, reason } });
+    }
   };
 
   /**
@@ -281,7 +375,7 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
       this.replies.push(r);
     }
 
-    async flush(turnStatus: 'active' | 'handoff', partial: boolean): Promise<void> {
+    async flush(turnStatus: 'active' | 'handoff', partial: boolean, extra: { inbox?: InboxFields | 'clear'; slaFinal?: ReturnType<typeof slaStateOf> } = {}): Promise<void> {
       const messages: SavedMessage[] = [];
       let seq = state.messageCount;
       const { text, messageId } = this.args;
@@ -303,6 +397,7 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
         ...(completes ? { completes } : {}),
         ...(actions.length > 0 ? { actions } : {}),
         ...(handoffStarts ? { handoffStarts } : {}),
+        ...extra,
       });
       this.visitorWritten ||= text !== undefined;
       this.written = this.replies.length;
@@ -370,12 +465,18 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
       serialize(async () => {
         if (state.status === 'handoff') {
           const at = new Date().toISOString();
-          await saveTurn({ conversation: conversationRef, messages: [], messageCount: state.messageCount, status: 'active', at });
+          const ending = state.handoff ? cloneHandoff(state.handoff) : undefined;
+          const samples = ending ? onEnd(ending, Date.now(), sampleRef) : [];
+          await saveTurn({ conversation: conversationRef, messages: [], messageCount: state.messageCount, status: 'active', at, ...(ending ? { inbox: 'clear' as const, slaFinal: slaStateOf(ending) } : {}) });
           state.flow = { ...state.flow!, handoff: false };
           state.status = 'active';
           state.lastActivityAt = at;
           lastActivityMs = Date.now();
           upsertSearchAttributes([{ key: SA.status, value: 'active' }]);
+          if (ending) {
+            state.handoff = ending;
+            await endHandoff(samples);
+          }
         }
         return { status: state.status };
       }),
@@ -389,17 +490,27 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
         const at = new Date().toISOString();
         const id = `msg_${uuid4().replace(/-/g, '')}`;
         const seq = state.messageCount;
+        const agentId = typeof args.agentId === 'string' ? args.agentId : undefined;
+        const h = state.handoff ? cloneHandoff(state.handoff) : undefined;
+        const before = h ? slaStateOf(h) : undefined;
+        const samples = h ? onAgentMessage(h, Date.now(), agentId ?? null, sampleRef) : [];
         await saveTurn({
           conversation: conversationRef,
-          messages: [{ id, seq, role: 'agent', text: args.text, createdAt: at }],
+          messages: [{ id, seq, role: 'agent', text: args.text, createdAt: at, ...(agentId ? { agentId } : {}) }],
           messageCount: seq + 1,
           status: state.status,
           at,
+          ...(h ? { inbox: inboxFields(h) } : {}),
         });
         state.messageCount = seq + 1;
         state.lastActivityAt = at;
         lastActivityMs = Date.now();
-        return { id, role: 'agent' as const, type: 'text' as const, text: args.text, createdAt: at };
+        if (h) {
+          state.handoff = h;
+          if (slaStateOf(h) !== before) upsertSearchAttributes([{ key: SA.sla, value: slaStateOf(h) }]);
+          if (samples.length > 0) await Promise.all(samples.map((s) => recordSlaSample(s)));
+        }
+        return { id, role: 'agent' as const, type: 'text' as const, text: args.text, createdAt: at, ...(agentId ? { agentId } : {}) };
       }),
     {
       validator: (args) => {
@@ -410,6 +521,47 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
         }
       },
     },
+  );
+
+  setHandler(
+    agentNoteUpdate,
+    (args) =>
+      serialize(async () => {
+        const at = new Date().toISOString();
+        const id = `msg_${uuid4().replace(/-/g, '')}`;
+        const seq = state.messageCount;
+        const agentId = typeof args.agentId === 'string' ? args.agentId : undefined;
+        await saveTurn({ conversation: conversationRef, messages: [{ id, seq, role: 'note', text: args.text, createdAt: at, ...(agentId ? { agentId } : {}) }], messageCount: seq + 1, status: state.status, at });
+        state.messageCount = seq + 1;
+        return { id, role: 'note' as const, type: 'text' as const, text: args.text, createdAt: at, ...(agentId ? { agentId } : {}) };
+      }),
+    {
+      validator: (args) => {
+        rejectIfClosed();
+        if (typeof args?.text !== 'string' || args.text.trim().length === 0 || args.text.length > LIMITS.messageText) {
+          throw ApplicationFailure.nonRetryable('text must be 1 to 4000 characters', 'InvalidMessage');
+        }
+      },
+    },
+  );
+
+  // The account's dispatcher (workflows/inbox.ts) says who holds the conversation now.
+  setHandler(assignedSignal, ({ agentId }) =>
+    serialize(async () => {
+      if (!state.handoff || state.status !== 'handoff' || closeReason !== undefined) return;
+      const h = cloneHandoff(state.handoff);
+      const holder = typeof agentId === 'string' ? agentId : null;
+      if (h.agentId === holder) return;
+      const previous = h.agentId;
+      onAssigned(h, holder, Date.now(), h.awaitingSince !== null);
+      const slot = 20 + Math.min(h.assignments, 79);
+      const event: InboxEvent = holder
+        ? { type: 'conversation.assigned', ref: `assigned:${h.assignments}`, slot, data: { agentId: holder, previousAgentId: previous } }
+        : { type: 'conversation.unassigned', ref: `assigned:${h.assignments}`, slot, data: { previousAgentId: previous } };
+      await inboxWrite(h, [event]);
+      state.handoff = h;
+      upsertSearchAttributes([{ key: SA.agent, value: holder ?? '' }]);
+    }),
   );
 
   setHandler(closeSignal, ({ reason }) => {
@@ -435,6 +587,24 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
   const idleMs = bot.inactivityTimeoutSeconds * 1000;
   for (;;) {
     const remaining = lastActivityMs + idleMs - Date.now();
+    // A handoff of the inbox waits for its people, not for the idle timer; its own clocks wake it.
+    const inboxHandoff = state.handoff !== undefined && state.status === 'handoff';
+    const wakeAt = inboxHandoff ? nextWake(state.handoff!) : undefined;
+    if (wakeAt !== undefined && wakeAt <= Date.now() && closeReason === undefined) {
+      await serialize(onHandoffTimer);
+      continue;
+    }
+    if (inboxHandoff) {
+      const moved = (): boolean => closeReason !== undefined || (turnsInFlight === 0 && shouldContinueAsNew()) || state.handoff === undefined || state.status !== 'handoff' || nextWake(state.handoff) !== wakeAt;
+      if (wakeAt === undefined) await condition(moved);
+      else await condition(moved, wakeAt - Date.now());
+      if (closeReason !== undefined) break;
+      if (turnsInFlight === 0 && shouldContinueAsNew()) {
+        await condition(allHandlersFinished);
+        return continueAsNew<typeof conversationWorkflow>({ ...input, carried: { ...state, recentTurns: [...recent.values()] } });
+      }
+      continue;
+    }
     if (remaining <= 0) {
       if (turnsInFlight === 0) {
         closeReason ??= 'inactivity';
@@ -461,6 +631,8 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
   await condition(allHandlersFinished);
   state.status = 'closed';
   const at = new Date().toISOString();
+  const ending = state.handoff ? cloneHandoff(state.handoff) : undefined;
+  const samples = ending ? onEnd(ending, Date.now(), sampleRef) : [];
   await saveTurn({
     conversation: conversationRef,
     messages: [],
@@ -468,7 +640,12 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
     status: 'closed',
     closeReason,
     at,
+    ...(ending ? { inbox: 'clear' as const, slaFinal: slaStateOf(ending) } : {}),
   });
   upsertSearchAttributes([{ key: SA.status, value: 'closed' }]);
+  if (ending) {
+    state.handoff = ending;
+    await endHandoff(samples);
+  }
   return { status: 'closed', reason: closeReason, messageCount: state.messageCount };
 }

@@ -48,6 +48,10 @@ export const SA = {
   status: defineSearchAttributeKey('ParleyStatus', 'KEYWORD'),
   channel: defineSearchAttributeKey('ParleyChannel', 'KEYWORD'),
   action: defineSearchAttributeKey('ParleyAction', 'KEYWORD'),
+  /** A handed-off conversation's SLA state (models/sla.schema.ts SLA_STATES); set from its first handoff on. */
+  sla: defineSearchAttributeKey('ParleySla', 'KEYWORD'),
+  /** The agent a handed-off conversation is assigned to ('' when none). */
+  agent: defineSearchAttributeKey('ParleyAgent', 'KEYWORD'),
 } as const;
 
 /** `ParleyStatus` of an action run: set to running at start, upserted by the run when it ends. */
@@ -97,6 +101,8 @@ export const inboxReassignSignal = defineSignal<[{ conversationId: string; fromA
  */
 export interface InboxAssignArgs {
   conversationId: string;
+  /** The handoff as the conversation document shows it: admits a handoff whose signal is still on its way. */
+  handoff?: InboxHandoff;
   agentId: string | null;
   /** Who asked (an agent id, or `api` for an API key). */
   by: string;
@@ -109,3 +115,11 @@ export const assignedSignal = defineSignal<[{ agentId: string | null }]>('assign
 
 /** An internal note on the transcript: never shown to the visitor. */
 export const agentNoteUpdate = defineUpdate<MessageView, [{ text: string; agentId: string | null }]>('agentNote');
+
+/** What the dispatcher holds (tests and operators): each agent's load, and the queue in order. */
+export interface InboxView {
+  agents: { agentId: string; availability: string; capacity: number; teams: string[]; load: string[] }[];
+  waiting: string[];
+  assigned: Record<string, string>;
+}
+export const inboxStateQuery = defineQuery<InboxView>('inboxState');

@@ -2,6 +2,7 @@
 export { actionRunWorkflow, apiChainWorkflow } from './api-chain';
 export { conversationWorkflow } from './conversation';
 export { eventDeliveryWorkflow } from './event-delivery';
+export { inboxWorkflow } from './inbox';
 export { knowledgeAnalysisWorkflow } from './knowledge-analysis';
 export { rotateSecretsWorkflow } from './rotate-secrets';
 export { connectionTestWorkflow, endpointTestWorkflow } from './tests';

@@ -7,6 +7,7 @@ export function registerInboxPage(registry: RouteRegistry): void {
     {
       method: 'get',
       path: '/inbox',
+      operationId: 'getInboxPage',
       summary: 'The agent inbox page (sign in, or accept an invite link `/inbox#invite=<token>`)',
       tag: 'inbox',
       security: 'none',

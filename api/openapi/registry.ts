@@ -47,6 +47,8 @@ export interface RouteDoc {
   responses?: Record<number, string | { description: string; schema: z.ZodType }>;
   /** Answers of `standardAnswers` that this route cannot give (e.g. 413 on a route with its own body limit). */
   never?: number[];
+  /** The operation's id when the one derived from method and path is taken (`/inbox` the page beside `/v1/inbox`). */
+  operationId?: string;
 }
 
 type Json = Record<string, unknown>;
@@ -243,6 +245,7 @@ function eventStreamSchema(events: Record<string, z.ZodType>, opId: string, defs
 }
 
 function operationId(route: RouteDoc): string {
+  if (route.operationId) return route.operationId;
   const words = route.path
     .split('/')
     .filter((s) => s && s !== 'v1')

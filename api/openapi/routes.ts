@@ -26,7 +26,7 @@ import { CodecBody } from '../routes/codec';
 import { ConnectionListQuery, ForceQuery } from '../routes/connections/connections';
 import { EndpointListQuery } from '../routes/connections/endpoints';
 import { Position, StreamQuery } from '../routes/conversations/events-stream';
-import { ConversationListQuery, TranscriptQuery } from '../routes/conversations/read';
+import { ConversationListQuery, TranscriptQuery, VisitorTranscriptQuery } from '../routes/conversations/read';
 import { AnalyzeBody } from '../routes/knowledge/analyze';
 import { DraftListQuery } from '../routes/knowledge/drafts';
 import { KnowledgeListQuery } from '../routes/knowledge/items';
@@ -51,6 +51,7 @@ import {
 } from '../path-params';
 import { registerInboxPage } from './inbox-page';
 import { registerAgentRoutes } from './agents';
+import { registerInboxRoutes } from './inbox';
 import { registerPlanRoutes } from './plans';
 import { registerSlaRoutes } from './sla';
 import { RouteRegistry } from './registry';
@@ -578,7 +579,7 @@ registry.add(
     tag: 'widget',
     security: 'none',
     params: WidgetConversationParams,
-    query: TranscriptQuery,
+    query: VisitorTranscriptQuery,
     success: { schema: S.WidgetTranscript },
     responses: {
       400: 'invalid input: `validation_failed` names each field; `invalid_path`; `invalid_cursor`',
@@ -614,6 +615,6 @@ registry.add(
 
 registerInboxPage(registry);
 registerSlaRoutes(registry);
-
 registerAgentRoutes(registry);
+registerInboxRoutes(registry);
 registerPlanRoutes(registry); // last: it adds `plan_limit_reached` to the create routes registered above

@@ -76,7 +76,11 @@ const messageFields = {
   confirmation: Confirmation.optional().describe('an action waiting for the visitor\'s yes, bound to its arguments'),
   createdAt: Timestamp,
 };
-export const MessageView = z.object({ ...messageFields, role: z.enum(['visitor', 'bot', 'agent']) });
+export const MessageView = z.object({
+  ...messageFields,
+  role: z.enum(['visitor', 'bot', 'agent', 'note']).describe('`note`: an internal note of the team, listed only with `include=notes`, never shown to the visitor'),
+  agentId: z.string().optional().describe('the human agent who wrote an `agent` message or a note (absent when an API key did)'),
+});
 export const Reply = z.object({ ...messageFields, role: z.literal('bot') });
 export const Turn = z.object({ messageId: z.string(), replies: z.array(Reply) });
 export const PendingTurn = z.object({ messageId: z.string(), status: z.literal('pending'), replies: z.array(Reply).max(0) });
@@ -120,6 +124,14 @@ export const ConversationEvents = {
   'conversation.closed': eventOf('conversation.closed', z.object({ ...eventRefs, reason: z.string(), messageCount: z.number().int() })),
   'action.completed': eventOf('action.completed', z.object({ ...eventRefs, actionId: z.string(), run: z.string(), outputs: z.record(z.string(), z.unknown()) })),
   'action.failed': eventOf('action.failed', z.object({ ...eventRefs, actionId: z.string(), run: z.string(), error: z.string().nullable() })),
+  'note.created': eventOf('note.created', z.object({ ...eventRefs, message: MessageView.extend({ role: z.literal('note'), seq: z.number().int().min(0), inReplyTo: z.string().nullable() }) })),
+  'conversation.assigned': eventOf('conversation.assigned', z.object({ ...eventRefs, agentId: z.string(), previousAgentId: z.string().nullable() })),
+  'conversation.unassigned': eventOf('conversation.unassigned', z.object({ ...eventRefs, previousAgentId: z.string().nullable() })),
+  'sla.breached': eventOf('sla.breached', z.object({ ...eventRefs, target: z.enum(['firstResponse', 'nextResponse', 'resolution']), agentId: z.string().nullable(), handoffAt: Timestamp })),
+  'sla.escalated': eventOf(
+    'sla.escalated',
+    z.object({ ...eventRefs, target: z.enum(['firstResponse', 'nextResponse', 'resolution']), agentId: z.string().nullable(), admins: z.array(z.string()).describe("the account's active admin agents"), reassign: z.boolean(), handoffAt: Timestamp }),
+  ),
 } satisfies Partial<Record<(typeof WEBHOOK_EVENT_TYPES)[number], z.ZodType>>;
 
 // Connections, endpoints, actions, logs

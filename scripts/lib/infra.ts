@@ -18,7 +18,7 @@ export const TOOLS_DIR = path.join(ROOT, '.tools');
 export const DATA_DIR = path.join(ROOT, '.data');
 
 /** Parley's Temporal search attributes (all keywords; never PII): workflows/definitions.ts `SA`. */
-export const SEARCH_ATTRIBUTES = ['ParleyAccountId', 'ParleyBotId', 'ParleyStatus', 'ParleyChannel', 'ParleyAction'] as const;
+export const SEARCH_ATTRIBUTES = ['ParleyAccountId', 'ParleyBotId', 'ParleyStatus', 'ParleyChannel', 'ParleyAction', 'ParleySla', 'ParleyAgent'] as const;
 
 const FERRETDB_VERSION = 'v1.24.0';
 const FERRETDB_MODULE = 'github.com/FerretDB/FerretDB';

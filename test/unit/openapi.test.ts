@@ -134,7 +134,7 @@ describe('OpenAPI document', () => {
     }
     // The SSE stream describes each event's JSON payload.
     const stream = doc.paths['/v1/conversations/{id}/events'].get.responses['200'].content['text/event-stream'].schema;
-    expect(stream.oneOf.map((e: any) => e.properties.event.const).sort()).toEqual(['action.completed', 'action.failed', 'conversation.closed', 'conversation.handoff', 'conversation.released', 'conversation.started', 'message.created']);
+    expect(stream.oneOf.map((e: any) => e.properties.event.const).sort()).toEqual(['action.completed', 'action.failed', 'conversation.assigned', 'conversation.closed', 'conversation.handoff', 'conversation.released', 'conversation.started', 'conversation.unassigned', 'message.created', 'note.created', 'sla.breached', 'sla.escalated']);
     for (const event of stream.oneOf) expect(event.properties.data.contentSchema.properties.data.properties).toBeDefined();
   });
 

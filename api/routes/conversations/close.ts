@@ -1,5 +1,6 @@
 import type { RequestHandler } from 'express';
 import { conversationWorkflowId, closeSignal } from '../../../workflows/definitions';
+import { conversationOf } from '../../agent-access';
 import { callerOf } from '../../auth';
 import type { ApiDeps } from '../../deps';
 import { AppError } from '../../errors';
@@ -10,11 +11,10 @@ import { ConversationParams, parsePath } from '../../path-params';
 export function closeConversation(deps: ApiDeps): RequestHandler {
   return async (req, res) => {
     const { id } = parsePath(ConversationParams, req.params);
-    const conversation = await deps.Conversation.findOne({ _id: id, accountId: callerOf(res).accountId }, { status: 1 }).lean();
-    if (!conversation) throw AppError.notFound('conversation');
+    const conversation = await conversationOf(deps, res, id, { status: 1 });
     if (conversation.status === 'closed') throw new AppError(409, 'conversation_closed', 'the conversation is already closed');
     try {
-      await deps.temporal.workflow.getHandle(conversationWorkflowId(id)).signal(closeSignal, { reason: 'closed_by_api' });
+      await deps.temporal.workflow.getHandle(conversationWorkflowId(id)).signal(closeSignal, { reason: callerOf(res).agent ? 'closed_by_agent' : 'closed_by_api' });
     } catch (error) {
       throw conversationUpdateError(error) ?? error;
     }

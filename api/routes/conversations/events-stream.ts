@@ -12,6 +12,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { z } from 'zod';
 import type { EventDoc } from '../../../models/webhook.model';
+import { conversationOf } from '../../agent-access';
 import { callerOf } from '../../auth';
 import type { ApiDeps } from '../../deps';
 import { AppError } from '../../errors';
@@ -45,7 +46,7 @@ export function streamEvents(deps: ApiDeps, options: StreamOptions): RequestHand
       if (!parsed.success) throw new AppError(400, 'invalid_last_event_id', 'Last-Event-ID must be the id of an event of this stream');
       after = parsed.data;
     }
-    if (!(await deps.Conversation.exists({ _id: id, accountId }))) throw AppError.notFound('conversation');
+    await conversationOf(deps, res, id, { _id: 1 });
     if (open >= options.maxStreams) {
       res.setHeader('Retry-After', '5');
       throw new AppError(503, 'too_many_streams', 'too many open event streams on this server; retry shortly');

@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import { conversationWorkflowId, releaseUpdate } from '../../../workflows/definitions';
-import { callerOf } from '../../auth';
+import { conversationOf } from '../../agent-access';
 import type { ApiDeps } from '../../deps';
 import { AppError } from '../../errors';
 import { conversationUpdateError } from '../../temporal-errors';
@@ -10,8 +10,7 @@ import { ConversationParams, parsePath } from '../../path-params';
 export function releaseConversation(deps: ApiDeps): RequestHandler {
   return async (req, res) => {
     const { id } = parsePath(ConversationParams, req.params);
-    const conversation = await deps.Conversation.findOne({ _id: id, accountId: callerOf(res).accountId }, { status: 1 }).lean();
-    if (!conversation) throw AppError.notFound('conversation');
+    const conversation = await conversationOf(deps, res, id, { status: 1 });
     if (conversation.status === 'closed') throw new AppError(409, 'conversation_closed', 'the conversation is closed');
     try {
       const result = await deps.temporal.withDeadline(Date.now() + deps.config.REPLY_WAIT_MS, () =>

@@ -23,6 +23,7 @@ export const messageView = (m: MessageDoc): MessageView => ({
   role: m.role,
   type: m.type,
   text: m.text,
+  ...(m.agentId ? { agentId: m.agentId } : {}),
   ...(m.choices?.length ? { choices: m.choices } : {}),
   ...(m.sources?.length ? { sources: m.sources } : {}),
   ...(m.confirmation ? { confirmation: m.confirmation } : {}),

@@ -10,7 +10,7 @@ import { aggregateId, targetsOf, utcDay } from '../core/sla/aggregates';
 import { bucketKey, bucketOf } from '../core/sla/histogram';
 import { InboxSettings } from '../models/inbox-settings.schema';
 import { HandoffSettings, type EffectiveHandoffSettings, type SlaSample } from '../models/sla.schema';
-import { accountSettingsId, botSettingsId, SEEN_KEPT, slaModels, type HandoffSettingsDoc } from '../models/sla.model';
+import { accountSettingsId, botSettingsId, SEEN_KEPT, slaModels, storedSettings } from '../models/sla.model';
 import { withOwnedId } from '../models/tenancy';
 
 const DUPLICATE_KEY = 11000;
@@ -37,13 +37,6 @@ const SampleInput = z.object({
 /** The sample's id: the same on every attempt, different for every (conversation, metric, end time). */
 export function slaSampleId(sample: Pick<SlaSample, 'conversationId' | 'metric' | 'at'>): string {
   return `sls_${createHash('sha256').update(`${sample.conversationId}|${sample.metric}|${new Date(sample.at).toISOString()}`).digest('hex').slice(0, 32)}`;
-}
-
-/** A stored document's settings, read leniently: fields saved before a newer version read as their defaults. */
-function settingsOf<S extends z.ZodType>(schema: S, doc: HandoffSettingsDoc | undefined): z.infer<S> {
-  const { _id: _i, accountId: _a, kind: _k, updatedAt: _u, ...fields } = (doc ?? {}) as Partial<HandoffSettingsDoc>;
-  const parsed = schema.safeParse(fields);
-  return parsed.success ? parsed.data : schema.parse({});
 }
 
 /** How long a lease on an account's aggregates lasts (its holder makes about fifteen small writes). */
@@ -73,7 +66,7 @@ export function createSlaActivities(db: Connection) {
       const held = await SlaLock.findOne({ _id: accountId }).lean().exec();
       if (held && held.expiresAt.getTime() < Date.now()) await SlaLock.deleteOne({ _id: accountId, holder: held.holder }).exec();
       else if (Date.now() > deadline) throw new Error(`the SLA aggregates of ${accountId} stayed locked for ${LEASE_WAIT_MS} ms`);
-      else await sleep(Math.min(200, 10 * 2 ** Math.min(attempt, 4)) * (0.5 + Math.random()));
+      else await sleep(Math.min(50, 2 * 2 ** Math.min(attempt, 5)) * (0.5 + Math.random()));
     }
     try {
       return await work();
@@ -111,8 +104,8 @@ export function createSlaActivities(db: Connection) {
       const ids = [accountSettingsId(input.accountId), botSettingsId(input.botId)];
       const docs = await withOwnedId("the settings of the workflow's own account and bot, the owner checked below", () => HandoffSetting.find({ _id: { $in: ids } }).lean().exec());
       const mine = docs.filter((d) => d.accountId === input.accountId);
-      const account = settingsOf(InboxSettings, mine.find((d) => d._id === ids[0]));
-      const bot = settingsOf(HandoffSettings, mine.find((d) => d._id === ids[1]));
+      const account = storedSettings(InboxSettings, mine.find((d) => d._id === ids[0]));
+      const bot = storedSettings(HandoffSettings, mine.find((d) => d._id === ids[1]));
       const sla = bot.sla ?? account.sla;
       return {
         team: bot.team,
@@ -141,9 +134,11 @@ export function createSlaActivities(db: Connection) {
       const atMs = Date.parse(s.at);
       const existing = await withOwnedId("the sample id is made from the workflow's own conversation", () => Samples.findOne({ _id: sampleId }).lean().exec());
       if (existing?.applied) return { sampleId, added: false };
+      let created = false;
       if (!existing) {
         try {
           await Samples.create({ _id: sampleId, accountId: s.accountId, conversationId: s.conversationId, metric: s.metric, at: new Date(atMs), applied: false, createdAt: new Date() });
+          created = true;
         } catch (error) {
           if (!isDuplicate(error)) throw error;
         }
@@ -151,9 +146,8 @@ export function createSlaActivities(db: Connection) {
       const day = utcDay(atMs);
       const inc = { count: 1, breached: s.breached ? 1 : 0, sumMs: Math.round(s.durationMs), [`hist.${bucketKey(bucketOf(s.durationMs))}`]: 1 };
       const added = await withAccountLease(s.accountId, async () => {
-        // A concurrent attempt of the same sample may have finished while this one waited.
-        const again = await withOwnedId('the sample written above', () => Samples.findOne({ _id: sampleId }, { applied: 1 }).lean().exec());
-        if (again?.applied) return false;
+        // Another attempt of the same sample (one that timed out but still runs) may have finished meanwhile.
+        if (!created && (await withOwnedId('the sample written above', () => Samples.findOne({ _id: sampleId }).lean().exec()))?.applied) return false;
         for (const target of targetsOf(s.botId, s.agentId)) {
           await addTo(aggregateId(s.accountId, target, day, s.metric), sampleId, inc, { accountId: s.accountId, scope: target.scope, day, dimension: target.dimension, metric: s.metric });
         }

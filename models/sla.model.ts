@@ -14,7 +14,9 @@
  * - `sla_locks`: the per-account lease writers of the aggregates take turns with (see SlaLockDoc).
  */
 import { Schema, type Connection, type Model } from 'mongoose';
-import type { SlaPolicy } from './sla.schema';
+import { z } from 'zod';
+import type { InboxSettings } from './inbox-settings.schema';
+import type { HandoffSettings, SlaPolicy } from './sla.schema';
 
 /**
  * The settings' fields sit at the top level (the inbox dispatcher reads `heartbeatLapseSeconds` of the
@@ -32,6 +34,17 @@ export interface HandoffSettingsDoc {
   /** The account only. */
   heartbeatLapseSeconds?: number;
   updatedAt: Date;
+}
+
+/**
+ * A stored document's settings as `schema` reads them now: fields saved before a newer version read as
+ * their defaults, fields it does not know are ignored, and a document that no longer parses reads as the
+ * defaults (it was validated when written; this only guards against a later, stricter schema).
+ */
+export function storedSettings<S extends typeof InboxSettings | typeof HandoffSettings>(schema: S, doc: Partial<HandoffSettingsDoc> | null | undefined): z.infer<S> {
+  const { _id: _i, accountId: _a, kind: _k, updatedAt: _u, ...fields } = doc ?? {};
+  const parsed = z.object(schema.shape).safeParse(fields);
+  return (parsed.success ? parsed.data : schema.parse({})) as z.infer<S>;
 }
 
 export const accountSettingsId = (accountId: string): string => `account:${accountId}`;

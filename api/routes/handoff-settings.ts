@@ -7,20 +7,13 @@
 import { Router } from 'express';
 import { InboxSettings } from '../../models/inbox-settings.schema';
 import { HandoffSettings } from '../../models/sla.schema';
-import { accountSettingsId, botSettingsId, type HandoffSettingsDoc } from '../../models/sla.model';
+import { accountSettingsId, botSettingsId, storedSettings, type HandoffSettingsDoc } from '../../models/sla.model';
 import { findOwned, withOwnedId } from '../../models/tenancy';
 import { callerOf } from '../auth';
 import type { ApiDeps } from '../deps';
 import { AppError } from '../errors';
 import { BotParams, parsePath } from '../path-params';
 import { parse } from '../validate';
-
-/** The stored fields as the schema reads them now (a document saved by an older version gets the new defaults). */
-function view<S extends typeof InboxSettings | typeof HandoffSettings>(schema: S, doc: HandoffSettingsDoc | null) {
-  const { _id: _i, accountId: _a, kind: _k, updatedAt: _u, ...fields } = doc ?? ({} as Partial<HandoffSettingsDoc>);
-  const parsed = schema.safeParse(fields);
-  return parsed.success ? parsed.data : schema.parse({});
-}
 
 export function handoffSettingsRouter(deps: ApiDeps): Router {
   const router = Router();
@@ -37,7 +30,7 @@ export function handoffSettingsRouter(deps: ApiDeps): Router {
 
   router.get('/v1/inbox/settings', async (_req, res) => {
     const accountId = callerOf(res).accountId;
-    res.json(view(InboxSettings, await findOwned(HandoffSetting, accountSettingsId(accountId), accountId)));
+    res.json(storedSettings(InboxSettings, await findOwned(HandoffSetting, accountSettingsId(accountId), accountId)));
   });
 
   router.put('/v1/inbox/settings', async (req, res) => {
@@ -51,7 +44,7 @@ export function handoffSettingsRouter(deps: ApiDeps): Router {
     const { id } = parsePath(BotParams, req.params);
     const accountId = callerOf(res).accountId;
     await requireBot(accountId, id);
-    res.json(view(HandoffSettings, await findOwned(HandoffSetting, botSettingsId(id), accountId)));
+    res.json(storedSettings(HandoffSettings, await findOwned(HandoffSetting, botSettingsId(id), accountId)));
   });
 
   router.put('/v1/bots/:id/handoff', async (req, res) => {

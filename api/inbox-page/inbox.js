@@ -413,8 +413,8 @@
       var again = document.querySelector('[data-key="' + focused.replace(/["\\]/g, '') + '"]');
       if (again) again.focus();
     }
-    tickClocks();
     renderCurrentSla();
+    tickClocks();
   }
 
   function queueItem(item, listName) {
@@ -588,6 +588,7 @@
     $('conversation-meta').textContent = parts.join(' · ');
     $('claim-open').hidden = !(c.status === 'handoff' && !assigned);
     renderCurrentSla();
+    tickClocks();
   }
 
   function renderCurrentSla() {
@@ -792,8 +793,14 @@
   // ---- start --------------------------------------------------------------------------------------
 
   function showInvite() {
-    state.invite = readInvite();
-    if (!state.invite) return false;
+    var invite = readInvite();
+    if (!invite) return false;
+    if (state.session) {
+      // An invite link opened in a signed-in tab is someone's new account: end this session first.
+      api('POST', '/v1/agent-auth/logout', {}).catch(function () {});
+      endSession(null);
+    }
+    state.invite = invite;
     screen('invite');
     $('invite-password').focus();
     return true;

@@ -614,7 +614,8 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
       await condition(() => turnsInFlight === 0 || closeReason !== undefined);
       continue;
     }
-    await condition(() => closeReason !== undefined || (turnsInFlight === 0 && shouldContinueAsNew()), remaining);
+    // A handoff that begins with the inbox (its state set by a turn) has its own clocks: wake to run them.
+    await condition(() => closeReason !== undefined || (turnsInFlight === 0 && shouldContinueAsNew()) || (state.handoff !== undefined && state.status === 'handoff'), remaining);
     if (closeReason !== undefined) break;
     if (turnsInFlight === 0 && shouldContinueAsNew()) {
       // Accepted Updates finish on this run; their results travel in `recentTurns` so a retry on the

@@ -81,6 +81,12 @@ async function recordScenarios(stack: Stack, api: Http, ai: { llm: ScriptedLlm; 
       encoding: 'utf8',
     });
   };
+  const slaBot = async (): Promise<string> => {
+    const id = await publishedFlowBot(api, bookingFlows, { name: 'Replay SLA bot' });
+    const put = await api.put(`/v1/bots/${id}/handoff`, { sla: { firstResponseMinutes: 30, nextResponseMinutes: 10, resolutionMinutes: 240 } });
+    expect(put.status).toBe(200);
+    return id;
+  };
   return {
     'booking-flow': await run(['I want to book', 'nope', 'tomorrow', 'yes', 'thanks']),
     'handoff-release': await run(['book', 'next friday', 'no', 'hello?'], async (id) => {
@@ -88,6 +94,15 @@ async function recordScenarios(stack: Stack, api: Http, ai: { llm: ScriptedLlm; 
       await api.post(`/v1/conversations/${id}/messages`, { message: { type: 'text', text: 'back to the bot' } });
     }),
     'smart-ai-booking': await run(['Anything free on 5 May 2099?', 'Book it for me, ada@example.com', 'yes', 'thanks'], undefined, await smartAiBot(api, ai.llm, ai.demoBase)),
+    // The inbox (issue 20): a handoff with SLA timers running, answered, noted and released.
+    'handoff-sla': await run(['book', 'next friday', 'no'], async (id) => {
+      const say = (path: string, body: unknown) => api.post(`/v1/conversations/${id}/${path}`, body);
+      expect((await say('agent-messages', { message: { type: 'text', text: 'Hello, how can I help?' } })).status).toBe(201);
+      expect((await say('messages', { message: { type: 'text', text: 'my booking failed' } })).status).toBe(200);
+      expect((await say('notes', { note: { type: 'text', text: 'check the calendar sync' } })).status).toBe(201);
+      expect((await say('agent-messages', { message: { type: 'text', text: 'Fixed it.' } })).status).toBe(201);
+      expect((await api.post(`/v1/conversations/${id}/release`)).status).toBe(200);
+    }, await slaBot()),
   };
 }
 

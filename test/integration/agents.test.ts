@@ -378,3 +378,23 @@ describe('bad input', () => {
     expect(rest.body.data.map((a: { id: string }) => a.id)).toEqual([ids[2]]);
   });
 });
+
+describe('sign-in limits', () => {
+  it('limits agent logins per email like account logins, whether or not the email exists', async () => {
+    const limited = await startStack({ withoutWorker: true, api: { LOGIN_ATTEMPTS_PER_HOUR_PER_EMAIL: '3' } });
+    try {
+      const client = http(limited.baseUrl);
+      const { api } = await signUp(limited.baseUrl, 'Limited Co');
+      const invited = await api.post('/v1/agents', { name: 'Known', email: uniqueEmail('known') });
+      expect((await client.post('/v1/agent-auth/accept', { token: invited.body.invite.token, password: PASSWORD })).status).toBe(200);
+      for (const email of [invited.body.agent.email as string, uniqueEmail('unknown')]) {
+        for (let i = 0; i < 3; i++) expectProblem(await client.post('/v1/agent-auth/login', { email, password: 'wrong password 1' }), 401, 'invalid_credentials');
+        const refused = await client.post('/v1/agent-auth/login', { email, password: 'wrong password 1' });
+        expectProblem(refused, 429, 'rate_limited');
+        expect(refused.headers.get('retry-after')).toMatch(/^[0-9]+$/);
+      }
+    } finally {
+      await limited.stop();
+    }
+  });
+});

@@ -880,7 +880,8 @@ export const HOT_QUERIES: HotQuery[] = [
     build: (m) => m.Agent.findOne({ _id: S.agentId, availability: 'online', lastSeenAt: S.cutoff }),
     checked: ['availability', 'lastSeenAt'],
     bound: '1 (primary key)',
-  },  // SLA (issue 20): handoff settings and the running aggregates behind GET /v1/sla/status
+  },
+  // SLA (issue 20): handoff settings and the running aggregates behind GET /v1/sla/status
   {
     name: 'handoff settings by id (an account\'s or a bot\'s)',
     ops: 'findOne (findOwned), replaceOne · upsert',

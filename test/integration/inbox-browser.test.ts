@@ -236,6 +236,24 @@ describeBrowser('the agent inbox page in Chromium', () => {
       expect(await resolution.locator('.clock-value').textContent()).toMatch(/^breached \d+:\d\d:\d\d ago$/);
       expect(await resolution.evaluate((node) => (globalThis as any).getComputedStyle(node).color)).toBe('rgb(185, 28, 28)');
 
+      // An admin agent sees it under "Assigned to others"; Ada, an agent, has no such list.
+      expect(await page.locator('#others-block').isVisible()).toBe(false);
+      const admin = await api.post('/v1/agents', { name: 'Grace Hopper', email: `grace+${Date.now()}@example.com`, role: 'admin' });
+      expect(admin.status).toBe(201);
+      const adminPage = await openPage();
+      try {
+        await adminPage.page.goto(admin.body.invite.url);
+        await adminPage.page.getByLabel('New password').fill(PASSWORD);
+        await adminPage.page.getByLabel('Repeat the password').fill(PASSWORD);
+        await adminPage.page.getByRole('button', { name: 'Set password and sign in' }).click();
+        const others = adminPage.page.locator(`#others li[data-conversation="${second}"]`);
+        await others.waitFor({ timeout: 20_000 });
+        expect(await others.textContent()).toContain('Assigned to Ada Lovelace');
+        expect(adminPage.problems).toEqual([]);
+      } finally {
+        await adminPage.context.close();
+      }
+
       // Close: the conversation ends for the visitor too.
       await page.getByRole('button', { name: 'Close', exact: true }).click();
       await page.locator('#conversation-meta', { hasText: 'Closed.' }).waitFor();

@@ -81,6 +81,15 @@ describe('limits under parallel requests', () => {
     expect((await models.UsageCounter.findOne({ _id: key }).lean())?.used).toBe(4);
   });
 
+  it("needs the lease on this store: FerretDB's conditional findOneAndUpdate lets more than the limit through", async () => {
+    // Why models/plan-counter.ts takes a lease: FerretDB 1.24 reads, updates in Go, and writes back by _id,
+    // so the condition is checked on a stale read. If this starts failing, the store became atomic here.
+    const counters = stack.db.collection<{ _id: string; used: number }>('naive_counters');
+    await counters.insertOne({ _id: 'naive', used: 0 });
+    const answers = await Promise.all(Array.from({ length: 30 }, () => counters.findOneAndUpdate({ _id: 'naive', used: { $lt: 5 } }, { $inc: { used: 1 } })));
+    expect(answers.filter((a) => a !== null).length).toBeGreaterThan(5);
+  });
+
   it('takes over a lease its holder abandoned once it expires', async () => {
     const a = await signUp(stack.baseUrl, 'Crashed Co');
     await planModels(stack.db).UsageLock.create({ _id: `${a.accountId}:bots`, owner: 'crashed', expiresAt: new Date(Date.now() - 1000) });

@@ -21,7 +21,7 @@ import { SecretBox } from '../../models/secret-box';
 import { WEEKDAYS } from '../../models/sla.schema';
 import { SEARCH_ATTRIBUTES } from '../../scripts/lib/infra';
 import { conversationWorkflow } from '../../workflows/conversation';
-import { agentMessageUpdate, SA, visitorMessageUpdate } from '../../workflows/definitions';
+import { agentMessageUpdate, inboxAgentChangedSignal, inboxWorkflowId, SA, visitorMessageUpdate } from '../../workflows/definitions';
 import { eventually, signUp, startStack, testEnv, type Http, type Stack } from '../harness';
 
 const MINUTE = 60_000;
@@ -165,5 +165,59 @@ describe('SLA clocks on the time-skipping server', () => {
     expect(await breaches(id)).toEqual([{ target: 'firstResponse', at: firedAt(handoffAt + 30 * MINUTE) }]);
     expect((await current.describe()).typedSearchAttributes.get(SA.sla)).toBe('breached');
     await current.terminate('test over');
+  });
+});
+
+describe('the inbox dispatcher on the time-skipping server', () => {
+  /** An active agent of the account, written as the agents API writes one; the dispatcher is told of it. */
+  async function agent(fields: Record<string, unknown> = {}): Promise<string> {
+    const id = `agt_${randomBytes(12).toString('hex')}`;
+    const now = new Date(await env.currentTimeMs());
+    await stack.deps.Agent.create({ _id: id, accountId, name: 'Agent', email: `${id}@example.com`, role: 'agent', teams: [], capacity: 5, availability: 'online', status: 'active', invite: null, lastSeenAt: now, createdAt: now, updatedAt: now, ...fields });
+    await env.client.workflow.signalWithStart('inboxWorkflow', { workflowId: inboxWorkflowId(accountId), taskQueue, args: [{ accountId }], signal: inboxAgentChangedSignal, signalArgs: [{ agentId: id }] });
+    return id;
+  }
+  const holder = async (id: string) => ((await conversation(id)).inbox === 'assigned' ? (await conversation(id)).assignedAgentId : undefined);
+
+  it("lapses an online agent without heartbeats to away, and gives their conversations to someone who answers", async () => {
+    const lapsing = await agent();
+    const bot = await botWith({});
+    const { handle, id } = await handedOff(bot);
+    await eventually(async () => (await holder(id)) === lapsing, 10_000, 'assigned to the online agent');
+    // A second agent keeps sending heartbeats (as the inbox page does every 30 s).
+    const present = await agent();
+    for (let minute = 0; minute < 4; minute++) {
+      await skip(60_000);
+      await stack.deps.Agent.updateOne({ _id: present }, { $set: { lastSeenAt: new Date(await env.currentTimeMs()) } });
+    }
+    // 3 minutes without a heartbeat: away, and the conversation moves to the present agent.
+    await eventually(async () => (await stack.deps.Agent.findOne({ _id: lapsing }).lean())?.availability === 'away', 10_000, 'lapsed to away');
+    await eventually(async () => (await holder(id)) === present, 10_000, 'reassigned to the present agent');
+    expect((await stack.deps.Agent.findOne({ _id: present }).lean())?.availability).toBe('online');
+    await handle.terminate('test over');
+    await stack.deps.Agent.updateMany({ _id: { $in: [lapsing, present] } }, { $set: { status: 'deactivated' } });
+    await env.client.workflow.getHandle(inboxWorkflowId(accountId)).terminate('test over');
+  });
+
+  it('reassigns a conversation whose agent does not answer in time', async () => {
+    const bot = await botWith({ reassignAfterSeconds: 120 });
+    const first = await agent({ lastSeenAt: new Date(await env.currentTimeMs() + 86_400_000) });
+    const { handle, id } = await handedOff(bot);
+    await eventually(async () => (await holder(id)) === first, 10_000, 'assigned');
+    const second = await agent({ lastSeenAt: new Date(await env.currentTimeMs() + 86_400_000) });
+    await skip(3 * 60_000);
+    await eventually(async () => (await holder(id)) === second, 10_000, 'reassigned after 2 minutes without an answer');
+    const events = await stack.deps.Event.find({ conversationId: id, type: { $in: ['conversation.assigned', 'conversation.unassigned'] } }).sort({ position: 1 }).lean();
+    // Taken back and given to the other in one decision: the conversation hears only its new holder.
+    expect(events.map((e) => [e.type, (e.data as { agentId?: string }).agentId, (e.data as { previousAgentId?: string | null }).previousAgentId])).toEqual([
+      ['conversation.assigned', first, null],
+      ['conversation.assigned', second, first],
+    ]);
+    // The new holder answers: no further reassignment.
+    await handle.executeUpdate(agentMessageUpdate, { args: [{ text: 'Here now.', agentId: second }] });
+    await skip(5 * 60_000);
+    expect(await holder(id)).toBe(second);
+    await handle.terminate('test over');
+    await env.client.workflow.getHandle(inboxWorkflowId(accountId)).terminate('test over');
   });
 });

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { PLAN_RESOURCES, PlanLimits } from '../../models/plan.schema';
 import { AccountIdParams, AssignPlanBody } from '../routes/account-status';
-import type { RouteRegistry } from './registry';
+import type { RouteDoc, RouteRegistry } from './registry';
 
 const Timestamp = z.iso.datetime().describe('ISO 8601, UTC');
 const Limit = z.number().int().min(0).nullable().describe('null: unlimited');
@@ -61,15 +61,24 @@ const MESSAGE_ROUTES = new Set(['POST /v1/conversations/:id/messages', 'POST /wi
 const MESSAGE_CAP =
   "Past the account's monthly visitor-message cap (its plan's `messagesPerMonth`) the answer is still 200 with one bot reply, the deployment's polite unavailable message (PARLEY_PLAN_UNAVAILABLE_MESSAGE), and the message goes no further: it is not in the transcript and the bot never sees it; the business gets `account.limit_reached` once a month.";
 
+/** A usage counter stayed busy (its lease held by others) for 15 s: models/plan-counter.ts. */
+const COUNTER_BUSY = '`usage_busy`: too many changes to this account\'s usage at once; try again';
+
+type Answer = NonNullable<RouteDoc['responses']>[number];
+/** A documented answer with `text` added to its description (a schema it has is kept). */
+const appendAnswer = (answer: Answer | undefined, text: string): Answer =>
+  answer === undefined ? text : typeof answer === 'string' ? `${answer}; ${text}` : { ...answer, description: `${answer.description}; ${text}` };
+
 export function registerPlanRoutes(registry: RouteRegistry): void {
   for (const route of registry.list()) {
-    if (MESSAGE_ROUTES.has(`${route.method.toUpperCase()} ${route.path}`)) route.description = route.description ? `${route.description}\n\n${MESSAGE_CAP}` : MESSAGE_CAP;
+    const key = `${route.method.toUpperCase()} ${route.path}`;
+    if (MESSAGE_ROUTES.has(key)) route.description = route.description ? `${route.description}\n\n${MESSAGE_CAP}` : MESSAGE_CAP;
+    if (MESSAGE_ROUTES.has(key) || LIMITED_ROUTES.has(key)) route.responses = { ...route.responses, 503: appendAnswer(route.responses?.[503], COUNTER_BUSY) };
   }
   for (const route of registry.list()) {
     if (!LIMITED_ROUTES.has(`${route.method.toUpperCase()} ${route.path}`)) continue;
-    const before = route.responses?.[403];
     const extra = route.security === 'none' ? "`plan_limit_reached`: the account's plan allows no more conversations this month (`details: { resource, limit, used, plan }`)" : PLAN_LIMIT_ANSWER;
-    route.responses = { ...route.responses, 403: before ? `${typeof before === 'string' ? before : before.description}; ${extra}` : extra };
+    route.responses = { ...route.responses, 403: appendAnswer(route.responses?.[403], extra) };
   }
   registry.add(
     {

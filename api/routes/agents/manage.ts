@@ -127,14 +127,18 @@ export function agentsManageRouter(deps: ApiDeps): Router {
     const { id } = parsePath(AgentParams, req.params);
     const { accountId } = callerOf(res);
     const now = new Date();
-    const heldSeat = await Agent.exists({ _id: id, accountId, status: { $ne: 'deactivated' } });
-    const agent = await Agent.findOneAndUpdate({ _id: id, accountId }, { $set: { status: 'deactivated', availability: 'offline', invite: null, updatedAt: now } }, { returnDocument: 'after' }).lean();
-    if (!agent) throw AppError.notFound('agent');
-    if (heldSeat) await releasePlanSlot(deps, accountId, 'agents'); // the plan's seat is free again
+    const change = { status: 'deactivated' as const, availability: 'offline' as const, invite: null, updatedAt: now };
+    // Compare-and-set: of concurrent deactivations, the one that finds the agent not yet deactivated frees
+    // the plan's seat and tells the dispatcher; the others answer the agent as it is. Exactly one on MongoDB;
+    // FerretDB's findAndModify is not atomic (models/plan-counter.ts), so there two racing ones may both
+    // free it (POST /v1/operator/accounts/:id/recount puts the counter right).
+    const before = await Agent.findOneAndUpdate({ _id: id, accountId, status: { $ne: 'deactivated' } }, { $set: change }, { returnDocument: 'before' }).lean();
+    const agent = before ? { ...before, ...change } : await findAgent(accountId, id);
+    if (before) await releasePlanSlot(deps, accountId, 'agents'); // the plan's seat is free again
     // Their tokens stop working with the next request (api/auth.ts reads the session and the agent each time).
     await endSessions(deps, accountId, id, now);
     // The dispatcher puts the conversations assigned to them back in the queue.
-    await notifyDispatcher(deps, accountId, id);
+    if (before) await notifyDispatcher(deps, accountId, id);
     res.json({ agent: agentView(agent) });
   });
 

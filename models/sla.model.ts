@@ -15,6 +15,7 @@
  */
 import { Schema, type Connection, type Model } from 'mongoose';
 import { z } from 'zod';
+import { deleteExpiredInBatches, type BatchBounds } from './retention';
 import type { InboxSettings } from './inbox-settings.schema';
 import type { HandoffSettings, SlaPolicy } from './sla.schema';
 
@@ -135,6 +136,27 @@ const slaSampleSchema = new Schema<SlaSampleDoc>(
   },
   { versionKey: false },
 );
+// The periodic clean-up's range scan (purgeSlaSamples).
+slaSampleSchema.index({ createdAt: 1 });
+
+/** How long a sample's id is kept: far beyond any retry of `recordSlaSample` (its backoff caps at a minute). */
+export const SLA_SAMPLE_TTL_MS = 7 * 86_400_000;
+
+/**
+ * Removes sample ids older than a week (or `ttlMs`) in bounded batches (models/retention.ts); returns how
+ * many. The aggregates keep the figures; this only bounds the collection that makes retries idempotent.
+ * Run periodically, as `purgeIdempotencyKeys` is.
+ */
+export async function purgeSlaSamples(model: Model<SlaSampleDoc>, now = new Date(), ttlMs = SLA_SAMPLE_TTL_MS, bounds: BatchBounds = {}): Promise<number> {
+  const result = await deleteExpiredInBatches(model.collection, {
+    reason: 'retention: SLA sample ids past their time to live, in every account',
+    // The `{createdAt: 1}` index above.
+    filter: { createdAt: { $lt: new Date(now.getTime() - ttlMs) } },
+    sort: { createdAt: 1 },
+    ...bounds,
+  });
+  return result.deleted;
+}
 
 /**
  * A lease on an account's SLA aggregates (`_id: <accountId>`), held while one sample is added. FerretDB

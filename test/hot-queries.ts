@@ -925,6 +925,20 @@ export const HOT_QUERIES: HotQuery[] = [
     bound: '1 (primary key)',
   },
   {
+    name: 'retention: SLA sample ids past their time, a batch',
+    ops: 'find · sort · limit (driver), then deleteMany of those ids',
+    where: ['models/sla.model.ts#export async function purgeSlaSamples'],
+    build: (m) => m.SlaSample.find({ createdAt: { $lt: S.cutoff } }, { _id: 1 }).sort({ createdAt: 1 }).limit(1000),
+    bound: '1,000 a batch, 500 batches a run',
+  },
+  {
+    name: 'retention: SLA sample ids past their time, deleted',
+    ops: 'deleteMany (driver)',
+    where: ['models/retention.ts#_id: { $in: ids }'],
+    build: (m) => m.SlaSample.find({ createdAt: { $lt: S.cutoff }, _id: { $in: batchOf('sls') } }),
+    bound: "the batch's ids (primary key)",
+  },
+  {
     name: 'SLA aggregates of a window (GET /v1/sla/status)',
     ops: 'find',
     where: ["api/routes/sla.ts#SlaAggregate.find({ accountId, scope: query.botId ?? '', day: { $gte: firstDay, $lte: utcDay(now) } }"],

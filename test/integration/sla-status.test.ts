@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createSlaActivities } from '../../activities/sla';
+import { purgeSlaSamples } from '../../models/sla.model';
 import type { SlaSample } from '../../models/sla.schema';
 import { tenancyChecked } from '../../models/tenancy';
 import { publishedBot, signUp, startStack, type Http, type Stack } from '../harness';
@@ -242,6 +243,20 @@ describe('recordSlaSample and GET /v1/sla/status', () => {
     expect(other.body.byAgent).toEqual([]);
     // Another account's bot id: nothing of A's.
     expect((await b.api.get(`/v1/sla/status?botId=${botA}`)).body).toMatchObject({ open: { waiting: 0, assigned: 0, atRisk: 0, breached: 0 }, firstResponse: { count: 0 }, byAgent: [], byBot: [] });
+  });
+
+  it('forgets sample ids after a week (the aggregates keep the figures)', async () => {
+    const figures = async () => {
+      const { window: _, ...rest } = (await a.api.get('/v1/sla/status?windowDays=30')).body;
+      return rest;
+    };
+    const before = await figures();
+    const stored = await stack.db.collection('sla_samples').countDocuments({ accountId: a.accountId });
+    expect(stored).toBeGreaterThan(0);
+    expect(await purgeSlaSamples(stack.deps.SlaSample, new Date(Date.now() + 6 * 86_400_000))).toBe(0);
+    expect(await purgeSlaSamples(stack.deps.SlaSample, new Date(Date.now() + 8 * 86_400_000), undefined, { batchSize: 7 })).toBeGreaterThanOrEqual(stored);
+    expect(await stack.db.collection('sla_samples').countDocuments({ accountId: a.accountId })).toBe(0);
+    expect(await figures()).toEqual(before);
   });
 
   it('refuses a bad window or bot id with 400', async () => {

@@ -703,7 +703,6 @@ export const HOT_QUERIES: HotQuery[] = [
       'api/routes/agents/manage.ts#Agent.findOne({ _id: id, accountId })',
       'api/routes/agents/manage.ts#Agent.findOneAndUpdate({ _id: id, accountId',
       'api/routes/agents/manage.ts#{ _id: agent._id, accountId: agent.accountId, status:',
-      'api/routes/agents/manage.ts#Agent.exists({ _id: id, accountId, status:',
       'api/routes/agents/me.ts#Agent.findOne({ _id: agentId, accountId })',
       "api/routes/agents/me.ts#Agent.findOneAndUpdate({ _id: agentId, accountId, status: 'active' }",
       'api/routes/agents/auth.ts#Agent.findOne({ _id: matched[0]!._id',

@@ -63,9 +63,12 @@ const DEFAULT_REPLY_WAIT_MS = 10_000;
 /**
  * The measured phases: the engine floor, a turn the bot answers with its fallback, a guided-flow turn, a
  * direct axios call to the demo API (the connector baseline), a turn whose flow calls that API once, a
- * Smart AI turn whose model calls that API once as a tool, and a Smart AI turn answered without a tool.
+ * Smart AI turn whose model calls that API once as a tool, and a Smart AI turn answered without a tool;
+ * then a conversation's start with a first message the bot answers, beside a start whose first message
+ * hands off to a person (issue 20: the handoff settings read, the SLA clocks started, the conversation's
+ * inbox fields written, the account's inbox dispatcher signalled; nobody online, so it waits in the queue).
  */
-const KINDS = ['floor', 'turn', 'flow', 'direct', 'call', 'ai', 'aiText'] as const;
+const KINDS = ['floor', 'turn', 'flow', 'direct', 'call', 'ai', 'aiText', 'start', 'handoff'] as const;
 type Kind = (typeof KINDS)[number];
 /** BENCH_PHASES="floor,turn,call": measure only these phases (the floor and the plain turn are always kept, for the ratios). */
 const phases = new Set<Kind>(KINDS);
@@ -339,7 +342,29 @@ async function main(): Promise<void> {
     };
 
     const results = new Map<number, Record<Kind, Sample[]>>();
-    for (const c of concurrencies) results.set(c, { floor: [], turn: [], flow: [], direct: [], call: [], ai: [], aiText: [] });
+    // Starts: a plain one (the fallback bot) and one that hands off (a flow bot with an SLA policy).
+    const handoffBot = await json(await fetch(`${base}/v1/bots`, { method: 'POST', headers, body: JSON.stringify({ name: 'Bench handoff bot' }) }));
+    const handoffFlow = { id: 'human', name: 'Talk to a person', trigger: { keywords: ['human'] }, startBlockId: 'handoff', blocks: [{ id: 'handoff', type: 'handoff', text: 'Connecting you to a colleague.' }] };
+    await json(await fetch(`${base}/v1/bots/${handoffBot.bot.id}/flows`, { method: 'PUT', headers, body: JSON.stringify({ flows: [handoffFlow] }) }));
+    await json(await fetch(`${base}/v1/bots/${handoffBot.bot.id}/handoff`, { method: 'PUT', headers, body: JSON.stringify({ sla: { firstResponseMinutes: 30, nextResponseMinutes: 10, resolutionMinutes: 240 } }) }));
+    await json(await fetch(`${base}/v1/bots/${handoffBot.bot.id}/publish`, { method: 'POST', headers }));
+    let starts = 0;
+    const startWith = (botId: string, text: string) => async (): Promise<string> => {
+      const res = await fetch(`${base}/v1/conversations`, { method: 'POST', headers, body: JSON.stringify({ botId, externalUserId: `bench-start-${starts++}`, message: { type: 'text', text } }) });
+      if (res.status !== 201) throw new Error(`start answered ${res.status}: ${await res.text()}`);
+      return ((await res.json()) as { conversation: { id: string } }).conversation.id;
+    };
+    const plainStart = startWith(bot.bot.id, 'hello');
+    const handoffStart = startWith(handoffBot.bot.id, 'human please');
+    const plainStartOp = async (): Promise<void> => void (await plainStart());
+    const handoffStartOp = async (): Promise<void> => void (await handoffStart());
+    // Checked once, outside the timed phases: the start hands off and its SLA clocks run.
+    const checked = await json(await fetch(`${base}/v1/conversations/${await handoffStart()}`, { headers }));
+    if (checked.conversation.status !== 'handoff') throw new Error(`the handoff start left the conversation ${checked.conversation.status}`);
+    const inbox = await json(await fetch(`${base}/v1/inbox?limit=1`, { headers }));
+    if (inbox.waiting[0]?.sla?.state !== 'running') throw new Error(`the handoff's SLA clocks are not running: ${JSON.stringify(inbox.waiting[0])}`);
+
+    for (const c of concurrencies) results.set(c, { floor: [], turn: [], flow: [], direct: [], call: [], ai: [], aiText: [], start: [], handoff: [] });
     for (let round = 1; round <= rounds; round++) {
       for (const c of concurrencies) {
         const measured: { kind: Kind; what: string; run: () => Promise<Sample> }[] = [
@@ -350,6 +375,8 @@ async function main(): Promise<void> {
           { kind: 'call', what: 'turns with one API call', run: () => scenario.phase(() => load(c, phaseSeconds, scenario.callTurnOp)) },
           { kind: 'ai', what: 'Smart AI turns with one tool call', run: () => ai.phase('tool', () => load(c, phaseSeconds, ai.toolTurnOp)) },
           { kind: 'aiText', what: 'Smart AI turns without a tool', run: () => ai.phase('text', () => load(c, phaseSeconds, ai.textTurnOp)) },
+          { kind: 'start', what: 'starts with a first message', run: () => load(c, phaseSeconds, plainStartOp) },
+          { kind: 'handoff', what: 'starts that hand off', run: () => load(c, phaseSeconds, handoffStartOp) },
         ];
         for (const { kind, what, run } of measured) {
           if (!phases.has(kind)) continue;
@@ -404,6 +431,8 @@ async function main(): Promise<void> {
       const call = summarize(results.get(c)!.call);
       const aiTool = summarize(results.get(c)!.ai);
       const aiText = summarize(results.get(c)!.aiText);
+      const start = summarize(results.get(c)!.start);
+      const handoff = summarize(results.get(c)!.handoff);
       const ratio = turn.p50 / floor.p50;
       const flowRatio = flow.p50 / floor.p50;
       const callRatio = call.p50 / floor.p50;
@@ -416,6 +445,8 @@ async function main(): Promise<void> {
       lines.push(`${String(c).padStart(11)}  Parley turn + 1 API call   ${String(call.n).padStart(6)} ${fmt(call.p50)} ${fmt(call.p95)} ${fmt(call.p99)} ${fmt(call.perSecond)}   ${callRatio.toFixed(2)}x`);
       lines.push(`${String(c).padStart(11)}  AI turn + 1 tool call      ${String(aiTool.n).padStart(6)} ${fmt(aiTool.p50)} ${fmt(aiTool.p95)} ${fmt(aiTool.p99)} ${fmt(aiTool.perSecond)}   ${aiRatio.toFixed(2)}x`);
       lines.push(`${String(c).padStart(11)}  AI turn without tool       ${String(aiText.n).padStart(6)} ${fmt(aiText.p50)} ${fmt(aiText.p95)} ${fmt(aiText.p99)} ${fmt(aiText.perSecond)}   ${aiTextRatio.toFixed(2)}x`);
+      lines.push(`${String(c).padStart(11)}  start + first message      ${String(start.n).padStart(6)} ${fmt(start.p50)} ${fmt(start.p95)} ${fmt(start.p99)} ${fmt(start.perSecond)}   ${(start.p50 / floor.p50).toFixed(2)}x`);
+      lines.push(`${String(c).padStart(11)}  start that hands off (SLA) ${String(handoff.n).padStart(6)} ${fmt(handoff.p50)} ${fmt(handoff.p95)} ${fmt(handoff.p99)} ${fmt(handoff.perSecond)}   ${(handoff.p50 / floor.p50).toFixed(2)}x  (${(handoff.p50 / start.p50).toFixed(2)}x a plain start)`);
 
       // What the call path adds to a turn: the turn with a call less the plain turn, both p50, set
       // against the same request sent directly.
@@ -479,6 +510,9 @@ async function main(): Promise<void> {
         call,
         ai: aiTool,
         aiText,
+        start,
+        handoff,
+        handoffOverStart: handoff.p50 / start.p50,
         p50Ratio: ratio,
         flowP50Ratio: flowRatio,
         callP50Ratio: callRatio,

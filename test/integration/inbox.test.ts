@@ -5,8 +5,11 @@
  * agent's token sees (its teams, its account), and a killed worker or a lost dispatcher that lose nothing.
  */
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { freePort, startTemporal } from '../../scripts/lib/infra';
 import { inboxStateQuery, inboxWorkflowId } from '../../workflows/definitions';
-import { eventually, http, publishedFlowBot, signUp, startStack, type Http, type Stack } from '../harness';
+import { eventually, http, publishedFlowBot, signUp, startStack, testEnv, type Http, type Stack } from '../harness';
 
 const FLOWS = {
   flows: [
@@ -32,12 +35,12 @@ interface Agent {
   client: Http;
 }
 
-async function agentOf(api: Http, fields: Record<string, unknown> = {}): Promise<Agent> {
+async function agentOf(api: Http, fields: Record<string, unknown> = {}, on: Stack = stack): Promise<Agent> {
   const invited = await api.post('/v1/agents', { name: 'Agent', email: `agent+${randomBytes(5).toString('hex')}@example.com`, ...fields });
   expect(invited.status).toBe(201);
-  const accepted = await http(stack.baseUrl).post('/v1/agent-auth/accept', { token: invited.body.invite.token, password: PASSWORD });
+  const accepted = await http(on.baseUrl).post('/v1/agent-auth/accept', { token: invited.body.invite.token, password: PASSWORD });
   expect(accepted.status).toBe(200);
-  return { id: invited.body.agent.id, client: http(stack.baseUrl, accepted.body.accessToken) };
+  return { id: invited.body.agent.id, client: http(on.baseUrl, accepted.body.accessToken) };
 }
 
 async function setAvailability(agent: Agent, availability: 'online' | 'away' | 'offline'): Promise<void> {
@@ -55,11 +58,11 @@ async function handoff(api: Http, botId: string): Promise<string> {
   return id;
 }
 
-const holderOf = async (conversationId: string): Promise<string | undefined> => {
-  const doc = await stack.deps.Conversation.findOne({ _id: conversationId }).lean();
+const holderOf = async (conversationId: string, on: Stack = stack): Promise<string | undefined> => {
+  const doc = await on.deps.Conversation.findOne({ _id: conversationId }).lean();
   return doc?.inbox === 'assigned' ? doc.assignedAgentId : undefined;
 };
-const assignedTo = (conversationId: string, agentId: string) => eventually(async () => (await holderOf(conversationId)) === agentId, 20_000, `${conversationId} assigned to ${agentId}`);
+const assignedTo = (conversationId: string, agentId: string, on: Stack = stack) => eventually(async () => (await holderOf(conversationId, on)) === agentId, 30_000, `${conversationId} assigned to ${agentId}`);
 
 async function account(name: string) {
   const { api, accountId } = await signUp(stack.baseUrl, name);
@@ -242,5 +245,42 @@ describe('durability', () => {
     await setAvailability(bob, 'online');
     await setAvailability(ada, 'away');
     await assignedTo(id, bob.id);
+  });
+
+  it('a SIGKILLed worker process and a restarted Temporal server neither lose nor double-assign', async () => {
+    const dir = fs.mkdtempSync(path.join(testEnv('PARLEY_TEST_DIR'), 'inbox-restart-'));
+    const port = await freePort();
+    const dbFile = path.join(dir, 'temporal.db');
+    let temporal = await startTemporal({ port, dbFile, logFile: path.join(dir, 'temporal.log') });
+    const own = await startStack({ temporalAddress: temporal.address, withoutWorker: true, api: { REPLY_WAIT_MS: '15000' } });
+    let worker = await own.spawnWorkerProcess();
+    try {
+      const { api, accountId } = await signUp(own.baseUrl, 'Restart Co');
+      const botId = await publishedFlowBot(api, FLOWS, { name: 'Restart bot' });
+      const ada = await agentOf(api, { capacity: 5 }, own);
+      await ada.client.patch('/v1/agents/me', { availability: 'online' });
+      const start = async () => (await api.post('/v1/conversations', { botId, externalUserId: `v-${randomBytes(4).toString('hex')}`, message: { type: 'text', text: 'human' } })).body.conversation.id as string;
+      const first = [await start(), await start()];
+      for (const id of first) await assignedTo(id, ada.id, own);
+
+      worker.kill('SIGKILL');
+      await temporal.stop();
+      temporal = await startTemporal({ port, dbFile, logFile: path.join(dir, 'temporal.log') });
+      worker = await own.spawnWorkerProcess();
+
+      // After both: a new agent and a new handoff; the least loaded (the new agent) takes it.
+      const bob = await agentOf(api, { capacity: 5 }, own);
+      await bob.client.patch('/v1/agents/me', { availability: 'online' });
+      const third = await start();
+      await assignedTo(third, bob.id, own);
+      const state = await own.temporal.workflow.getHandle(inboxWorkflowId(accountId)).query(inboxStateQuery);
+      expect(state.assigned).toEqual({ [first[0]!]: ada.id, [first[1]!]: ada.id, [third]: bob.id });
+      expect(state.waiting).toEqual([]);
+      for (const id of [...first, third]) expect(await own.deps.Event.countDocuments({ conversationId: id, type: 'conversation.assigned' })).toBe(1);
+    } finally {
+      worker.kill('SIGKILL');
+      await own.stop();
+      await temporal.stop();
+    }
   });
 });

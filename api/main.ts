@@ -4,6 +4,8 @@ import { connectDatabase, syncIndexes } from '../models/db';
 import { createLogger } from '../models/logger';
 import { purgeIdempotencyKeys } from '../models/idempotency.model';
 import { purgeOldEvents } from '../models/webhook.model';
+import { purgeAgentSessions } from '../models/agent.model';
+import { purgeSlaSamples } from '../models/sla.model';
 import { temporalDataConverter } from '../models/payload-codec';
 import { createApp } from './app';
 import { loadApiConfig } from './config';
@@ -22,10 +24,13 @@ async function main(): Promise<void> {
   const deps = createDeps({ db, temporal, config, logger, metrics: createApiMetrics({ processMetrics: true }) });
   await syncIndexes(db);
   // FerretDB has no TTL indexes, so expiry is an hourly clean-up: idempotency keys of conversation starts
-  // after 24 h, events and webhook delivery logs after EVENT_RETENTION_DAYS. Idempotent; any instance may run it.
+  // after 24 h, events and webhook delivery logs after EVENT_RETENTION_DAYS, agent sessions past their expiry,
+  // SLA sample ids after a week (the aggregates stay). Idempotent; any instance may run it.
   const cleanUp = (): void => {
     void purgeIdempotencyKeys(deps.IdempotencyKey).catch((error: unknown) => deps.log('idempotency key clean-up failed', error));
     void purgeOldEvents(deps, config.EVENT_RETENTION_DAYS).catch((error: unknown) => deps.log('event clean-up failed', error));
+    void purgeAgentSessions(deps.AgentSession).catch((error: unknown) => deps.log('agent session clean-up failed', error));
+    void purgeSlaSamples(deps.SlaSample).catch((error: unknown) => deps.log('SLA sample clean-up failed', error));
   };
   cleanUp();
   setInterval(cleanUp, 3600_000).unref();

@@ -111,7 +111,8 @@ export function onAgentMessage(h: HandoffState, nowMs: number, agentId: string |
   const samples: SlaSample[] = [];
   if (h.firstResponseAt === null) {
     h.firstResponseAt = nowMs;
-    if (hasTargets(h)) samples.push(sample(h, ref, agentId ?? h.agentId, 'firstResponse', nowMs));
+    // Every handoff is measured (wall-clock time without a policy), so the overview has figures for all.
+    samples.push(sample(h, ref, agentId ?? h.agentId, 'firstResponse', nowMs));
     delete h.clocks.firstResponse;
   }
   delete h.clocks.nextResponse;
@@ -121,7 +122,6 @@ export function onAgentMessage(h: HandoffState, nowMs: number, agentId: string |
 
 /** The handoff ends (released or closed): the resolution sample. */
 export function onEnd(h: HandoffState, nowMs: number, ref: SampleRef): SlaSample[] {
-  if (!hasTargets(h)) return [];
   const samples = [sample(h, ref, h.agentId, 'resolution', nowMs)];
   h.clocks = {};
   return samples;

@@ -61,9 +61,10 @@ describe('a handoff with an SLA policy', () => {
     expect(advance(h, T0 + 3 * MIN).noAnswerFrom).toBe('agt_a');
     onAssigned(h, 'agt_b', T0 + 3 * MIN + 10, h.awaitingSince !== null);
     expect(nextWake(h)).toBe(T0 + 5 * MIN + 10);
-    onAgentMessage(h, T0 + 4 * MIN, 'agt_b', ref);
+    // Without a policy the handoff is still measured (wall clock, never breached).
+    expect(onAgentMessage(h, T0 + 4 * MIN, 'agt_b', ref)).toEqual([{ ...ref, agentId: 'agt_b', metric: 'firstResponse', durationMs: 4 * MIN, breached: false, at: new Date(T0 + 4 * MIN).toISOString() }]);
     expect(nextWake(h)).toBeUndefined();
-    expect(onEnd(h, T0 + 10 * MIN, ref)).toEqual([]); // no policy, no samples
+    expect(onEnd(h, T0 + 10 * MIN, ref)).toMatchObject([{ metric: 'resolution', agentId: 'agt_b', durationMs: 10 * MIN, breached: false }]);
   });
 
   it('never wakes for a target that can never fall due (no open hours at all)', () => {

@@ -409,6 +409,9 @@
       var counts = state.queue.counts || {};
       $(name + '-count').textContent = '(' + (typeof counts[name] === 'number' ? counts[name] : state.queue[name].length) + ')';
     });
+    // The tab's title counts what waits, for an agent working in another tab.
+    var waiting = typeof (state.queue.counts || {}).waiting === 'number' ? state.queue.counts.waiting : state.queue.waiting.length;
+    document.title = waiting > 0 ? '(' + waiting + ') Parley inbox' : 'Parley inbox';
     if (focused) {
       var again = document.querySelector('[data-key="' + focused.replace(/["\\]/g, '') + '"]');
       if (again) again.focus();

@@ -175,6 +175,7 @@ describeBrowser('the agent inbox page in Chromium', () => {
       const waiting = page.locator(`#waiting li[data-conversation="${conversationId}"]`);
       await waiting.waitFor({ timeout: 20_000 });
       expect(await waiting.textContent()).toMatch(/Waiting \d+:\d\d/);
+      expect(await page.title()).toBe('(1) Parley inbox');
       const firstResponse = waiting.locator('.clock[data-target="firstResponse"] .clock-value');
       await expect(firstResponse.textContent()).resolves.toMatch(/^(29|30):\d\d left$/);
       expect(await waiting.locator('.clock[data-target="resolution"]').count()).toBe(1);

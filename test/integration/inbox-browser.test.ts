@@ -1,9 +1,11 @@
 /**
  * The agent inbox page (`GET /inbox`, issue 20 item 5) in a real headless Chromium (Debian's `chromium`,
  * driven by playwright-core, as test/integration/widget-browser.test.ts) against the real stack: an
- * admin's API key invites an agent, the agent accepts the invite on the page, goes online, and works a
- * conversation a visitor handed off: the queue with its SLA clocks, claim, transcript, reply, internal
- * note, a visitor message arriving without a reload (the page reads the event stream with fetch), release.
+ * admin's API key invites an agent, the agent accepts the invite on the page (and stays signed in across a
+ * reload), goes online and away, and works conversations a visitor handed off: the queue with its SLA
+ * clocks, claim, transcript, reply, internal note, a visitor message arriving without a reload (the page
+ * reads the event stream with fetch), release; then a handoff assigned to the online agent at once, a
+ * breached clock in red, an admin's view of it under "Assigned to others", close, sign out and sign in.
  * Every step happens under the page's Content-Security-Policy, with no console error and no refused request.
  */
 import { existsSync } from 'node:fs';

@@ -24,6 +24,7 @@ RUN npm run build \
  && test -f dist/api/main.js \
  && test -f dist/worker/main.js \
  && test -f dist/api/widget/widget.js \
+ && test -f dist/api/inbox-page/inbox.js \
  && test -f dist/workflows/index.js
 # Drop devDependencies; what is left is exactly the runtime dependency tree of the lockfile.
 RUN npm prune --omit=dev --no-audit --no-fund

@@ -18,7 +18,13 @@ export type AgentStatus = (typeof AGENT_STATUSES)[number];
 export const AGENT_ID = /^agt_[a-f0-9]{24}$/;
 
 /** A team name: what routes a bot's handoffs to a group of agents. */
-export const TeamName = z.string().trim().min(1).max(60).regex(/^[A-Za-z0-9 _.-]+$/, 'letters, digits, spaces, "_", "." and "-"');
+export const TeamName = z
+  .string()
+  .trim()
+  .min(1)
+  .max(60)
+  // At least one character that is not a space (the document's pattern says so too: " " trims to nothing).
+  .regex(/^(?=.*[A-Za-z0-9_.-])[A-Za-z0-9 _.-]+$/, 'letters, digits, spaces, "_", "." and "-", not only spaces');
 
 export const AGENT_LIMITS = {
   capacityMax: 100,

@@ -1035,7 +1035,6 @@ export const HOT_QUERIES: HotQuery[] = [
     build: (m) => m.Conversation.find({ accountId: S.accountId, _id: { $gte: 'conv_000000000' } }),
     bound: "the month's conversations so far, once a month per account (ids begin with their creation time)",
   },
-
 ];
 
 // ---------------------------------------------------------------------------------------------------

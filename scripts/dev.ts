@@ -595,7 +595,7 @@ function printBanner(info: {
   demoApiUrl: string;
   temporal: TemporalChoice;
   mongodb: { uri: string; how: string };
-  demo: { apiKey: string; accountId: string; botId: string; email: string; actions: string[]; previewUrl: string };
+  demo: { apiKey: string; accountId: string; botId: string; email: string; actions: string[]; previewUrl: string; agent: { email: string; password: string } };
   seconds: number;
   /** How Smart AI is set up, or undefined when it is off. */
   ai?: string;
@@ -628,6 +628,7 @@ function printBanner(info: {
     ` Demo booking API     ${demoApiUrl} (bookings live in memory; restart clears them)`,
     ` Chat widget          ${demoApiUrl.replace('127.0.0.1', 'localhost')}/  (the demo business's web site, with the widget pasted in)`,
     ` Bot preview          ${demo.previewUrl}  (valid 1 h)`,
+    ` Agent inbox          ${apiUrl}/inbox  (${demo.agent.email} / ${demo.agent.password}; say "human" to the bot to hand off)`,
     ` Temporal Web UI      ${info.temporal.ui}`,
     ` Temporal address     ${info.temporal.address}   [${info.temporal.how}]`,
     ` MongoDB URI          ${maskUri(info.mongodb.uri)}   [${info.mongodb.how}]`,

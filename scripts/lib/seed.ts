@@ -16,6 +16,8 @@ import { ActionBody, CreateEndpointBody } from '../../models/connection.schema';
 import { DEMO_ACTIONS, DEMO_BOT, DEMO_CONNECTION_NAME, DEMO_ENDPOINTS, DEMO_FLOWS } from './demo-bot';
 
 export const DEMO_EMAIL = 'demo@parley.dev';
+/** The demo account's admin agent (the inbox page at /inbox). */
+export const DEMO_AGENT_EMAIL = 'agent@parley.dev';
 
 export { DEMO_ACTIONS, DEMO_BOT, DEMO_CONNECTION_NAME, DEMO_ENDPOINTS, DEMO_FLOWS } from './demo-bot';
 import { DEMO_KNOWLEDGE, demoAiSettings, type DemoAiProvider } from './demo-ai';
@@ -29,6 +31,9 @@ export interface DemoCredentials {
   /** The demo booking API connection, and a hash of what its credentials were last set to (never the token). */
   connectionId?: string;
   connectionFingerprint?: string;
+  /** The demo admin agent who signs in to the inbox page (the password is this file's, made by the seed). */
+  agentEmail?: string;
+  agentPassword?: string;
 }
 
 /** Where the demo booking API runs, and the bearer token it wants. */
@@ -44,6 +49,8 @@ export interface SeedResult extends Pick<DemoCredentials, 'apiKey' | 'accountId'
   /** The demo site's widget binding (when `site` was given) and a one-hour bot preview link. */
   widget?: { websiteId: string; snippet: string };
   previewUrl: string;
+  /** The demo admin agent for the inbox page (`/inbox`). */
+  agent: { email: string; password: string };
   /** One line per thing the seed did, for the dev banner. */
   actions: string[];
 }
@@ -231,7 +238,37 @@ export async function seedDemo(options: {
   const widget = options.siteOrigins ? await ensureWebsite(botId, options.siteOrigins) : undefined;
   const preview = expect(await call('POST', `/v1/bots/${botId}/preview`, apiKey), [201], 'making a preview link');
 
-  return { apiKey, accountId: state.accountId, botId, email: state.email, connectionId: connection.id, actions, widget, previewUrl: preview.url as string };
+  const agent = await ensureAgent();
+
+  return { apiKey, accountId: state.accountId, botId, email: state.email, connectionId: connection.id, actions, widget, previewUrl: preview.url as string, agent };
+
+  /**
+   * The demo admin agent: invited and signed up through the API once, its password kept in the state file.
+   * A saved password that no longer signs in (a wiped database, a deactivated agent) gets a fresh invite.
+   */
+  async function ensureAgent(): Promise<{ email: string; password: string }> {
+    const email = state.agentEmail ?? DEMO_AGENT_EMAIL;
+    const agents = await listAll<{ id: string; email?: string; status?: string }>('/v1/agents', 'listing agents');
+    const found = agents.find((a) => a.email === email && a.status !== 'deactivated');
+    if (found && found.status === 'active' && state.agentPassword) {
+      const login = await call('POST', '/v1/agent-auth/login', undefined, { email, password: state.agentPassword, accountId: state.accountId });
+      if (login.status === 200) {
+        await call('POST', '/v1/agent-auth/logout', login.body.accessToken as string);
+        return { email, password: state.agentPassword };
+      }
+    }
+    const invite = found
+      ? expect(await call('POST', `/v1/agents/${encodeURIComponent(found.id)}/invite`, apiKey), [200, 201], 'inviting the demo agent again')
+      : expect(await call('POST', '/v1/agents', apiKey, { name: 'Demo Agent', email, role: 'admin', capacity: 10 }), [201], 'inviting the demo agent');
+    const password = crypto.randomBytes(12).toString('base64url');
+    const accepted = expect(await call('POST', '/v1/agent-auth/accept', undefined, { token: (invite.invite as { token: string }).token, password }), [200], 'signing up the demo agent');
+    await call('POST', '/v1/agent-auth/logout', accepted.accessToken as string);
+    log(found ? `gave the demo agent ${email} a new password` : `invited and signed up the demo agent ${email} (admin)`);
+    actions.push(found ? 'reset the demo agent\'s password' : `created the demo agent ${email}`);
+    state = { ...state, agentEmail: email, agentPassword: password };
+    writeState(stateFile, state);
+    return { email, password };
+  }
 
   /** The demo site's website binding (found by name), with the wanted origins. */
   async function ensureWebsite(id: string, origins: string[]): Promise<{ websiteId: string; snippet: string }> {
@@ -447,6 +484,8 @@ function writeState(file: string, state: Partial<DemoCredentials>): void {
     email: state.email,
     connectionId: state.connectionId,
     connectionFingerprint: state.connectionFingerprint,
+    agentEmail: state.agentEmail,
+    agentPassword: state.agentPassword,
   };
   // The file holds a live API key: readable by its owner only.
   fs.writeFileSync(file, `${JSON.stringify(ordered, null, 2)}\n`, { mode: 0o600 });

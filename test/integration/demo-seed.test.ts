@@ -104,4 +104,17 @@ describe('the demo seed', () => {
     expect(await page.text()).toContain(again.widget!.snippet);
     await new Promise((r) => server.close(r));
   });
+
+  it('signs up a demo admin agent for the inbox page once, and keeps its password', async () => {
+    const seed = () => seedDemo({ baseUrl: stack.baseUrl, stateFile, demoApi: { baseUrl: demoBase, token: 'seed-token', secretKeys: stack.secretKeys }, log: () => undefined });
+    const first = await seed();
+    expect(first.agent.email).toBe('agent@parley.dev');
+    const login = await http(stack.baseUrl).post('/v1/agent-auth/login', first.agent);
+    expect(login.status).toBe(200);
+    expect(login.body.agent).toMatchObject({ role: 'admin', status: 'active' });
+    const again = await seed();
+    expect(again.agent).toEqual(first.agent);
+    const agents = await http(stack.baseUrl, again.apiKey).get('/v1/agents');
+    expect(agents.body.data.filter((a: { email: string }) => a.email === 'agent@parley.dev')).toHaveLength(1);
+  });
 });

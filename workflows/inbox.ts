@@ -144,7 +144,10 @@ export async function inboxWorkflow(input: InboxInput): Promise<void> {
     changed.delete(conversationId);
   };
 
-  /** An agent's fresh record: one who can no longer take conversations gives theirs back. */
+  /**
+   * An agent's fresh record. One deactivated (or gone) gives their conversations back, and so does one who
+   * goes from online to away or offline; an agent who is away and claims a conversation keeps it.
+   */
   const refresh = (view: AgentRoutingView | undefined, agentId: string): void => {
     const previous = agents.get(agentId);
     if (!view || view.status !== 'active') {
@@ -154,7 +157,7 @@ export async function inboxWorkflow(input: InboxInput): Promise<void> {
     }
     const slot = slotOf(view, previous);
     agents.set(agentId, slot);
-    if (view.availability !== 'online') for (const id of [...slot.load]) unassign(id, false);
+    if (previous?.availability === 'online' && view.availability !== 'online') for (const id of [...slot.load]) unassign(id, false);
   };
 
   if (input.carried) {
@@ -173,10 +176,11 @@ export async function inboxWorkflow(input: InboxInput): Promise<void> {
     for (const h of loaded.handoffs) {
       const { agentId, ...handoff } = h;
       const item: Item = { ...handoff, excluded: [] };
-      if (agentId && agents.get(agentId)?.availability === 'online') assign(item, agentId);
+      // An assignment to an active agent stands (whatever their availability: one may claim while away).
+      if (agentId && agents.has(agentId)) assign(item, agentId);
       else enqueue(item);
     }
-    // What the documents already say is not news to the conversations, except a holder that lapsed.
+    // What the documents already say is not news to the conversations, except a holder no longer active.
     for (const h of loaded.handoffs) if (h.agentId && !assigned.has(h.conversationId)) changed.set(h.conversationId, null);
     for (const id of [...changed.keys()]) if (assigned.has(id)) changed.delete(id);
   }

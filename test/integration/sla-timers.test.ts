@@ -218,6 +218,26 @@ describe('the inbox dispatcher on the time-skipping server', () => {
     await skip(5 * 60_000);
     expect(await holder(id)).toBe(second);
     await handle.terminate('test over');
+    await stack.deps.Agent.updateMany({ _id: { $in: [first, second] } }, { $set: { status: 'deactivated' } });
+    await env.client.workflow.getHandle(inboxWorkflowId(accountId)).terminate('test over');
+  });
+
+  it('escalates a breach as configured: names the admins, and takes the conversation to another agent', async () => {
+    const bot = await botWith({ sla: { firstResponseMinutes: 5, escalation: { reassign: true, notifyAdmins: true } } });
+    const later = new Date((await env.currentTimeMs()) + 86_400_000); // heartbeats that do not lapse during the test
+    const admin = await agent({ role: 'admin', availability: 'away', lastSeenAt: later });
+    const first = await agent({ lastSeenAt: later });
+    const { handle, id } = await handedOff(bot);
+    await eventually(async () => (await holder(id)) === first, 10_000, 'assigned');
+    const second = await agent({ lastSeenAt: later });
+    await skip(6 * 60_000);
+    await eventually(async () => (await holder(id)) === second, 10_000, 'reassigned on the breach');
+    const escalated = await stack.deps.Event.findOne({ conversationId: id, type: 'sla.escalated' }).lean();
+    expect(escalated?.data).toMatchObject({ target: 'firstResponse', agentId: first, reassign: true });
+    expect((escalated?.data as { admins: string[] }).admins).toContain(admin);
+    expect((await conversation(id)).slaState).toBe('breached');
+    await handle.terminate('test over');
+    await stack.deps.Agent.updateMany({ _id: { $in: [admin, first, second] } }, { $set: { status: 'deactivated' } });
     await env.client.workflow.getHandle(inboxWorkflowId(accountId)).terminate('test over');
   });
 });

@@ -765,7 +765,7 @@ export const HOT_QUERIES: HotQuery[] = [
   },
   {
     name: 'accounts by ids (an agent signing in to several)',
-    ops: 'find',
+    ops: 'find (ordered in code)',
     where: ['api/routes/agents/auth.ts#Account.find({ _id: { $in: matched'],
     build: (m) => m.Account.find({ _id: { $in: [S.accountId, S.otherAccountId] } }),
     bound: '8 (the agents whose password matched)',

@@ -42,8 +42,12 @@ async function answers(connection: Connection): Promise<Record<string, unknown>>
   const m = queryModels(connection);
   const out: Record<string, unknown> = {};
   for (const entry of HOT_QUERIES) {
-    const result: unknown = await entry.build(m).lean().exec();
-    out[entry.name] = Array.isArray(result) ? result.map((d: { _id: unknown }) => d._id) : ((result as { _id?: unknown } | null)?._id ?? result);
+    const query = entry.build(m);
+    const result: unknown = await query.lean().exec();
+    // Without a sort, a store may return the documents in any order: compare them as a set.
+    const ordered = Object.keys((query.getOptions().sort as Record<string, unknown> | undefined) ?? {}).length > 0;
+    const ids = Array.isArray(result) ? result.map((d: { _id: unknown }) => d._id) : undefined;
+    out[entry.name] = ids ? (ordered ? ids : [...ids].sort()) : ((result as { _id?: unknown } | null)?._id ?? result);
   }
   return out;
 }

@@ -82,7 +82,7 @@ export function agentAuthRouter(deps: ApiDeps, options: { limiters: SharedLimite
     if (matched.length === 0) throw badCredentials();
     if (matched.length > 1) {
       // Only someone who knows the password learns which accounts it opens.
-      const accounts = await Account.find({ _id: { $in: matched.map((a) => a.accountId) } }, { name: 1 }).lean();
+      const accounts = (await Account.find({ _id: { $in: matched.map((a) => a.accountId) } }, { name: 1 }).lean()).sort((a, b) => a._id.localeCompare(b._id));
       throw new AppError(409, 'account_required', 'this email and password sign in to agents of several accounts: send `accountId` to choose one', {
         accounts: accounts.map((a) => ({ id: a._id, name: a.name })),
       });

@@ -49,6 +49,7 @@ import {
   WidgetConversationParams,
   WidgetParams,
 } from '../path-params';
+import { registerCurlImportRoutes } from './curl-import';
 import { registerInboxPage } from './inbox-page';
 import { registerAgentRoutes } from './agents';
 import { registerInboxRoutes } from './inbox';
@@ -617,4 +618,5 @@ registerInboxPage(registry);
 registerSlaRoutes(registry);
 registerAgentRoutes(registry);
 registerInboxRoutes(registry);
+registerCurlImportRoutes(registry);
 registerPlanRoutes(registry); // last: it adds `plan_limit_reached` to the create routes registered above

@@ -81,46 +81,53 @@ export function updateConnection(deps: ApiDeps): RequestHandler {
   return async (req, res) => {
     const { id } = parsePath(ConnectionParams, req.params);
     const body = parse(UpdateConnectionBody, req.body);
-    const accountId = callerOf(res).accountId;
-    const current = await findConnection(deps, accountId, id);
-
-    const issues: FieldIssue[] = [];
-    const baseUrl = body.baseUrl === undefined ? current.baseUrl : normalizeBaseUrl(body.baseUrl, issues);
-    // Judged again only when the destination or the request changes: a stored connection the allowlist no
-    // longer covers can still be renamed (its calls are refused, and its view says so).
-    if (body.baseUrl !== undefined || body.allowPrivateNetwork !== undefined) await checkTransport(deps.config.outbound, baseUrl, body.allowPrivateNetwork ?? current.allowPrivateNetwork, issues);
-    if (issues.length === 0 && originOf(baseUrl) !== originOf(current.baseUrl)) {
-      if (current.auth.type !== 'none' && !body.auth) issues.push({ field: 'auth', message: 'send the credentials again when changing the origin of baseUrl' });
-      if (current.headerNames.length > 0 && !body.headers) issues.push({ field: 'headers', message: 'send the headers again when changing the origin of baseUrl' });
-    }
-    const auth = body.auth ? splitAuth(body.auth) : undefined;
-    if (body.auth) checkAuth(body.auth, issues);
-    if (body.headers) checkHeaders(body.headers, auth?.shown ?? current.auth, issues);
-    else if (auth) checkHeaderNames(current.headerNames, auth.shown, issues);
-    rejectIssues('invalid_connection', issues);
-
-    const set: Partial<ConnectionDoc> = { updatedAt: nextUpdatedAt(current.updatedAt) };
-    for (const key of ['name', 'timeoutMs', 'allowPrivateNetwork'] as const) if (body[key] !== undefined) Object.assign(set, { [key]: body[key] });
-    if (body.baseUrl !== undefined) set.baseUrl = baseUrl;
-    if (auth || body.headers) {
-      const kept = auth && body.headers ? undefined : openSecrets(deps, current);
-      const secrets: ConnectionSecrets = { auth: auth?.secret ?? kept!.auth, headers: body.headers ?? kept!.headers };
-      set.sealed = deps.secrets.seal(secrets, id);
-      if (auth) set.auth = auth.shown;
-      if (body.headers) set.headerNames = Object.keys(body.headers);
-    }
-    // Matching updatedAt makes this a compare-and-set: the checks above saw the document being replaced,
-    // and two concurrent PATCHes of auth and of headers cannot each keep the other's old secrets.
-    const updated = await deps.ApiConnection.findOneAndUpdate({ _id: id, accountId, updatedAt: current.updatedAt }, { $set: set }, { returnDocument: 'after' }).lean();
-    if (!updated) {
-      await findConnection(deps, accountId, id);
-      throw new AppError(409, 'concurrent_update', 'the connection was changed by another request; read it again and retry');
-    }
+    const updated = await changeConnection(deps, { accountId: callerOf(res).accountId, id, body });
     res.json({ connection: connectionView(updated, deps.config.outbound) });
   };
 }
 
-function openSecrets(deps: ApiDeps, connection: ConnectionDoc): ConnectionSecrets {
+/**
+ * A connection changed as `PATCH` changes it (also `from-curl` saving the credentials it found): checked,
+ * the secrets sealed again, and written by compare-and-set against `current` (read here when not given).
+ */
+export async function changeConnection(deps: ApiDeps, { accountId, id, body, current: given }: { accountId: string; id: string; body: UpdateConnectionBody; current?: ConnectionDoc }): Promise<ConnectionDoc> {
+  const current = given ?? (await findConnection(deps, accountId, id));
+  const issues: FieldIssue[] = [];
+  const baseUrl = body.baseUrl === undefined ? current.baseUrl : normalizeBaseUrl(body.baseUrl, issues);
+  // Judged again only when the destination or the request changes: a stored connection the allowlist no
+  // longer covers can still be renamed (its calls are refused, and its view says so).
+  if (body.baseUrl !== undefined || body.allowPrivateNetwork !== undefined) await checkTransport(deps.config.outbound, baseUrl, body.allowPrivateNetwork ?? current.allowPrivateNetwork, issues);
+  if (issues.length === 0 && originOf(baseUrl) !== originOf(current.baseUrl)) {
+    if (current.auth.type !== 'none' && !body.auth) issues.push({ field: 'auth', message: 'send the credentials again when changing the origin of baseUrl' });
+    if (current.headerNames.length > 0 && !body.headers) issues.push({ field: 'headers', message: 'send the headers again when changing the origin of baseUrl' });
+  }
+  const auth = body.auth ? splitAuth(body.auth) : undefined;
+  if (body.auth) checkAuth(body.auth, issues);
+  if (body.headers) checkHeaders(body.headers, auth?.shown ?? current.auth, issues);
+  else if (auth) checkHeaderNames(current.headerNames, auth.shown, issues);
+  rejectIssues('invalid_connection', issues);
+
+  const set: Partial<ConnectionDoc> = { updatedAt: nextUpdatedAt(current.updatedAt) };
+  for (const key of ['name', 'timeoutMs', 'allowPrivateNetwork'] as const) if (body[key] !== undefined) Object.assign(set, { [key]: body[key] });
+  if (body.baseUrl !== undefined) set.baseUrl = baseUrl;
+  if (auth || body.headers) {
+    const kept = auth && body.headers ? undefined : openSecrets(deps, current);
+    const secrets: ConnectionSecrets = { auth: auth?.secret ?? kept!.auth, headers: body.headers ?? kept!.headers };
+    set.sealed = deps.secrets.seal(secrets, id);
+    if (auth) set.auth = auth.shown;
+    if (body.headers) set.headerNames = Object.keys(body.headers);
+  }
+  // Matching updatedAt makes this a compare-and-set: the checks above saw the document being replaced,
+  // and two concurrent PATCHes of auth and of headers cannot each keep the other's old secrets.
+  const updated = await deps.ApiConnection.findOneAndUpdate({ _id: id, accountId, updatedAt: current.updatedAt }, { $set: set }, { returnDocument: 'after' }).lean();
+  if (!updated) {
+    await findConnection(deps, accountId, id);
+    throw new AppError(409, 'concurrent_update', 'the connection was changed by another request; read it again and retry');
+  }
+  return updated;
+}
+
+export function openSecrets(deps: ApiDeps, connection: ConnectionDoc): ConnectionSecrets {
   try {
     return deps.secrets.open<ConnectionSecrets>(connection.sealed, connection._id);
   } catch {

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import type { ApiDeps } from '../../deps';
 import { createConnection, deleteConnection, getConnection, listConnections, updateConnection } from './connections';
 import { createEndpoint, deleteEndpoint, getEndpoint, listEndpoints, updateEndpoint } from './endpoints';
+import { endpointFromCurl } from './from-curl';
 import { testConnection, testEndpoint } from './tests';
 
 /**
@@ -16,6 +17,7 @@ export function connectionsRouter(deps: ApiDeps): Router {
   router.patch('/v1/connections/:id', updateConnection(deps));
   router.delete('/v1/connections/:id', deleteConnection(deps));
   router.post('/v1/connections/:id/endpoints', createEndpoint(deps));
+  router.post('/v1/connections/:id/endpoints/from-curl', endpointFromCurl(deps));
   router.get('/v1/connections/:id/endpoints', listEndpoints(deps));
   router.get('/v1/connections/:id/endpoints/:eid', getEndpoint(deps));
   router.patch('/v1/connections/:id/endpoints/:eid', updateEndpoint(deps));

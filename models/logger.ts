@@ -31,6 +31,8 @@ const SECRET_FIELDS = [
   'secret',
   'clientSecret',
   'credentials',
+  // A pasted cURL command (POST .../endpoints/from-curl) usually carries a token or a cookie.
+  'curl',
   'identitySecret',
   'signingSecret',
   'aiKey',

@@ -46,7 +46,7 @@ export function draftFromCurl({ command, baseUrl }: { command: string; baseUrl: 
   if (path.length > 500) throw new CurlImportError('the URL path is longer than 500 characters');
 
   // -u wins over the URL's user:password@, and an explicit Authorization header over both (as in curl).
-  const user = request.user ?? (url.username ? `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}` : undefined);
+  const user = request.user ?? (url.username ? `${decodeSafe(url.username)}:${decodeSafe(url.password)}` : undefined);
   const hasAuthorization = request.headers.some((h) => h.name.toLowerCase() === 'authorization');
   if (user !== undefined && !hasAuthorization) {
     const colon = user.indexOf(':');

@@ -11,6 +11,7 @@ import { CurlImportError } from '../../core/curl/errors';
 import { shellWords } from '../../core/curl/shell-words';
 import { CreateEndpointBody } from '../../models/connection.schema';
 import { endpointIssues } from '../../api/routes/connections/endpoint-rules';
+import { REDACTED, redactRecord } from '../../models/logger';
 
 const draft = (command: string, baseUrl = 'https://api.example.com'): CurlDraft => {
   const result = draftFromCurl({ command, baseUrl });
@@ -217,6 +218,8 @@ describe('corpus: commands as they are pasted', () => {
     const d = draft('curl https://bob:s3cret@api.example.com/reports');
     expect(d.endpoint.path).toBe('/reports');
     expect(credentialPlan(d.credentials).auth).toEqual({ type: 'basic', username: 'bob', password: 's3cret' });
+    // Malformed percent-encoding in the user info is taken as it stands, never a crash.
+    expect(credentialPlan(draft('curl https://%E0:%A4@api.example.com/r').credentials).auth).toEqual({ type: 'basic', username: '%E0', password: '%A4' });
   });
 
   it('17. -d pieces are joined with & as curl does, and -d JSON without a content type is read as JSON', () => {
@@ -302,6 +305,12 @@ describe('corpus: commands as they are pasted', () => {
     const d = draft("curl 'https://api.example.com/a#top'");
     expect(d.endpoint.path).toBe('/a');
     expect(d.warnings).toEqual(['the URL fragment (#...) was left out: it is never sent']);
+  });
+});
+
+describe('logs', () => {
+  it('redact a pasted command wherever a log record carries one', () => {
+    expect(redactRecord({ body: { curl: "curl -H 'Authorization: Bearer x'" } })).toEqual({ body: { curl: REDACTED } });
   });
 });
 

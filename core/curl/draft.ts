@@ -19,8 +19,10 @@ export interface CurlDraft {
 
 type Method = CreateEndpointBody['method'];
 interface Params {
+  /** Declares a parameter; false when its name is taken or the endpoint is full. */
   add(p: EndpointParameter): boolean;
   has(name: string): boolean;
+  full(): boolean;
 }
 type Draft = Omit<CreateEndpointBody, 'parameters'> & { parameters: EndpointParameter[] };
 
@@ -33,6 +35,7 @@ const SECRET_FIELD = /pass(word)?|secret|token|api_?key|card|cvc|cvv|ssn/i;
 /** Headers a browser or curl adds, or that the HTTP client owns: they say nothing about the endpoint. */
 const DROPPED_HEADERS = new Set(['host', 'content-length', 'connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'expect', 'accept-encoding', 'accept-language', 'user-agent', 'referer', 'origin', 'cache-control', 'pragma', 'dnt', 'priority', 'upgrade-insecure-requests', 'if-none-match', 'if-modified-since', 'content-type', 'idempotency-key', 'proxy-authorization', 'proxy-connection']);
 const HEADER_VALUE = /^[\t\x20-\x7e]*$/;
+const MAX_PARAMETERS = 50;
 
 /** Parses `command` and drafts an endpoint of the connection at `baseUrl` (normalized, as stored). */
 export function draftFromCurl({ command, baseUrl }: { command: string; baseUrl: string }): CurlDraft {
@@ -62,12 +65,20 @@ export function draftFromCurl({ command, baseUrl }: { command: string; baseUrl: 
 
   const parameters: EndpointParameter[] = [];
   const taken = new Set<string>();
+  let full = false;
   const add = (p: EndpointParameter): boolean => {
     if (taken.has(p.name)) return false;
     taken.add(p.name);
+    // An endpoint declares at most 50 parameters: the rest are left out (said once), never a draft that fails.
+    if (parameters.length >= MAX_PARAMETERS) {
+      if (!full) warnings.push(`an endpoint has at most ${MAX_PARAMETERS} parameters; the command's further parameters were left out`);
+      full = true;
+      return false;
+    }
     parameters.push(p);
     return true;
   };
+  const params: Params = { add, has: (name) => taken.has(name), full: () => full };
 
   // Query parameters, in order; a repeated one is declared once.
   const seen = new Set<string>();
@@ -81,7 +92,8 @@ export function draftFromCurl({ command, baseUrl }: { command: string; baseUrl: 
       continue;
     }
     seen.add(name);
-    if (!PARAMETER_NAME.test(name) || !add(parameter(name, value, 'query'))) warnings.push(`query parameter "${name.slice(0, 64)}" cannot be a parameter name (letters, digits, _ and -) and was left out`);
+    if (!PARAMETER_NAME.test(name)) warnings.push(`query parameter "${name.slice(0, 64)}" cannot be a parameter name (letters, digits, _ and -) and was left out`);
+    else params.add(parameter(name, value, 'query'));
   }
 
   // Cookies (-b and Cookie headers) are one credential; of a header repeated, the last one counts.
@@ -98,11 +110,11 @@ export function draftFromCurl({ command, baseUrl }: { command: string; baseUrl: 
   }
   credentials.push(...byName.values());
   if (cookies.length > 0) credentials.push(headerCredential('Cookie', cookies.join('; ')));
-  const droppedHeaders = addHeaderParameters(request, add, warnings);
+  const droppedHeaders = addHeaderParameters(request, params, warnings);
   if (droppedHeaders.length > 0) warnings.push(`headers left out (the HTTP client sets them, or a browser added them): ${[...new Set(droppedHeaders)].join(', ')}`);
 
   let bodyTemplate: unknown;
-  if (data !== undefined && !request.get) bodyTemplate = bodyOf(data, contentType, { add, has: (name) => taken.has(name) }, warnings);
+  if (data !== undefined && !request.get) bodyTemplate = bodyOf(data, contentType, params, warnings);
   if (url.hash) warnings.push('the URL fragment (#...) was left out: it is never sent');
 
   const endpoint: Draft = {
@@ -179,7 +191,7 @@ function parameter(name: string, example: string, where: 'query' | 'body', type 
 }
 
 /** Non-credential headers become constant header parameters; returns the names of those left out. */
-function addHeaderParameters(request: CurlRequest, add: (p: EndpointParameter) => boolean, warnings: string[]): string[] {
+function addHeaderParameters(request: CurlRequest, params: Params, warnings: string[]): string[] {
   const dropped: string[] = [];
   const last = new Map<string, { name: string; value: string }>();
   for (const h of request.headers) last.set(h.name.toLowerCase(), h);
@@ -194,7 +206,7 @@ function addHeaderParameters(request: CurlRequest, add: (p: EndpointParameter) =
       continue;
     }
     const constant: EndpointParameter = { name, type: 'string', in: 'header', required: true, description: 'Sent as in the cURL command.', source: 'constant', constant: value };
-    if (!add(constant)) warnings.push(`header "${name}" has the name of another parameter and was left out`);
+    if (!params.add(constant) && !params.full()) warnings.push(`header "${name}" has the name of another parameter and was left out`);
   }
   return dropped;
 }
@@ -221,12 +233,12 @@ function bodyOf(data: string, contentType: string | undefined, params: Params, w
     throw new CurlImportError(`the request body is ${type.split(';')[0]!.trim().slice(0, 60)}; Parley endpoints send JSON bodies`);
   }
   warnings.push('the command sends a form (application/x-www-form-urlencoded); Parley sends the fields as a JSON body: check the API accepts JSON');
-  const fields: Record<string, string> = {};
+  const fields = new Map<string, string>();
   for (const [name, value] of new URLSearchParams(data)) {
-    if (Object.hasOwn(fields, name)) warnings.push(`form field "${name.slice(0, 64)}" is repeated; it is declared once`);
-    else fields[name] = value;
+    if (fields.has(name)) warnings.push(`form field "${name.slice(0, 64)}" is repeated; it is declared once`);
+    else fields.set(name, value);
   }
-  return jsonBody(fields, params, warnings, true);
+  return jsonBody(Object.fromEntries(fields), params, warnings, true);
 }
 
 function jsonBody(json: unknown, params: Params, warnings: string[], form = false): unknown {
@@ -244,21 +256,23 @@ function jsonBody(json: unknown, params: Params, warnings: string[], form = fals
   // Without a template the body is made of the body parameters alone, whose names may hold "-"; a template
   // is needed as soon as one field cannot be a parameter, and its placeholders cannot hold "-".
   const needsTemplate = entries.some(([key, value]) => !scalar(value) || !PARAMETER_NAME.test(key) || params.has(key));
-  const template: Record<string, unknown> = {};
+  // Built as entries: a "__proto__" key stays data (Object.fromEntries defines own properties).
+  const template: Array<[string, unknown]> = [];
+  const fixed: string[] = [];
   for (const [key, value] of entries) {
-    if (scalar(value) && (needsTemplate ? PLACEHOLDER_NAME : PARAMETER_NAME).test(key) && !params.has(key)) {
-      const example = typeof value === 'string' ? value : JSON.stringify(value);
-      const type = form || typeof value === 'string' ? guessType(example).type : typeof value === 'boolean' ? 'boolean' : Number.isInteger(value) ? 'integer' : 'number';
-      // A JSON string field stays a string even when its example looks like a number ("zip": "01234").
-      params.add(parameter(key, example, 'body', !form && typeof value === 'string' ? 'string' : type));
-      template[key] = `{{${key}}}`;
-    } else if (literalSafe({ [key]: value }, 0)) template[key] = value;
-    else warnings.push(`body field "${key.slice(0, 64)}" cannot be kept in a body template (a key starting with "$" or holding ".", "{{...}}" text, or nesting deeper than 20 levels) and was left out`);
+    const example = typeof value === 'string' ? value : JSON.stringify(value);
+    const type = form || typeof value === 'string' ? guessType(example).type : typeof value === 'boolean' ? 'boolean' : Number.isInteger(value) ? 'integer' : 'number';
+    // A JSON string field stays a string even when its example looks like a number ("zip": "01234").
+    if (scalar(value) && (needsTemplate ? PLACEHOLDER_NAME : PARAMETER_NAME).test(key) && !params.has(key) && params.add(parameter(key, example, 'body', !form && typeof value === 'string' ? 'string' : type))) {
+      template.push([key, `{{${key}}}`]);
+    } else if (literalSafe(value, 1) && literalSafe(Object.fromEntries([[key, null]]), 0)) {
+      template.push([key, value]);
+      fixed.push(key.slice(0, 64));
+    } else warnings.push(`body field "${key.slice(0, 64)}" cannot be kept in a body template (a key starting with "$" or holding ".", "{{...}}" text, or nesting deeper than 20 levels) and was left out`);
   }
   if (!needsTemplate) return undefined;
-  const fixed = entries.filter(([key]) => template[key] !== `{{${key}}}` && Object.hasOwn(template, key)).map(([key]) => key.slice(0, 64));
   if (fixed.length > 0) warnings.push(`body fields kept as fixed values in the body template: ${fixed.join(', ')}`);
-  return template;
+  return Object.fromEntries(template);
 }
 
 /** A value endpoint-rules accepts inside a body template as a literal: no placeholders, safe keys, bounded depth. */

@@ -51,8 +51,9 @@ const WITH_VALUE: Record<string, Handler> = {
     if (v.startsWith('@')) throw new CurlImportError(`${o} reads headers from a file ("@..."); paste them as -H options`);
     const colon = v.indexOf(':');
     // curl's "Name;" sends an empty header and "Name:" removes one: neither carries anything to import.
-    if (colon <= 0) return void r.warnings.push('a header without a value (-H "Name;" or "Name:") was ignored');
-    r.headers.push({ name: v.slice(0, colon).trim(), value: v.slice(colon + 1).trim() });
+    const value = colon > 0 ? v.slice(colon + 1).trim() : '';
+    if (value === '') return void r.warnings.push('a header without a value (-H "Name;" or "Name:") was ignored');
+    r.headers.push({ name: v.slice(0, colon).trim(), value });
   },
   '--data': (r, v, o) => void r.data.push({ text: noFiles(v, o), json: false }),
   '--data-ascii': (r, v, o) => void r.data.push({ text: noFiles(v, o), json: false }),

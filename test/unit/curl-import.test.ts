@@ -301,6 +301,22 @@ describe('corpus: commands as they are pasted', () => {
     expect(d.endpoint.parameters).toEqual([]);
   });
 
+  it('30. at most 50 parameters are declared; the body template never names one left out', () => {
+    const fields = Array.from({ length: 60 }, (_, i) => `"f${i}":${i}`).join(',');
+    const d = draft(`curl 'https://api.example.com/a?${Array.from({ length: 30 }, (_, i) => `q${i}=${i}`).join('&')}' --json '{${fields},"nested":{"a":1}}'`);
+    expect(d.endpoint.parameters).toHaveLength(50);
+    expect(d.endpoint.parameters.filter((p) => p.in === 'body')).toHaveLength(20);
+    expect(d.endpoint.bodyTemplate).toMatchObject({ f0: '{{f0}}', f19: '{{f19}}', f20: 20, f59: 59, nested: { a: 1 } });
+    expect(d.warnings).toContain("an endpoint has at most 50 parameters; the command's further parameters were left out");
+  });
+
+  it('31. a "__proto__" body key stays data, and an empty header value is ignored as curl does', () => {
+    const d = draft(`curl -H 'X-Api-Key:' https://api.example.com/a --json '{"__proto__":{"x":1},"a":"b"}'`);
+    expect(d.credentials).toEqual([]);
+    expect(Object.hasOwn(d.endpoint.bodyTemplate as object, '__proto__')).toBe(true);
+    expect(JSON.stringify(d.endpoint.bodyTemplate)).toBe('{"__proto__":{"x":1},"a":"{{a}}"}');
+  });
+
   it('29. a fragment is dropped with a warning', () => {
     const d = draft("curl 'https://api.example.com/a#top'");
     expect(d.endpoint.path).toBe('/a');

@@ -87,7 +87,7 @@ async function saveCredentials(
   if (!change.success) throw new AppError(400, 'invalid_curl', `the credentials cannot be saved (${change.error.issues[0]?.path.join('.')}: ${change.error.issues[0]?.message})`);
   if (change.data.auth || change.data.headers) await changeConnection(deps, { accountId, id: connection._id, body: change.data, current: connection });
   const saved = new Set<number>([...(plan.authIndex !== undefined ? [plan.authIndex] : []), ...plan.headerIndexes]);
-  if (saved.size < found.length) warnings.push('a connection sends one credential in the query string; the others found there were not saved');
+  if (saved.size < found.length) warnings.push('a connection holds one credential as its auth and the others as headers: a key found in the query string beside another credential was not saved');
   return saved;
 }
 

@@ -7,8 +7,10 @@
  */
 import type { CreateEndpointBody, EndpointParameter } from '../../models/connection.schema';
 import { basicCredential, headerCredential, isCredentialHeader, isCredentialQuery, type FoundCredential } from './credentials';
+import { bodyOf } from './body';
 import { CurlImportError } from './errors';
 import { readOptions, type CurlRequest } from './options';
+import { parameter, PARAMETER_NAME, type Params } from './parameters';
 import { shellWords } from './shell-words';
 
 export interface CurlDraft {
@@ -18,20 +20,9 @@ export interface CurlDraft {
 }
 
 type Method = CreateEndpointBody['method'];
-interface Params {
-  /** Declares a parameter; false when its name is taken or the endpoint is full. */
-  add(p: EndpointParameter): boolean;
-  has(name: string): boolean;
-  full(): boolean;
-}
 type Draft = Omit<CreateEndpointBody, 'parameters'> & { parameters: EndpointParameter[] };
 
 const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
-const PARAMETER_NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
-/** A body template placeholder's name (core/template.ts): no `-`. */
-const PLACEHOLDER_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
-/** Field names whose example value is not copied into a description. */
-const SECRET_FIELD = /pass(word)?|secret|token|api_?key|card|cvc|cvv|ssn/i;
 /** Headers a browser or curl adds, or that the HTTP client owns: they say nothing about the endpoint. */
 const DROPPED_HEADERS = new Set(['host', 'content-length', 'connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'expect', 'accept-encoding', 'accept-language', 'user-agent', 'referer', 'origin', 'cache-control', 'pragma', 'dnt', 'priority', 'upgrade-insecure-requests', 'if-none-match', 'if-modified-since', 'content-type', 'idempotency-key', 'proxy-authorization', 'proxy-connection']);
 const HEADER_VALUE = /^[\t\x20-\x7e]*$/;
@@ -177,19 +168,6 @@ function joinData(request: CurlRequest): string | undefined {
   return request.data.reduce((out, piece, i) => (i === 0 ? piece.text : `${out}${piece.json ? '' : '&'}${piece.text}`), '');
 }
 
-function guessType(value: string): { type: 'integer' | 'number' | 'boolean' | 'string' } {
-  if (/^-?(?:0|[1-9][0-9]{0,14})$/.test(value)) return { type: 'integer' };
-  if (/^-?(?:0|[1-9][0-9]{0,14})\.[0-9]{1,15}$/.test(value)) return { type: 'number' };
-  if (value === 'true' || value === 'false') return { type: 'boolean' };
-  return { type: 'string' };
-}
-
-/** A parameter whose example value (from the command) goes into its description: the schema has no default. */
-function parameter(name: string, example: string, where: 'query' | 'body', type = guessType(example).type): EndpointParameter {
-  const shown = SECRET_FIELD.test(name) ? '' : ` Example: ${JSON.stringify(example).slice(0, 200)}.`;
-  return { name, type, in: where, required: true, description: `From the cURL command.${shown}`, source: 'visitor' };
-}
-
 /** Non-credential headers become constant header parameters; returns the names of those left out. */
 function addHeaderParameters(request: CurlRequest, params: Params, warnings: string[]): string[] {
   const dropped: string[] = [];
@@ -211,75 +189,3 @@ function addHeaderParameters(request: CurlRequest, params: Params, warnings: str
   return dropped;
 }
 
-/**
- * The body: JSON (declared, or by its look when no Content-Type is given) or form fields. Top-level
- * scalar fields become body parameters; anything else (nested objects, arrays, nulls, keys that cannot
- * be parameter names) is kept literally in a body template around the parameters' placeholders.
- */
-function bodyOf(data: string, contentType: string | undefined, params: Params, warnings: string[]): unknown {
-  const type = contentType?.toLowerCase() ?? '';
-  const looksJson = /^\s*[[{]/.test(data);
-  if (type.includes('json') || (type === '' && looksJson)) {
-    let json: unknown;
-    try {
-      json = JSON.parse(data);
-    } catch {
-      throw new CurlImportError('the request body is not valid JSON');
-    }
-    if (type === '') warnings.push('the command sends JSON without a Content-Type header; Parley sends it as application/json');
-    return jsonBody(json, params, warnings);
-  }
-  if (type !== '' && !type.includes('x-www-form-urlencoded')) {
-    throw new CurlImportError(`the request body is ${type.split(';')[0]!.trim().slice(0, 60)}; Parley endpoints send JSON bodies`);
-  }
-  warnings.push('the command sends a form (application/x-www-form-urlencoded); Parley sends the fields as a JSON body: check the API accepts JSON');
-  const fields = new Map<string, string>();
-  for (const [name, value] of new URLSearchParams(data)) {
-    if (fields.has(name)) warnings.push(`form field "${name.slice(0, 64)}" is repeated; it is declared once`);
-    else fields.set(name, value);
-  }
-  return jsonBody(Object.fromEntries(fields), params, warnings, true);
-}
-
-function jsonBody(json: unknown, params: Params, warnings: string[], form = false): unknown {
-  if (json === null) {
-    warnings.push('the JSON body is null; the endpoint sends no body');
-    return undefined;
-  }
-  if (typeof json !== 'object' || Array.isArray(json)) {
-    if (!literalSafe(json, 0)) throw new CurlImportError('the JSON body cannot be kept as a template (a key starting with "$" or holding ".", "{{...}}" text, or nesting deeper than 20 levels)');
-    warnings.push('the JSON body is not an object; it is kept as a fixed body');
-    return json;
-  }
-  const entries = Object.entries(json);
-  const scalar = (v: unknown): v is string | number | boolean => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
-  // Without a template the body is made of the body parameters alone, whose names may hold "-"; a template
-  // is needed as soon as one field cannot be a parameter, and its placeholders cannot hold "-".
-  const needsTemplate = entries.some(([key, value]) => !scalar(value) || !PARAMETER_NAME.test(key) || params.has(key));
-  // Built as entries: a "__proto__" key stays data (Object.fromEntries defines own properties).
-  const template: Array<[string, unknown]> = [];
-  const fixed: string[] = [];
-  for (const [key, value] of entries) {
-    const example = typeof value === 'string' ? value : JSON.stringify(value);
-    const type = form || typeof value === 'string' ? guessType(example).type : typeof value === 'boolean' ? 'boolean' : Number.isInteger(value) ? 'integer' : 'number';
-    // A JSON string field stays a string even when its example looks like a number ("zip": "01234").
-    if (scalar(value) && (needsTemplate ? PLACEHOLDER_NAME : PARAMETER_NAME).test(key) && !params.has(key) && params.add(parameter(key, example, 'body', !form && typeof value === 'string' ? 'string' : type))) {
-      template.push([key, `{{${key}}}`]);
-    } else if (literalSafe(value, 1) && literalSafe(Object.fromEntries([[key, null]]), 0)) {
-      template.push([key, value]);
-      fixed.push(key.slice(0, 64));
-    } else warnings.push(`body field "${key.slice(0, 64)}" cannot be kept in a body template (a key starting with "$" or holding ".", "{{...}}" text, or nesting deeper than 20 levels) and was left out`);
-  }
-  if (!needsTemplate) return undefined;
-  if (fixed.length > 0) warnings.push(`body fields kept as fixed values in the body template: ${fixed.join(', ')}`);
-  return Object.fromEntries(template);
-}
-
-/** A value endpoint-rules accepts inside a body template as a literal: no placeholders, safe keys, bounded depth. */
-function literalSafe(value: unknown, depth: number): boolean {
-  if (typeof value === 'string') return !/\{\{[^{}]*\}\}/.test(value);
-  if (typeof value !== 'object' || value === null) return true;
-  if (depth >= 20) return false;
-  if (Array.isArray(value)) return value.every((v) => literalSafe(v, depth + 1));
-  return Object.entries(value).every(([k, v]) => !k.startsWith('$') && !k.includes('.') && !k.includes('\0') && literalSafe(k, depth) && literalSafe(v, depth + 1));
-}

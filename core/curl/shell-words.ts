@@ -76,7 +76,9 @@ export function shellWords(command: string): string[] {
 function joinLines(text: string): string {
   let out = '';
   let state: 'plain' | 'single' | 'double' | 'ansi' = 'plain';
-  let plainRun = '';
+  // Where the current unquoted word opened a brace (-1: none open), for brace expansion.
+  let braceAt = -1;
+  let word = '';
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
     const next = text[i + 1];
@@ -89,7 +91,7 @@ function joinLines(text: string): string {
       i++;
       continue;
     }
-    if (c === '`') throw new CurlImportError('the command uses a command substitution (backticks); paste its output instead');
+    if (c === '`' && state !== 'ansi') throw new CurlImportError('the command uses a command substitution (backticks); paste its output instead');
     if (state === 'ansi' || state === 'double') {
       if (c === '\\' && next !== undefined) {
         out += c + next;
@@ -104,7 +106,7 @@ function joinLines(text: string): string {
     if (c === '\\' && next !== undefined) {
       out += c + next;
       i++;
-      plainRun += 'x';
+      word += 'x';
       continue;
     }
     if (c === "'") state = out.endsWith('$') && !out.endsWith('\\$') ? 'ansi' : 'single';
@@ -112,9 +114,15 @@ function joinLines(text: string): string {
     else if (c === '\n' && text.slice(i).trim() !== '') {
       throw new CurlImportError('the command spans several lines without a "\\" at the end of each; give a single curl command');
     }
-    if (/\s/.test(c)) plainRun = '';
-    else plainRun += c;
-    if (c === '}' && /\{[^{}]*(?:,|\.\.)[^{}]*\}$/.test(plainRun)) throw new CurlImportError('the command has an unquoted brace expansion ({a,b}); put the argument in quotes');
+    if (/\s/.test(c)) {
+      word = '';
+      braceAt = -1;
+    } else word += c;
+    if (c === '{') braceAt = word.length;
+    if (c === '}' && braceAt >= 0) {
+      if (/,|\.\./.test(word.slice(braceAt))) throw new CurlImportError('the command has an unquoted brace expansion ({a,b}); put the argument in quotes');
+      braceAt = -1;
+    }
     out += c;
   }
   if (state !== 'plain') throw new CurlImportError(`the command has an unterminated ${state === 'double' ? 'double' : 'single'} quote`);

@@ -53,6 +53,10 @@ describe('shell words', () => {
     expect(shellWords(`curl $'{"a":"it\\'s\\n\\x41\\u00e9"}'`)).toEqual(['curl', '{"a":"it\'s\nAé"}']);
   });
 
+  it('keeps a backtick inside $\'...\' literal, and escaped braces are not an expansion', () => {
+    expect(shellWords("curl $'a`b' \\{x,y\\}")).toEqual(['curl', 'a`b', '{x,y}']);
+  });
+
   it('keeps a "$" inside single quotes literal', () => {
     expect(shellWords(`curl 'https://api.example.com/$x'`)).toEqual(['curl', 'https://api.example.com/$x']);
   });

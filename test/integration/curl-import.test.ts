@@ -165,6 +165,8 @@ describe('POST /v1/connections/:id/endpoints/from-curl', () => {
     expect(res.body.endpoint.parameters.map((p: { name: string }) => p.name)).toEqual(['status']);
     expect((await stored(id))!.auth).toEqual({ type: 'api_key', in: 'query', name: 'api_key' });
     expect(await opened(id)).toEqual({ auth: { value: TOKEN }, headers: {} });
+    const none = await api.post(`/v1/connections/${id}/endpoints/from-curl`, { curl: `curl ${tenantBase}/api/orders`, saveCredentials: true });
+    expect(none.body).toMatchObject({ credentials: [], warnings: ['the command carries no credentials: nothing was saved'] });
   });
 
   it("answers 404 for another account's connection, and changes nothing there", async () => {

@@ -47,6 +47,7 @@ export function endpointFromCurl(deps: ApiDeps): RequestHandler {
     let saved = new Set<number>();
     if (body.saveCredentials && draft.credentials.length > 0) saved = await saveCredentials(deps, { accountId, connection, found: draft.credentials, replaceAuth: body.replaceAuth, warnings });
     else if (draft.credentials.length > 0) warnings.push('credentials were found and dropped; send saveCredentials: true to seal them into the connection');
+    else if (body.saveCredentials) warnings.push('the command carries no credentials: nothing was saved');
     res.json({ endpoint, credentials: draft.credentials.map((c, i) => reportOf(c, saved.has(i))), warnings });
   };
 }

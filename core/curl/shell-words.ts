@@ -10,8 +10,12 @@
 import { parse, type ParseEntry } from 'shell-quote';
 import { CurlImportError } from './errors';
 
-/** Longer than any command anyone pastes; bounds the work a hostile string can cause. */
-export const MAX_COMMAND_LENGTH = 50_000;
+/**
+ * Longer than the commands people paste (a browser's "Copy as cURL" with its cookies is a few kB), and
+ * short enough that even a string one character longer, every character JSON-escaped (`\u00cb`, 6 bytes),
+ * fits the API's 64 kB body limit: too long is a 400 naming the field, never a 413.
+ */
+export const MAX_COMMAND_LENGTH = 10_000;
 
 const OPERATORS: Record<string, string> = {
   '|': 'a pipe (|)',

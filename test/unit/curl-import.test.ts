@@ -365,6 +365,7 @@ describe('refusals', () => {
     ['an unbalanced quote', "curl 'https://api.example.com/a", /unterminated single quote/],
     ['an unbalanced double quote', 'curl -H "A: b https://api.example.com/a', /unterminated double quote/],
     ['an empty command', '  \\\n  ', /empty/],
+    ['a command longer than 10,000 characters', `curl https://api.example.com/a -H 'X-Pad: ${'x'.repeat(10_000)}'`, /longer than 10000 characters/],
     ['a non-http URL', 'curl ftp://api.example.com/a', /not a valid http\(s\) URL/],
   ];
   it.each(cases)('refuses %s', (_what, command, message) => {

@@ -67,6 +67,12 @@ const { recordSlaSample } = proxyActivities<ConversationActivities>(activityOpti
  */
 const INBOX = 'parley-inbox';
 
+/** A handoff that ends: its resolution sample, and the fields the ending write clears and sets. */
+interface HandoffEnd {
+  samples: SlaSample[];
+  fields: { inbox: 'clear'; slaFinal: ReturnType<typeof slaStateOf> };
+}
+
 /** Histories recorded before action runs were started by a local activity keep replaying as child workflows. */
 const EAGER_ACTION_RUNS = 'parley-eager-action-runs';
 
@@ -264,8 +270,8 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
     // starts the next-response clock, or a handoff that ends with this turn.
     const nextStatus = status(flowState);
     let handoff = state.handoff ? cloneHandoff(state.handoff) : undefined;
-    let inbox: InboxFields | 'clear' | undefined;
-    let samples: SlaSample[] = [];
+    let inbox: InboxFields | undefined;
+    let end: HandoffEnd | undefined;
     const handoffBegins = nextStatus === 'handoff' && state.status !== 'handoff' && patched(INBOX);
     if (handoffBegins) {
       handoff = newHandoff(await loadHandoffSettings({ accountId: input.accountId, botId: bot.botId, botTimezone: bot.timezone }), Date.now());
@@ -274,19 +280,18 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
       onVisitorMessage(handoff, Date.now());
       inbox = inboxFields(handoff);
     } else if (handoff && nextStatus !== 'handoff') {
-      samples = onEnd(handoff, Date.now(), sampleRef);
-      inbox = 'clear';
+      end = endingHandoff();
     }
 
-    await turn.flush(nextStatus, false, inbox === undefined ? {} : { inbox, ...(inbox === 'clear' && handoff ? { slaFinal: slaStateOf(handoff) } : {}) });
+    await turn.flush(nextStatus, false, end ? end.fields : inbox ? { inbox } : {});
     // State moves only once the turn is durable, so a failed write never leaves a gap in `seq`.
     commitStatus(nextStatus);
     if (handoffBegins && handoff) {
       state.handoff = handoff;
       upsertSearchAttributes([{ key: SA.sla, value: slaStateOf(handoff) }, { key: SA.agent, value: '' }]);
       await notifyInbox({ accountId: input.accountId, notice: { type: 'handoff', handoff: { conversationId: input.conversationId, botId: bot.botId, team: handoff.settings.team ?? '', since: new Date(handoff.since).toISOString() } } });
-    } else if (inbox === 'clear') {
-      await endHandoff(samples);
+    } else if (end) {
+      await endHandoff(end);
     } else if (handoff) {
       state.handoff = handoff;
     }
@@ -313,12 +318,19 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
     await saveTurn({ conversation: conversationRef, messages: [], messageCount: state.messageCount, status: state.status, at: new Date().toISOString(), inbox: inboxFields(h), ...(events.length > 0 ? { events } : {}) });
   };
 
+  /** The handoff ends now (release, close, a turn that leaves it): its resolution sample, and what the ending write sets. */
+  const endingHandoff = (): HandoffEnd | undefined => {
+    if (!state.handoff) return undefined;
+    const ending = cloneHandoff(state.handoff);
+    const samples = onEnd(ending, Date.now(), sampleRef);
+    return { samples, fields: { inbox: 'clear', slaFinal: slaStateOf(ending) } };
+  };
+
   /** After the write that ended a handoff: the dispatcher frees the agent, the SLA samples are kept. */
-  const endHandoff = async (samples: SlaSample[]): Promise<void> => {
-    const final = state.handoff ? slaStateOf(state.handoff) : 'none';
+  const endHandoff = async (end: HandoffEnd): Promise<void> => {
     state.handoff = undefined;
-    upsertSearchAttributes([{ key: SA.sla, value: final }, { key: SA.agent, value: '' }]);
-    await Promise.all([notifyInbox({ accountId: input.accountId, notice: { type: 'ended', conversationId: input.conversationId } }), ...samples.map((s) => recordSlaSample(s))]);
+    upsertSearchAttributes([{ key: SA.sla, value: end.fields.slaFinal }, { key: SA.agent, value: '' }]);
+    await Promise.all([notifyInbox({ accountId: input.accountId, notice: { type: 'ended', conversationId: input.conversationId } }), ...end.samples.map((s) => recordSlaSample(s))]);
   };
 
   /** Where a breach or escalation event sits after the write's last message (activities/transcript.ts InboxEvent). */
@@ -405,6 +417,13 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
     }
   }
 
+  /** An agent's message or note: 1 to LIMITS.messageText characters, not blank. */
+  function requireAgentText(args: { text?: unknown } | undefined): void {
+    if (typeof args?.text !== 'string' || args.text.trim().length === 0 || args.text.length > LIMITS.messageText) {
+      throw ApplicationFailure.nonRetryable('text must be 1 to 4000 characters', 'InvalidMessage');
+    }
+  }
+
   function rejectIfClosed(): void {
     if (state.status === 'closed' || closeReason !== undefined) {
       throw ApplicationFailure.nonRetryable('the conversation is closed', 'ConversationClosed');
@@ -465,18 +484,14 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
       serialize(async () => {
         if (state.status === 'handoff') {
           const at = new Date().toISOString();
-          const ending = state.handoff ? cloneHandoff(state.handoff) : undefined;
-          const samples = ending ? onEnd(ending, Date.now(), sampleRef) : [];
-          await saveTurn({ conversation: conversationRef, messages: [], messageCount: state.messageCount, status: 'active', at, ...(ending ? { inbox: 'clear' as const, slaFinal: slaStateOf(ending) } : {}) });
+          const end = endingHandoff();
+          await saveTurn({ conversation: conversationRef, messages: [], messageCount: state.messageCount, status: 'active', at, ...end?.fields });
           state.flow = { ...state.flow!, handoff: false };
           state.status = 'active';
           state.lastActivityAt = at;
           lastActivityMs = Date.now();
           upsertSearchAttributes([{ key: SA.status, value: 'active' }]);
-          if (ending) {
-            state.handoff = ending;
-            await endHandoff(samples);
-          }
+          if (end) await endHandoff(end);
         }
         return { status: state.status };
       }),
@@ -516,9 +531,7 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
       validator: (args) => {
         rejectIfClosed();
         if (state.status !== 'handoff') throw ApplicationFailure.nonRetryable('the conversation is not handed off to a person', 'NotInHandoff');
-        if (typeof args?.text !== 'string' || args.text.trim().length === 0 || args.text.length > LIMITS.messageText) {
-          throw ApplicationFailure.nonRetryable('text must be 1 to 4000 characters', 'InvalidMessage');
-        }
+        requireAgentText(args);
       },
     },
   );
@@ -538,9 +551,7 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
     {
       validator: (args) => {
         rejectIfClosed();
-        if (typeof args?.text !== 'string' || args.text.trim().length === 0 || args.text.length > LIMITS.messageText) {
-          throw ApplicationFailure.nonRetryable('text must be 1 to 4000 characters', 'InvalidMessage');
-        }
+        requireAgentText(args);
       },
     },
   );
@@ -632,8 +643,7 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
   await condition(allHandlersFinished);
   state.status = 'closed';
   const at = new Date().toISOString();
-  const ending = state.handoff ? cloneHandoff(state.handoff) : undefined;
-  const samples = ending ? onEnd(ending, Date.now(), sampleRef) : [];
+  const end = endingHandoff();
   await saveTurn({
     conversation: conversationRef,
     messages: [],
@@ -641,12 +651,9 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
     status: 'closed',
     closeReason,
     at,
-    ...(ending ? { inbox: 'clear' as const, slaFinal: slaStateOf(ending) } : {}),
+    ...end?.fields,
   });
   upsertSearchAttributes([{ key: SA.status, value: 'closed' }]);
-  if (ending) {
-    state.handoff = ending;
-    await endHandoff(samples);
-  }
+  if (end) await endHandoff(end);
   return { status: 'closed', reason: closeReason, messageCount: state.messageCount };
 }

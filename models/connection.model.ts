@@ -1,5 +1,5 @@
 import { Schema, type Connection as MongoConnection, type Model } from 'mongoose';
-import type { ActionStep, EndpointParameter, ResponseValidation } from './connection.schema';
+import type { ActionStep, EndpointParameter, LongRunning, ResponseValidation } from './connection.schema';
 import type { SealedSecret } from './secret-box';
 
 /** A connection as stored: everything secret (auth credentials, extra headers) only in `sealed`. */
@@ -59,6 +59,8 @@ export interface EndpointDoc {
   sideEffects: boolean;
   timeoutMs?: number;
   retry: { maxAttempts: number; initialIntervalMs: number };
+  /** A call that finishes later (issue 21); absent or null: the response is the result. */
+  longRunning?: LongRunning | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -79,6 +81,7 @@ const endpointSchema = new Schema<EndpointDoc>(
     sideEffects: { type: Boolean, default: false },
     timeoutMs: { type: Number },
     retry: { type: Schema.Types.Mixed, required: true },
+    longRunning: { type: Schema.Types.Mixed },
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
   },

@@ -57,7 +57,11 @@ export const UpdateConnectionBody = z
 export type UpdateConnectionBody = z.infer<typeof UpdateConnectionBody>;
 
 export const PARAMETER_TYPES = ['string', 'number', 'integer', 'boolean', 'email', 'date', 'enum'] as const;
-export const PARAMETER_SOURCES = ['visitor', 'llm', 'contact', 'constant', 'step'] as const;
+/**
+ * `callback`: the one-time callback URL Parley makes for a long-running call in callback mode (set by
+ * the call activity on every attempt, never by a flow, the LLM or a caller).
+ */
+export const PARAMETER_SOURCES = ['visitor', 'llm', 'contact', 'constant', 'step', 'callback'] as const;
 
 export const EndpointParameter = z
   .strictObject({
@@ -101,6 +105,62 @@ export const ResponseValidation = z.strictObject({
 });
 export type ResponseValidation = z.infer<typeof ResponseValidation>;
 
+/** A rule on a long-running call's status or callback body: `path` `op` `value` (as response validation, without inputs). */
+export const JobRule = z.strictObject({
+  path: z.string().min(1).max(200),
+  op: ComparisonRule,
+  value: z.union([z.string().max(500), z.number(), z.boolean()]).optional(),
+});
+export type JobRule = z.infer<typeof JobRule>;
+
+/** Longest a long-running call may wait for its result: 30 days. */
+export const LONG_RUNNING_MAX_SECONDS = 30 * 24 * 3600;
+
+const longRunningOutcome = {
+  /** The job is done when this holds on the status (poll) or callback body. Callback mode: absent means any callback that is not a failure. */
+  completeWhen: JobRule.optional(),
+  /** The job failed when this holds (checked first). */
+  failWhen: JobRule.optional(),
+  /** After this long without a result the call fails (durable timer). */
+  deadlineSeconds: z.number().int().min(10).max(LONG_RUNNING_MAX_SECONDS).default(24 * 3600),
+  /** What a conversation may keep of the final status or callback body: name <- JSON path (as `responseFields`). */
+  resultFields: z.array(z.strictObject({ name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/), path: z.string().min(1).max(200) })).max(50).default([]),
+  /** Said to the visitor at once when the call starts waiting. */
+  pendingMessage: z.string().trim().min(1).max(500).default("I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile."),
+};
+
+/**
+ * A call that finishes later (issue 21): the first response only starts the job.
+ * - `poll`: the first response names the job (a JSON path into its body, or its `Location` header), and
+ *   Parley GETs the status (`statusPath` with `{job}`, relative to the connection's base URL; or the
+ *   Location itself, which must be on the connection's origin) on a backoff schedule of durable timers.
+ * - `callback`: the endpoint's `callback`-source parameter carries a one-time signed URL on PUBLIC_URL;
+ *   the business POSTs the result there.
+ */
+export const LongRunning = z.discriminatedUnion('mode', [
+  z.strictObject({
+    mode: z.literal('poll'),
+    job: z.discriminatedUnion('from', [z.strictObject({ from: z.literal('body'), path: z.string().min(1).max(200) }), z.strictObject({ from: z.literal('location') })]),
+    statusPath: z
+      .string()
+      .min(1)
+      .max(500)
+      .regex(/^\/[^?#\s]*$/, 'a path starting with / (no query string)')
+      .optional(),
+    schedule: z
+      .strictObject({
+        initialSeconds: z.number().min(1).max(3600).default(5),
+        factor: z.number().min(1).max(10).default(2),
+        maxSeconds: z.number().min(1).max(86_400).default(300),
+      })
+      .default({ initialSeconds: 5, factor: 2, maxSeconds: 300 }),
+    ...longRunningOutcome,
+    completeWhen: JobRule,
+  }),
+  z.strictObject({ mode: z.literal('callback'), ...longRunningOutcome }),
+]);
+export type LongRunning = z.infer<typeof LongRunning>;
+
 const endpointFields = {
   name: z.string().trim().min(1).max(100),
   description: z.string().max(1000).default(''),
@@ -121,7 +181,10 @@ const endpointFields = {
   sideEffects: z.boolean().default(false),
   timeoutMs: z.number().int().min(100).max(60_000).optional(),
   retry: z.strictObject({ maxAttempts: z.number().int().min(1).max(10).default(3), initialIntervalMs: z.number().int().min(50).max(60_000).default(500) }).default({ maxAttempts: 3, initialIntervalMs: 500 }),
+  /** A call that finishes later (polled, or answered through a callback); absent: the response is the result. */
+  longRunning: LongRunning.nullable().optional(),
 };
+
 
 export const CreateEndpointBody = z.strictObject(endpointFields);
 export type CreateEndpointBody = z.infer<typeof CreateEndpointBody>;
@@ -155,6 +218,11 @@ export const ActionStep = z.strictObject({
   retry: RetryPolicy.optional(),
   /** Endpoint parameter -> where its value comes from. Unmapped parameters take the action input of the same name. */
   inputs: z.record(z.string(), StepInput).default({}),
+  /**
+   * The endpoint's long-running settings as they were when the bot was published (filled by publishing,
+   * never by the caller): the run's schedule, deadline and what it says while it waits.
+   */
+  wait: LongRunning.optional(),
   /** Run (in reverse order) when a later step fails: undoes this step. */
   compensation: z.strictObject({ endpointId: z.string().min(1).max(64), inputs: z.record(z.string(), StepInput).default({}) }).optional(),
 });

@@ -5,6 +5,7 @@
 import { defineSearchAttributeKey, type SearchAttributePair } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { AgentMessageArgs, ConfirmArgs, ConversationState, ConversationStatus, MessageView, TurnResult, VisitorMessageArgs } from '../models/conversation.schema';
+import type { CallbackResult, CallDone, CallState, RunSettled } from '../models/long-running.schema';
 
 export const CONVERSATION_TASK_QUEUE = 'parley-conversations';
 
@@ -55,7 +56,21 @@ export const SA = {
 } as const;
 
 /** `ParleyStatus` of an action run: set to running at start, upserted by the run when it ends. */
-export const ACTION_RUN_STATUS = { running: 'running', succeeded: 'succeeded', failed: 'failed' } as const;
+export const ACTION_RUN_STATUS = { running: 'running', waiting: 'waiting', succeeded: 'succeeded', failed: 'failed', cancelled: 'cancelled', timed_out: 'timed_out' } as const;
+
+// ---- Long-running calls (issue 21): a run that waits for a polled job or a callback. ----
+
+/** The business's callback, judged by the API's callback route; refused once one was accepted. */
+export const callbackUpdate = defineUpdate<{ accepted: true }, [CallbackResult]>('callback');
+
+/** Resolves once the run waits on its long-running step (the conversation then goes on), or has finished. */
+export const settledUpdate = defineUpdate<RunSettled<unknown>, []>('settled');
+
+/** Where the run is with its long-running step. */
+export const callStateQuery = defineQuery<CallState>('callState');
+
+/** A long-running call finished: sent by its run to the conversation, once. */
+export const callDoneSignal = defineSignal<[CallDone]>('callDone');
 
 /** What an action run is labelled with (keywords, no PII). */
 export interface ActionRunLabels {

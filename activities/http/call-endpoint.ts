@@ -15,6 +15,7 @@ import { applyAuth, type AuthorizedRequest } from '../../core/http/auth';
 import { createMasker } from '../../core/http/mask';
 import { renderRequest, RequestRenderError } from '../../core/http/request';
 import type { VariableValue } from '../../models/flow.schema';
+import type { CallbackBinding } from '../../models/long-running.schema';
 import { activitySignal, withHeartbeat } from './activity-context';
 import { buildCallLog, writeCallLog } from './call-log';
 import { createHttpContext, ENDPOINT_CONNECTIONS_MAX, loadConnection, type HttpActivityDeps, type HttpContext } from './connection';
@@ -38,6 +39,8 @@ export interface CallEndpointInput {
   workflowId?: string;
   /** The conversation's contact as given at start: the only source of `contact` parameters. */
   contact?: { name?: string; email?: string; phone?: string };
+  /** A callback-mode long-running call: the activity mints the one-time callback URL bound to this (never in history). */
+  callback?: CallbackBinding;
 }
 
 export type CallEndpointFailureCode =
@@ -59,7 +62,15 @@ export type CallEndpointFailureCode =
   | 'network';
 
 export type CallEndpointResult =
-  | { ok: true; status: number; fields: Record<string, VariableValue>; durationMs: number; body?: unknown }
+  | {
+      ok: true;
+      status: number;
+      fields: Record<string, VariableValue>;
+      durationMs: number;
+      body?: unknown;
+      /** A polled long-running call: the job reference its first response named (a body field or the Location header). */
+      job?: string;
+    }
   | {
       ok: false;
       status?: number;

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { API_PERMISSIONS } from '../../models/account.schema';
 import { AiSettingsBody } from '../../models/ai.schema';
 import { BotSnapshot } from '../../models/bot.schema';
-import { ActionStep, CreateConnectionBody, CreateEndpointBody, ActionBody, EndpointParameter, ResponseValidation } from '../../models/connection.schema';
+import { ActionStep, CreateConnectionBody, CreateEndpointBody, ActionBody, EndpointParameter, ResponseValidation, LongRunning } from '../../models/connection.schema';
 import { CHANNELS, CONVERSATION_STATUSES } from '../../models/conversation.schema';
 import { DraftStatus } from '../../models/knowledge.schema';
 import { IDENTITY_MODES } from '../../models/website.schema';
@@ -167,6 +167,7 @@ export const EndpointView = z.object({
   sideEffects: z.boolean(),
   timeoutMs: z.number().int().nullable(),
   retry: z.object({ maxAttempts: z.number().int(), initialIntervalMs: z.number().int() }),
+  longRunning: LongRunning.nullable().describe('a call that finishes later (polled, or answered through a callback), or null'),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });

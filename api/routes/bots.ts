@@ -47,12 +47,15 @@ export function botsRouter(deps: ApiDeps): Router {
     for (const id of toolActionIds) ids.add(id);
     if (ids.size === 0) return {};
     const docs = await Action.find({ accountId, actionId: { $in: [...ids] } }).lean();
-    // Each step carries its endpoint's retry policy, since the workflow cannot read the endpoint.
+    // Each step carries its endpoint's retry policy and long-running settings, since the workflow cannot read the endpoint.
     const endpointIds = [...new Set(docs.flatMap((a) => a.steps.map((s) => s.endpointId)))];
-    const policies = new Map((await Endpoint.find({ accountId, _id: { $in: endpointIds } }, { retry: 1 }).lean()).map((e) => [e._id, e.retry]));
+    const policies = new Map((await Endpoint.find({ accountId, _id: { $in: endpointIds } }, { retry: 1, longRunning: 1 }).lean()).map((e) => [e._id, e]));
     return Object.fromEntries(
       docs.map((a) => {
-        const steps = a.steps.map((s) => ({ ...s, retry: s.retry ?? policies.get(s.endpointId) }));
+        const steps = a.steps.map((s) => {
+          const endpoint = policies.get(s.endpointId);
+          return { ...s, retry: s.retry ?? endpoint?.retry, ...(endpoint?.longRunning ? { wait: endpoint.longRunning } : {}) };
+        });
         return [a.actionId, ActionBody.parse({ id: a.actionId, name: a.name, description: a.description, steps, ...(a.outputStep ? { outputStep: a.outputStep } : {}) })];
       }),
     );

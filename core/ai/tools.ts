@@ -40,7 +40,7 @@ export function actionToolShape(action: { steps: ActionStep[] }, endpoints: Map<
     sideEffects ||= endpoint.sideEffects;
     if (step.compensation) sideEffects ||= endpoints.get(step.compensation.endpointId)?.sideEffects ?? false;
     for (const p of endpoint.parameters) {
-      if (p.source === 'constant' || p.source === 'contact') continue;
+      if (p.source === 'constant' || p.source === 'contact' || p.source === 'callback') continue;
       const mapping = step.inputs[p.name];
       if (mapping && mapping.from !== 'input') continue;
       const name = mapping?.from === 'input' ? mapping.name : p.name;

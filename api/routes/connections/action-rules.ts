@@ -9,7 +9,7 @@ import type { ActionBody, ActionStep, StepInput } from '../../../models/connecti
 import type { FieldIssue } from './issues';
 
 /** What the checks need to know of an endpoint. */
-export type EndpointFacts = Pick<EndpointDoc, 'parameters' | 'responseFields'>;
+export type EndpointFacts = Pick<EndpointDoc, 'parameters' | 'responseFields'> & Partial<Pick<EndpointDoc, 'longRunning'>>;
 
 export function actionIssues(action: Pick<ActionBody, 'steps' | 'outputStep'>, endpoints: ReadonlyMap<string, EndpointFacts>): FieldIssue[] {
   const issues: FieldIssue[] = [];
@@ -51,6 +51,15 @@ export function actionIssues(action: Pick<ActionBody, 'steps' | 'outputStep'>, e
       if (!undo) issues.push({ field: `steps[${i}].compensation.endpointId`, message: `no endpoint "${step.compensation.endpointId}" in this account` });
       checkInputs(step.compensation.inputs, undo, `steps[${i}].compensation.inputs`, i, 'this compensation');
     }
+  });
+
+  // Long-running calls (issue 21): one per action (its run waits once), never an undo, and their
+  // settings come from the endpoint when the bot is published.
+  const waiting = action.steps.map((s, i) => ({ s, i })).filter(({ s }) => endpoints.get(s.endpointId)?.longRunning);
+  for (const { i } of waiting.slice(1)) issues.push({ field: `steps[${i}].endpointId`, message: `only one step of an action may be long-running (steps[${waiting[0]!.i}] is already)` });
+  action.steps.forEach((step, i) => {
+    if (step.wait !== undefined) issues.push({ field: `steps[${i}].wait`, message: "is filled from the endpoint's longRunning when the bot is published; leave it out" });
+    if (step.compensation && endpoints.get(step.compensation.endpointId)?.longRunning) issues.push({ field: `steps[${i}].compensation.endpointId`, message: 'a compensation cannot be a long-running call' });
   });
 
   if (action.outputStep !== undefined && !order.has(action.outputStep)) {

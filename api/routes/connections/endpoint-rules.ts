@@ -10,7 +10,7 @@ import type { CreateEndpointBody } from '../../../models/connection.schema';
 import type { FieldIssue } from './issues';
 
 /** An endpoint as the checks see it: the create body's shape (also what an update merges into). */
-export type EndpointShape = Pick<CreateEndpointBody, 'path' | 'parameters' | 'bodyTemplate' | 'responseFields' | 'validations'>;
+export type EndpointShape = Pick<CreateEndpointBody, 'path' | 'parameters' | 'bodyTemplate' | 'responseFields' | 'validations'> & { longRunning?: CreateEndpointBody['longRunning'] };
 
 /** Deeper than this is not a request body anyone writes, and MongoDB caps nesting at 100 levels. */
 const MAX_TEMPLATE_DEPTH = 20;
@@ -22,6 +22,7 @@ export function endpointIssues(endpoint: EndpointShape): FieldIssue[] {
   checkPath(endpoint, issues);
   checkValidations(endpoint, issues);
   checkBodyTemplate(endpoint, issues);
+  checkLongRunning(endpoint, issues);
   const fields = new Map<string, number>();
   endpoint.responseFields.forEach((f, i) => {
     const seen = fields.get(f.name);
@@ -114,4 +115,25 @@ function checkBodyTemplate(endpoint: EndpointShape, issues: FieldIssue[]): void 
       }
     }
   }
+}
+
+/**
+ * A long-running endpoint (issue 21): polling knows where the status is; a callback endpoint has exactly
+ * one `callback`-source string parameter (where its URL goes), and only a callback endpoint has one.
+ */
+function checkLongRunning(endpoint: EndpointShape, issues: FieldIssue[]): void {
+  const lr = endpoint.longRunning ?? undefined;
+  const callbackParams = endpoint.parameters.map((p, i) => ({ p, i })).filter(({ p }) => p.source === 'callback');
+  if (lr?.mode !== 'callback') {
+    for (const { i } of callbackParams) issues.push({ field: `parameters[${i}].source`, message: 'a "callback" parameter belongs to an endpoint with longRunning.mode "callback"' });
+  }
+  if (!lr) return;
+  if (lr.mode === 'poll') {
+    if (lr.job.from === 'body' && !lr.statusPath) issues.push({ field: 'longRunning.statusPath', message: 'say where the status is (a path with {job}) when the job reference is a body field' });
+    if (lr.statusPath && !lr.statusPath.includes('{job}')) issues.push({ field: 'longRunning.statusPath', message: 'the status path names the job with {job}' });
+    if (lr.statusPath && /[{}]/.test(lr.statusPath.replace('{job}', ''))) issues.push({ field: 'longRunning.statusPath', message: 'the status path has one placeholder, {job}' });
+    return;
+  }
+  if (callbackParams.length !== 1) issues.push({ field: 'parameters', message: 'a callback endpoint has exactly one parameter with source "callback" (where its callback URL goes)' });
+  for (const { p, i } of callbackParams) if (p.type !== 'string') issues.push({ field: `parameters[${i}].type`, message: 'the callback parameter is a string' });
 }

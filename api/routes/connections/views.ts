@@ -50,6 +50,7 @@ export const endpointView = (e: EndpointDoc) => ({
   sideEffects: e.sideEffects,
   timeoutMs: e.timeoutMs ?? null,
   retry: e.retry,
+  longRunning: e.longRunning ?? null,
   createdAt: e.createdAt.toISOString(),
   updatedAt: e.updatedAt.toISOString(),
 });

@@ -551,7 +551,9 @@ async function main(): Promise<void> {
     ...keys.env,
   };
   say('starting the worker (bundling the workflow code takes a few seconds) ...');
-  await startNodeProcess('worker', 'worker', 'worker/main.ts', env, /polling task queue/, 180_000);
+  // Callback URLs of long-running calls point at the API (the demo booking API calls back on this machine).
+  const workerEnv = { ...env, PUBLIC_URL: process.env.PUBLIC_URL || `http://${hostPort(bind.connect, port)}` };
+  await startNodeProcess('worker', 'worker', 'worker/main.ts', workerEnv, /polling task queue/, 180_000);
   if (stopping) return;
   say(`starting the API on ${hostPort(bind.listen, port)} ...`);
   await startNodeProcess('api', 'API', 'api/main.ts', env, /listening on/, 60_000);

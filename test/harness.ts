@@ -113,6 +113,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const baseUrl = `http://127.0.0.1:${apiPort}`;
   // The worker's network: the API's policy (its own port refused, as PORT is in the API's).
   const outbound = config.outbound;
+  // Callback URLs of long-running calls point at this API, as in production at its PUBLIC_URL.
+  const publicUrl = config.PUBLIC_URL ?? baseUrl;
 
   let worker: { worker: Worker; running: Promise<void>; connection: NativeConnection } | undefined;
   const children = new Set<ChildProcess>();
@@ -120,7 +122,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const startWorker = async (): Promise<void> => {
     if (worker) return;
     const nativeConnection = await NativeConnection.connect({ address: temporalAddress });
-    const w = await createWorker({ connection: nativeConnection, db, secrets: new SecretBox(secretKeys), http: { network: createOutboundNetwork(outbound) }, taskQueue, workflowBundlePath: bundlePath, webhookRetryScheduleMs: options.webhookRetryScheduleMs, payloadKeys: options.payloadKeys, metrics: options.workerMetrics });
+    const w = await createWorker({ connection: nativeConnection, db, secrets: new SecretBox(secretKeys), http: { network: createOutboundNetwork(outbound), publicUrl, callbackKeys: secretKeys }, taskQueue, workflowBundlePath: bundlePath, webhookRetryScheduleMs: options.webhookRetryScheduleMs, payloadKeys: options.payloadKeys, metrics: options.workerMetrics });
     worker = { worker: w, running: w.run(), connection: nativeConnection };
   };
   const stopWorker = async (): Promise<void> => {
@@ -136,7 +138,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'worker', 'main.ts')], {
       cwd: ROOT,
       // METRICS_PORT=0: no metrics server, so spawned workers never compete for port 9464.
-      env: { ...process.env, METRICS_PORT: '0', TEMPORAL_ADDRESS: temporalAddress, MONGODB_URI: mongoUri, TASK_QUEUE: taskQueue, WORKFLOW_BUNDLE_PATH: bundlePath, PARLEY_SECRET_KEYS: secretKeys, OUTBOUND_ALLOWLIST: config.OUTBOUND_ALLOWLIST, OUTBOUND_DENYLIST: `${config.OUTBOUND_DENYLIST ?? ''},127.0.0.1:${apiPort}`, ...(options.payloadKeys ? { PARLEY_PAYLOAD_KEYS: options.payloadKeys } : {}) },
+      env: { ...process.env, METRICS_PORT: '0', TEMPORAL_ADDRESS: temporalAddress, MONGODB_URI: mongoUri, TASK_QUEUE: taskQueue, WORKFLOW_BUNDLE_PATH: bundlePath, PARLEY_SECRET_KEYS: secretKeys, PUBLIC_URL: publicUrl, OUTBOUND_ALLOWLIST: config.OUTBOUND_ALLOWLIST, OUTBOUND_DENYLIST: `${config.OUTBOUND_DENYLIST ?? ''},127.0.0.1:${apiPort}`, ...(options.payloadKeys ? { PARLEY_PAYLOAD_KEYS: options.payloadKeys } : {}) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     children.add(child);

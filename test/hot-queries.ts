@@ -468,7 +468,7 @@ export const HOT_QUERIES: HotQuery[] = [
   {
     name: 'endpoint by id',
     ops: 'findOne, findOneAndUpdate (compare-and-set), deleteOne',
-    where: ['api/routes/connections/lookups.ts#deps.Endpoint.findOne({ _id: id, accountId, connectionId })', 'activities/http/call-endpoint.ts#context.models.Endpoint.findOne({ _id: input.endpointId, accountId: input.accountId })', 'api/routes/connections/endpoints.ts#deps.Endpoint.deleteOne({ _id: eid, accountId, connectionId: id })'],
+    where: ['api/routes/connections/lookups.ts#deps.Endpoint.findOne({ _id: id, accountId, connectionId })', 'activities/http/call-endpoint.ts#context.models.Endpoint.findOne({ _id: input.endpointId, accountId: input.accountId })', 'activities/http/poll-job.ts#context.models.Endpoint.findOne({ _id: input.endpointId, accountId: input.accountId })', 'api/routes/connections/endpoints.ts#deps.Endpoint.deleteOne({ _id: eid, accountId, connectionId: id })'],
     build: (m) => m.Endpoint.findOne({ _id: S.endpointId, accountId: S.accountId, connectionId: S.connectionId }),
     bound: '1 (primary key); every API action call',
   },

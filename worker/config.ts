@@ -18,6 +18,11 @@ const WorkerEnv = z.object({
   OUTBOUND_ALLOWLIST: z.string().optional(),
   OUTBOUND_DENYLIST: z.string().optional(),
   OUTBOUND_PUBLIC_PORTS: z.string().optional(),
+  /**
+   * The API's public base URL (`https://chat.example.com`, the API's PUBLIC_URL): a long-running call in
+   * callback mode hands the business a one-time URL on it. Unset: such calls fail with a plain reason.
+   */
+  PUBLIC_URL: z.url({ protocol: /^https?$/ }).transform((url) => url.replace(/\/+$/, '')).optional(),
   /** A prebuilt workflow bundle (from `bundleWorkflowCode`); without it the worker bundles at start. */
   WORKFLOW_BUNDLE_PATH: z.string().optional(),
   MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().positive().default(200),

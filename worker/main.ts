@@ -44,7 +44,8 @@ async function main(logger: StructuredLogger): Promise<void> {
     connection,
     db,
     secrets: new SecretBox(config.PARLEY_SECRET_KEYS),
-    http: { network },
+    // Callback URLs of long-running calls point at the API's PUBLIC_URL and are signed with keys derived from PARLEY_SECRET_KEYS.
+    http: { network, publicUrl: config.PUBLIC_URL, callbackKeys: config.PARLEY_SECRET_KEYS },
     taskQueue: config.TASK_QUEUE,
     namespace: config.TEMPORAL_NAMESPACE,
     workflowBundlePath: config.WORKFLOW_BUNDLE_PATH,

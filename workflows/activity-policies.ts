@@ -97,6 +97,17 @@ export const ACTIVITY_POLICIES = {
     backoff: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s' },
     why: 'Test Connection shows the first answer as it is',
   },
+  pollJob: {
+    activity: 'pollJob',
+    kind: 'activity',
+    attempts: { max: 5 },
+    nonRetryable: [],
+    // A connection's timeout is at most 60 s: the poll's request, its call log and a margin.
+    startToCloseTimeout: '75s',
+    heartbeatTimeout: '5s',
+    backoff: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+    why: "one status poll of a long-running call: 5xx, 429 and network errors retry; a 4xx, a redirect, a refused address or a status that is not JSON is a failed job, never retried",
+  },
   completeChat: {
     activity: 'completeChat',
     kind: 'activity',

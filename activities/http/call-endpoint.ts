@@ -19,12 +19,15 @@ import type { CallbackBinding } from '../../models/long-running.schema';
 import { activitySignal, withHeartbeat } from './activity-context';
 import { buildCallLog, writeCallLog } from './call-log';
 import { createHttpContext, ENDPOINT_CONNECTIONS_MAX, loadConnection, type HttpActivityDeps, type HttpContext } from './connection';
-import { NOT_RETRIED, onCall, type CallDescription } from './operator-reason';
+import { callbackUrl, needsCallbackUrl, noJobResult, pollJobOf } from './long-running';
+import { NOT_RETRIED, onCall, statusText, type CallDescription } from './operator-reason';
 import { interpretOutcome } from './outcome';
+import { createPollJob } from './poll-job';
 import { sendRequest } from './send';
 import { createTestConnection } from './test-connection';
 
 export type { HttpActivityDeps, HttpOptions } from './connection';
+export type { PollJobInput } from './poll-job';
 
 export interface CallEndpointInput {
   accountId: string;
@@ -92,6 +95,7 @@ export function createHttpActivities(deps: HttpActivityDeps) {
   return {
     callEndpoint: (input: CallEndpointInput) => callEndpoint(context, input),
     testConnection: createTestConnection(context),
+    pollJob: createPollJob(context),
   };
 }
 
@@ -124,6 +128,14 @@ async function callEndpoint(context: HttpContext, input: CallEndpointInput): Pro
     // (Run Test has no conversation: its sample values stand in for the contact.)
     if (parameter.source === 'contact' && parameter.contactField && input.kind !== 'endpoint_test') values[parameter.name] = input.contact?.[parameter.contactField] ?? null;
   }
+  // A callback parameter always carries the callback URL Parley makes, whatever the caller passed.
+  let callbackSecrets: string[] = [];
+  if (needsCallbackUrl(endpoint)) {
+    const made = callbackUrl(context, input, endpoint._id);
+    if ('reason' in made) return { ok: false, code: 'bad_endpoint', message: 'This action is not available right now.', reason: `${connection.name} was not called on ${onCall(call)}: ${made.reason}. ${NOT_RETRIED}` };
+    for (const parameter of endpoint.parameters) if (parameter.source === 'callback') values[parameter.name] = made.url;
+    callbackSecrets = made.secrets;
+  }
   input = { ...input, values };
 
   let authorized: AuthorizedRequest;
@@ -151,8 +163,18 @@ async function callEndpoint(context: HttpContext, input: CallEndpointInput): Pro
       signal: activitySignal(),
     }),
   );
-  const mask = createMasker(authorized.secretValues);
+  // The callback URL is a credential of the run: masked in the call log and every text, like a secret.
+  const mask = createMasker([...authorized.secretValues, ...callbackSecrets]);
   const outcome = interpretOutcome({ result, endpoint, input, call, timeoutMs, redaction: { mask, values: input.values, contact: input.contact } });
+  const polled = endpoint.longRunning?.mode === 'poll' ? endpoint.longRunning : undefined;
+  if (polled && outcome.result?.ok && result.kind === 'response') {
+    const found = pollJobOf(polled, connection.baseUrl, result, mask);
+    if ('job' in found) outcome.result.job = found.job;
+    else {
+      outcome.result = noJobResult(result.status, mask(`${connection.name} answered ${statusText(result.status)} on ${onCall(call)}, but ${found.reason}. ${NOT_RETRIED}`));
+      outcome.logError = 'no usable job reference';
+    }
+  }
   await writeCallLog(
     context.models.CallLog,
     buildCallLog({

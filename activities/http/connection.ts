@@ -19,6 +19,13 @@ export interface HttpOptions {
    * `allowPrivateNetwork` works only inside it. Absent: public https destinations only.
    */
   network?: OutboundNetwork;
+  /**
+   * The API's public base URL (the worker's PUBLIC_URL), where a callback-mode long-running call's
+   * one-time callback URL points: `${publicUrl}/v1/callbacks/<token>`. Absent: such calls are refused.
+   */
+  publicUrl?: string;
+  /** PARLEY_SECRET_KEYS, whose derived keys sign callback tokens (models/callback-token.ts); the API verifies with the same. */
+  callbackKeys?: string;
 }
 
 export interface HttpActivityDeps {
@@ -41,6 +48,8 @@ export interface HttpContext {
    * endpoint never moves to another connection, so a call can read its endpoint and connection at once.
    */
   endpointConnections: Map<string, string>;
+  /** Where callback URLs point and the keys that sign them; absent: this worker cannot make callback URLs. */
+  callbacks?: { publicUrl: string; keySpec: string };
 }
 
 /** Endpoints whose connection a worker remembers; the map starts over when full. */
@@ -55,6 +64,7 @@ export function createHttpContext(deps: HttpActivityDeps): HttpContext {
     secrets: deps.secrets,
     maxResponseBytes: deps.http?.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
     network: (connection) => ({ agents: outbound.agents(connection.allowPrivateNetwork) }),
+    ...(deps.http?.publicUrl && deps.http.callbackKeys ? { callbacks: { publicUrl: deps.http.publicUrl.replace(/\/+$/, ''), keySpec: deps.http.callbackKeys } } : {}),
   };
 }
 

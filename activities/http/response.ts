@@ -2,43 +2,11 @@
  * Reading a tenant API's answer: JSON parsing, the response fields a conversation may keep, Retry-After,
  * and visitor-safe wording for failed statuses (no URLs, bodies or tenant error text).
  */
-import { readPath } from '../../core/http/jsonPath';
-import type { Masker } from '../../core/http/mask';
-import type { VariableValue } from '../../models/flow.schema';
+// Moved to core/ so the API's callback route keeps fields the same way; re-exported for the activities.
+export { MAX_FIELD_CHARS, parseJson, pickFields } from '../../core/http/fields';
 
-/** Longest text a response field may hold; longer values (or longer JSON of objects/arrays) are dropped. */
-export const MAX_FIELD_CHARS = 2000;
 /** Longest Retry-After honoured: a conversation cannot wait longer than this for one call. */
 export const MAX_RETRY_AFTER_MS = 10 * 60_000;
-
-export function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
-  if (text.trim() === '') return { ok: false };
-  try {
-    return { ok: true, value: JSON.parse(text) as unknown };
-  } catch {
-    return { ok: false };
-  }
-}
-
-/**
- * The endpoint's response fields from `body`, as flow variables: strings, numbers and booleans as they
- * are; objects and arrays as their JSON text; null when the path is missing or the value is longer than
- * MAX_FIELD_CHARS. Strings are masked, so an API echoing a credential cannot put it in workflow history.
- */
-export function pickFields(body: unknown, fields: { name: string; path: string }[], mask: Masker): Record<string, VariableValue> {
-  const out: Record<string, VariableValue> = {};
-  for (const field of fields) {
-    const value = readPath(body, field.path);
-    let kept: VariableValue = null;
-    if (typeof value === 'number') kept = Number.isFinite(value) ? value : null;
-    else if (typeof value === 'boolean') kept = value;
-    else if (typeof value === 'string') kept = value;
-    else if (value !== null && typeof value === 'object') kept = JSON.stringify(value);
-    if (typeof kept === 'string') kept = kept.length > MAX_FIELD_CHARS ? null : mask(kept);
-    Object.defineProperty(out, field.name, { value: kept, enumerable: true, writable: true, configurable: true });
-  }
-  return out;
-}
 
 /**
  * Retry-After (seconds, or an HTTP date) in milliseconds, capped at `maxMs` (a webhook delivery, which

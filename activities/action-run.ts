@@ -13,13 +13,22 @@
  * At-least-once, like every activity: a retried attempt (a worker died) finds the run by its id, never a
  * second one (`REJECT_DUPLICATE` also for a run that already closed), and waits for its result.
  */
-import { Client, WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
+import { Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import type { ApiChainInput, ApiChainResult } from '../workflows/api-chain';
-import { actionRunSearchAttributes, type ActionRunLabels } from '../workflows/definitions';
+import { actionRunSearchAttributes, callStateQuery, settledUpdate, type ActionRunLabels } from '../workflows/definitions';
+import type { CallState, RunSettled } from '../models/long-running.schema';
+
+/** What `runAction` answers: the run's result, or (a long-running action) that it now waits. */
+export type ActionRunOutcome = ApiChainResult | { waiting: true; call: CallState };
 
 export interface ActionRunRequest {
   workflowId: string;
+  /**
+   * The action has a long-running step: return as soon as the run waits on it (`waiting`, the
+   * conversation goes on and hears the end through `callDone`), or with its result if it finished first.
+   */
+  longRunning?: boolean;
   input: ApiChainInput;
   /** Search attributes of the run (keywords, no PII). */
   labels: ActionRunLabels;
@@ -35,7 +44,7 @@ export interface ActionRunDeps {
 
 export function createActionRunActivities(deps: ActionRunDeps) {
   return {
-    async runAction(request: ActionRunRequest): Promise<ApiChainResult> {
+    async runAction(request: ActionRunRequest): Promise<ActionRunOutcome> {
       const { temporal, taskQueue } = deps;
       if (!temporal || !taskQueue) throw new Error('this worker has no Temporal client for action runs');
       let handle: WorkflowHandle;
@@ -54,7 +63,39 @@ export function createActionRunActivities(deps: ActionRunDeps) {
         // A retried attempt: the run exists (running or closed); its result is the action's.
         handle = temporal.workflow.getHandle(request.workflowId);
       }
+      if (request.longRunning) {
+        try {
+          // Resolves when the run waits on its long-running step, or with its result if it got there first.
+          const settled = (await handle.executeUpdate(settledUpdate)) as RunSettled<ApiChainResult>;
+          return settled.state === 'waiting' ? { waiting: true, call: settled.call } : settled.result;
+        } catch (error) {
+          // The run closed before the update reached it (it finished fast): its result says how.
+          // Anything else while it still runs is a failure of this attempt (retried; it re-attaches).
+          if (!(error instanceof WorkflowUpdateFailedError) && !(error instanceof WorkflowNotFoundError)) {
+            const { status } = await handle.describe();
+            if (status.name === 'RUNNING') throw error;
+          }
+        }
+      }
       return (await handle.result()) as ApiChainResult;
+    },
+
+    /**
+     * Where each long-running call's run is (its `callState` query), for a visitor asking for the status;
+     * `null` for a run that cannot answer (closed since, or unknown).
+     */
+    async describeCalls(input: { callIds: string[] }): Promise<(CallState | null)[]> {
+      const { temporal } = deps;
+      if (!temporal) throw new Error('this worker has no Temporal client for action runs');
+      return Promise.all(
+        input.callIds.slice(0, 20).map(async (id) => {
+          try {
+            return await temporal.workflow.getHandle(id).query(callStateQuery);
+          } catch {
+            return null;
+          }
+        }),
+      );
     },
   };
 }

@@ -1,3 +1,4 @@
+import type { FinishedCall, PendingCall } from './long-running.schema';
 import { z } from 'zod';
 import type { EffectiveHandoffSettings, SlaTarget } from './sla.schema';
 import { LIMITS } from './limits';
@@ -153,6 +154,10 @@ export interface CarriedState {
   ai?: AiState;
   /** The current human handoff: routing, assignment and SLA clocks (absent: none, or one begun before the inbox existed). */
   handoff?: HandoffState;
+  /** Long-running calls still waiting for their result (issue 21). */
+  calls?: PendingCall[];
+  /** Calls whose result arrived while another question was open: their flows resume when none is. */
+  finishedCalls?: FinishedCall[];
 }
 
 /** A handoff's routing, assignment and SLA clocks, as its conversation workflow keeps them (times in epoch ms). */

@@ -64,3 +64,24 @@ export interface CallbackBinding {
   /** ISO time after which the callback is refused (the call's deadline). */
   expiresAt: string;
 }
+
+/** A long-running call its conversation waits for (carried across continue-as-new). */
+export interface PendingCall {
+  /** The run's workflow id. */
+  callId: string;
+  /** The run's key within the conversation (the run id's suffix). */
+  key: string;
+  actionId: string;
+  actionName: string;
+  startedAt: string;
+  /** Who waits: a guided flow at its `api_call` block (resumed with the result), or Smart AI (answers with it). */
+  origin: { kind: 'flow'; flowId: string; blockId: string } | { kind: 'ai' };
+  /** The visitor asked to cancel it; the run's end says whether it was. */
+  cancelling?: boolean;
+}
+
+/** A call whose result arrived while the visitor was answering another question: its flow resumes when none is open. */
+export interface FinishedCall {
+  call: PendingCall;
+  done: CallDone;
+}

@@ -66,6 +66,16 @@ export const ACTIVITY_POLICIES = {
     backoff: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s' },
     why: 'starts (or re-attaches to) the action run and waits for its result',
   },
+  describeCalls: {
+    activity: 'describeCalls',
+    kind: 'local',
+    attempts: { max: 3 },
+    nonRetryable: [],
+    startToCloseTimeout: '10s',
+    localRetryThreshold: '10s',
+    backoff: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '2s' },
+    why: "asks each waiting long-running call's run where it is, for a visitor asking for the status (read-only)",
+  },
   callEndpoint: {
     activity: 'callEndpoint',
     kind: 'local',

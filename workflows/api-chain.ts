@@ -17,12 +17,30 @@
  * `reason` for the operator reading the result in the Web UI: the action, the step, what the tenant
  * answered and whether it was retried, in plain words, without secrets or visitor data.
  */
-import { ActivityFailure, ApplicationFailure, patched, proxyActivities, proxyLocalActivities, TimeoutFailure, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  allHandlersFinished,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  getExternalWorkflowHandle,
+  isCancellation,
+  patched,
+  proxyActivities,
+  proxyLocalActivities,
+  setCurrentDetails,
+  setHandler,
+  sleep,
+  TimeoutFailure,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 // Types only: activity implementations never enter the workflow bundle.
 import type { ConversationActivities } from '../activities';
-import type { ActionBody, StepInput } from '../models/connection.schema';
+import type { ActionBody, ActionStep, LongRunning, StepInput } from '../models/connection.schema';
 import type { VariableValue } from '../models/flow.schema';
-import { ACTION_RUN_STATUS, SA } from './definitions';
+import type { CallbackResult, CallDone, CallState, RunSettled } from '../models/long-running.schema';
+import { ACTION_RUN_STATUS, callbackUpdate, callDoneSignal, callStateQuery, conversationWorkflowId, SA, settledUpdate } from './definitions';
 import { activityOptions, localActivityOptions } from './activity-policies';
 
 /** The call activity with a step's retry policy (5xx, 429 and network errors retry; 4xx never do). */
@@ -56,6 +74,8 @@ export type ApiChainResult =
   | { ok: true; outputs: Record<string, VariableValue> }
   | {
       ok: false;
+      /** A long-running call that was cancelled (by the visitor or the conversation's close) or passed its deadline. */
+      ended?: 'cancelled' | 'timed_out';
       /** For the operator (first, so the Web UI shows it first): which step failed and why, in plain words. */
       reason: string;
       /** For the visitor: safe to show as is. */
@@ -89,7 +109,11 @@ function failedCall(error: ActivityFailure | ApplicationFailure): string {
  * way, and a patch would cost every run a marker and a search-attribute upsert.
  */
 export async function actionRunWorkflow(input: ApiChainInput): Promise<ApiChainResult> {
-  return runSteps(input, { local: () => true, recordStatus: () => true });
+  const waits = new LongRunningCall(input);
+  const result = await waits.finish(await runSteps(input, { local: () => true, recordStatus: () => true }, waits));
+  // The `settled` update answers from the result; let it finish before the run does.
+  await condition(allHandlersFinished);
+  return result;
 }
 
 /** The same steps as a child workflow of a conversation recorded before action runs started eagerly. */
@@ -103,7 +127,7 @@ interface RunVersion {
   recordStatus: () => boolean;
 }
 
-async function runSteps(input: ApiChainInput, version: RunVersion): Promise<ApiChainResult> {
+async function runSteps(input: ApiChainInput, version: RunVersion, waits?: LongRunningCall): Promise<ApiChainResult> {
   const { action } = input;
   const { workflowId } = workflowInfo();
   const outputs = new Map<string, Record<string, VariableValue>>();
@@ -120,9 +144,10 @@ async function runSteps(input: ApiChainInput, version: RunVersion): Promise<ApiC
     return values;
   };
 
-  const call = async (endpointId: string, values: Record<string, VariableValue>, key: string, retry?: { maxAttempts: number; initialIntervalMs: number }) => {
+  const call = async (endpointId: string, values: Record<string, VariableValue>, key: string, retry?: { maxAttempts: number; initialIntervalMs: number }, callback?: { runId: string; expiresAt: string }) => {
     try {
       return await (version.local() ? localActivitiesWith(retry) : activitiesWith(retry)).callEndpoint({
+        ...(callback ? { callback } : {}),
         accountId: input.accountId,
         endpointId,
         values,
@@ -144,18 +169,42 @@ async function runSteps(input: ApiChainInput, version: RunVersion): Promise<ApiC
     if (version.recordStatus()) upsertSearchAttributes([{ key: SA.status, value: status }]);
   };
 
+  /** Undoes `steps` in reverse order (a saga), best effort; says what was and was not undone. */
+  const compensate = async (steps: ActionStep[]): Promise<{ compensated: string[]; notUndone: string[] }> => {
+    const compensated: string[] = [];
+    const notUndone: string[] = [];
+    for (const previous of [...steps].reverse()) {
+      if (!previous.compensation) continue;
+      // Best effort, each with its own retries; a failed compensation is visible in the Web UI and logs.
+      const undo = await call(previous.compensation.endpointId, resolve(previous.compensation.inputs), `${previous.id}:compensate`);
+      if (undo.ok) compensated.push(previous.id);
+      else notUndone.push(`step "${previous.id}" could not be undone: ${undo.reason ?? undo.message}`);
+    }
+    return { compensated, notUndone };
+  };
+
   for (const step of action.steps) {
-    const result = await call(step.endpointId, resolve(step.inputs), step.id, step.retry);
-    if (!result.ok) {
-      const compensated: string[] = [];
-      const notUndone: string[] = [];
-      for (const previous of [...done].reverse()) {
-        if (!previous.compensation) continue;
-        // Best effort, each with its own retries; a failed compensation is visible in the Web UI and logs.
-        const undo = await call(previous.compensation.endpointId, resolve(previous.compensation.inputs), `${previous.id}:compensate`);
-        if (undo.ok) compensated.push(previous.id);
-        else notUndone.push(`step "${previous.id}" could not be undone: ${undo.reason ?? undo.message}`);
+    const wait = waits && step.wait ? waits.begin(step.wait) : undefined;
+    const result = await call(step.endpointId, resolve(step.inputs), step.id, step.retry, wait?.callback);
+    if (result.ok && wait && waits) {
+      // The job is started: wait for its result (polls or the callback) on durable timers, cancellable.
+      const ended = await waits.wait(wait, step, result.job, result.fields);
+      if (!ended.ok) {
+        // Cancelled or out of time: the job may still be live, so this step is undone too; a job that
+        // failed by its own rule has nothing of this step to undo.
+        const undo = await CancellationScope.nonCancellable(() => compensate(ended.outcome === 'failed' ? done : [...done, step]));
+        const status = ended.outcome === 'failed' ? ACTION_RUN_STATUS.failed : ACTION_RUN_STATUS[ended.outcome];
+        finish(status);
+        const undone = undo.compensated.length > 0 ? ` Undone: ${undo.compensated.map((id) => `step "${id}"`).join(', ')}.` : '';
+        const reason = `Action "${action.name}" (${action.id}) ${ended.reason}${undone}${undo.notUndone.map((n) => ` Also, ${n}`).join('')}`;
+        return { ok: false, reason, error: ended.error, failedStep: step.id, compensated: undo.compensated, ...(ended.outcome !== 'failed' ? { ended: ended.outcome } : {}) };
       }
+      outputs.set(step.id, { ...result.fields, ...ended.fields });
+      done.push(step);
+      continue;
+    }
+    if (!result.ok) {
+      const { compensated, notUndone } = await compensate(done);
       finish(ACTION_RUN_STATUS.failed);
       const undone = compensated.length > 0 ? ` Undone: ${compensated.map((id) => `step "${id}"`).join(', ')}.` : '';
       const reason = `Action "${action.name}" (${action.id}) failed at step "${step.id}": ${result.reason ?? result.message}${undone}${notUndone.map((n) => ` Also, ${n}`).join('')}`;
@@ -167,4 +216,159 @@ async function runSteps(input: ApiChainInput, version: RunVersion): Promise<ApiC
   const last = action.steps[action.steps.length - 1]!;
   finish(ACTION_RUN_STATUS.succeeded);
   return { ok: true, outputs: outputs.get(action.outputStep ?? last.id) ?? {} };
+}
+
+// ---- Long-running calls (issue 21) ----
+
+const { pollJob } = proxyActivities<ConversationActivities>(activityOptions('pollJob'));
+
+/** Said to the visitor when a long-running call ends without its result. */
+const LONG_RUNNING_MESSAGES = {
+  failed: 'Sorry, that request could not be completed.',
+  timed_out: 'Sorry, that request took too long and was stopped.',
+  cancelled: 'That request was cancelled.',
+} as const;
+
+type WaitEnd = { ok: true; fields: Record<string, VariableValue> } | { ok: false; outcome: 'failed' | 'cancelled' | 'timed_out'; error: string; reason: string };
+
+/** A long-running step in progress: its settings, its deadline and (callback mode) what the callback URL is bound to. */
+interface Waiting {
+  settings: LongRunning;
+  deadlineMs: number;
+  callback?: { runId: string; expiresAt: string };
+}
+
+/**
+ * The waiting part of an action run whose step is long-running. The conversation learns through the
+ * `settled` update that the run now waits (it tells the visitor and goes on); the business answers
+ * through the `callback` update (callback mode) or the run polls with `pollJob` on durable timers; the
+ * deadline is a timer too. A cancellation (the visitor's, or the conversation closing) ends the wait,
+ * and the run undoes what it did. Once the run went to waiting, its end is sent to the conversation as
+ * `callDone`, once: the conversation drops a call it no longer waits for, so a retry never repeats it.
+ */
+class LongRunningCall {
+  private readonly state: CallState;
+  private callback?: CallbackResult;
+  private announced = false;
+  private result?: ApiChainResult;
+
+  constructor(private readonly input: ApiChainInput) {
+    this.state = { actionId: input.action.id, actionName: input.action.name, phase: 'calling', polls: 0 };
+    setHandler(callStateQuery, () => ({ ...this.state }));
+    setHandler(
+      settledUpdate,
+      async (): Promise<RunSettled<ApiChainResult>> => {
+        await condition(() => this.state.phase === 'waiting' || this.result !== undefined);
+        if (this.result !== undefined) return { state: 'finished', result: this.result };
+        this.announced = true;
+        return { state: 'waiting', call: { ...this.state } };
+      },
+    );
+    setHandler(
+      callbackUpdate,
+      (result) => {
+        this.callback = result;
+        return { accepted: true as const };
+      },
+      {
+        validator: (result) => {
+          if (this.state.mode !== undefined && this.state.mode !== 'callback') throw ApplicationFailure.nonRetryable('this call takes no callback', 'CallbackNotExpected');
+          if (this.callback !== undefined || this.state.phase === 'finishing' || this.state.phase === 'done') throw ApplicationFailure.nonRetryable('this callback URL was used already', 'CallbackAlreadyUsed');
+          if (!result || (result.outcome !== 'completed' && result.outcome !== 'failed') || typeof result.fields !== 'object' || result.fields === null) {
+            throw ApplicationFailure.nonRetryable('a callback result is {outcome, fields}', 'InvalidCallback');
+          }
+        },
+      },
+    );
+  }
+
+  /** Starts a long-running step: its deadline, and the callback binding the call activity mints a URL for. */
+  begin(settings: LongRunning): Waiting {
+    const deadlineMs = Date.now() + settings.deadlineSeconds * 1000;
+    const expiresAt = new Date(deadlineMs).toISOString();
+    this.state.mode = settings.mode;
+    this.state.deadline = expiresAt;
+    return { settings, deadlineMs, ...(settings.mode === 'callback' ? { callback: { runId: workflowInfo().workflowId, expiresAt } } : {}) };
+  }
+
+  /** Waits for the job's result: polls on its schedule, or the callback; either way until the deadline. */
+  async wait(waiting: Waiting, step: ActionStep, job: string | undefined, first: Record<string, VariableValue>): Promise<WaitEnd> {
+    const { settings, deadlineMs } = waiting;
+    this.state.phase = 'waiting';
+    this.state.since = new Date().toISOString();
+    upsertSearchAttributes([{ key: SA.status, value: ACTION_RUN_STATUS.waiting }]);
+    const what = `"${this.input.action.name}" (step "${step.id}")`;
+    try {
+      if (settings.mode === 'callback') {
+        this.state.lastStatus = 'waiting for the business to call back';
+        this.details(`Waiting for the callback of ${what} until ${this.state.deadline}.`);
+        const arrived = await condition(() => this.callback !== undefined, Math.max(deadlineMs - Date.now(), 0));
+        if (!arrived) return this.timedOut(settings);
+        this.state.phase = 'finishing';
+        const cb = this.callback!;
+        if (cb.outcome === 'failed') return { ok: false, outcome: 'failed', error: LONG_RUNNING_MESSAGES.failed, reason: `failed: the business called back with a failure for step "${step.id}".` };
+        return { ok: true, fields: cb.fields };
+      }
+      if (job === undefined) return { ok: false, outcome: 'failed', error: LONG_RUNNING_MESSAGES.failed, reason: `failed at step "${step.id}": its first response named no job to poll.` };
+      let delayMs = settings.schedule.initialSeconds * 1000;
+      for (;;) {
+        const left = deadlineMs - Date.now();
+        if (left <= 0) return this.timedOut(settings);
+        const pause = Math.min(delayMs, left);
+        this.state.nextPollAt = new Date(Date.now() + pause).toISOString();
+        this.details(`Polling the status of ${what}: ${this.state.polls} poll(s) so far${this.state.lastStatus ? ` (last: ${this.state.lastStatus})` : ''}; next at ${this.state.nextPollAt}; deadline ${this.state.deadline}.`);
+        await sleep(pause);
+        if (Date.now() >= deadlineMs) return this.timedOut(settings);
+        delayMs = Math.min(delayMs * settings.schedule.factor, settings.schedule.maxSeconds * 1000);
+        this.state.polls++;
+        this.state.nextPollAt = undefined;
+        let poll;
+        try {
+          poll = await pollJob({ accountId: this.input.accountId, endpointId: step.endpointId, job, ...(this.input.conversationId ? { conversationId: this.input.conversationId } : {}), workflowId: workflowInfo().workflowId });
+        } catch (error) {
+          if (isCancellation(error)) throw error;
+          // The status endpoint is not answering (retries exhausted): keep waiting until the deadline.
+          this.state.lastStatus = 'the status endpoint did not answer; polling again later';
+          continue;
+        }
+        this.state.lastStatus = poll.reason;
+        if (poll.state === 'pending') continue;
+        this.state.phase = 'finishing';
+        if (poll.state === 'failed') return { ok: false, outcome: 'failed', error: LONG_RUNNING_MESSAGES.failed, reason: `failed at step "${step.id}": ${poll.reason}` };
+        return { ok: true, fields: { ...first, ...poll.fields } };
+      }
+    } catch (error) {
+      if (!isCancellation(error)) throw error;
+      this.state.phase = 'finishing';
+      return { ok: false, outcome: 'cancelled', error: LONG_RUNNING_MESSAGES.cancelled, reason: `was cancelled while waiting at step "${step.id}".` };
+    }
+  }
+
+  private timedOut(settings: LongRunning): WaitEnd {
+    this.state.phase = 'finishing';
+    return { ok: false, outcome: 'timed_out', error: LONG_RUNNING_MESSAGES.timed_out, reason: `timed out: no result within ${settings.deadlineSeconds} s (deadline ${this.state.deadline}).` };
+  }
+
+  private details(text: string): void {
+    setCurrentDetails(text);
+  }
+
+  /** The run's end: recorded for the query and the `settled` update, and sent to a conversation that was told the run waits. */
+  async finish(result: ApiChainResult): Promise<ApiChainResult> {
+    this.result = result;
+    this.state.phase = 'done';
+    this.state.outcome = result.ok ? 'succeeded' : (result.ended ?? 'failed');
+    if (this.state.mode !== undefined) this.details(`Finished: ${this.state.outcome}.`);
+    if (this.announced && this.input.conversationId) {
+      const done: CallDone = {
+        callId: workflowInfo().workflowId,
+        ok: result.ok,
+        outcome: this.state.outcome,
+        ...(result.ok ? { outputs: result.outputs } : { error: result.error }),
+      };
+      // The conversation may have closed meanwhile: then nobody waits for this result any more.
+      await CancellationScope.nonCancellable(() => getExternalWorkflowHandle(conversationWorkflowId(this.input.conversationId!)).signal(callDoneSignal, done)).catch(() => undefined);
+    }
+    return result;
+  }
 }

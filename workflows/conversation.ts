@@ -12,6 +12,7 @@ import {
   proxyActivities,
   continueAsNew,
   executeChild,
+  getExternalWorkflowHandle,
   patched,
   proxyLocalActivities,
   setHandler,
@@ -40,8 +41,11 @@ import { readYesNo } from '../core/answers/yes-no';
 import { initialFlowState, interpret, type FlowContext, type FlowInput, type FlowState, type FlowStep } from '../core/flows/interpreter';
 import type { BotFlows, VariableValue } from '../models/flow.schema';
 import { apiChainWorkflow } from './api-chain';
-import { actionRunSearchAttributes, agentMessageUpdate, agentNoteUpdate, assignedSignal, closeSignal, confirmUpdate, getStateQuery, releaseUpdate, SA, visitorMessageUpdate } from './definitions';
-import { cloneAiState, initialAiState, SmartAiTurn, type AiReply } from './smart-ai';
+import { actionRunSearchAttributes, agentMessageUpdate, agentNoteUpdate, assignedSignal, callDoneSignal, closeSignal, confirmUpdate, getStateQuery, releaseUpdate, SA, visitorMessageUpdate } from './definitions';
+import { MAX_PENDING_CALLS, type CallDone, type CallState, type FinishedCall, type PendingCall } from '../models/long-running.schema';
+import { callDoneText, callStatusText, isStatusQuestion, queuedNoticeText, TOO_MANY_CALLS } from '../core/flows/long-running';
+import { normalizeText } from '../core/flows/text';
+import { cloneAiState, initialAiState, SmartAiTurn, type ActionCallResult, type AiReply } from './smart-ai';
 import { activityOptions, localActivityOptions } from './activity-policies';
 
 // Local activities: a transcript write is a few milliseconds, so it runs inside the same workflow task
@@ -54,6 +58,8 @@ const { saveTurn } = proxyLocalActivities<ConversationActivities>(localActivityO
  * finds the same run by id and waits for its result, so the turn always gets the run's own outcome.
  */
 const { runAction: runActionRun } = proxyLocalActivities<ConversationActivities>(localActivityOptions('runAction'));
+/** Long-running calls: where each waiting run is, for "what's the status?". */
+const { describeCalls } = proxyLocalActivities<ConversationActivities>(localActivityOptions('describeCalls'));
 
 // The inbox (issue 20): a handoff's settings, its SLA samples, the account's dispatcher and its admins.
 const { loadHandoffSettings } = proxyLocalActivities<ConversationActivities>(localActivityOptions('loadHandoffSettings'));
@@ -175,7 +181,7 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
    * Runs the pure flow interpreter on one input and carries out its effects: each API-call effect's
    * result goes back into the interpreter until the flow waits for the visitor again.
    */
-  const runFlows = async (first: FlowInput, from: FlowState): Promise<FlowStep> => {
+  const runFlows = async (first: FlowInput, from: FlowState, keyPrefix = 'action'): Promise<FlowStep> => {
     const context = (): FlowContext => ({
       flows,
       botName: bot.name,
@@ -191,7 +197,13 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
     for (let i = 0; i < MAX_ACTIONS_PER_TURN; i++) {
       const call = step.effects.find((e) => e.type === 'call_action');
       if (!call) break;
-      const result = await runAction(call.action, call.inputs, `action-${state.messageCount}-${call.blockId}-${i}`);
+      const result = await runAction(call.action, call.inputs, `${keyPrefix}-${state.messageCount}-${call.blockId}-${i}`, { kind: 'flow', flowId: call.flowId, blockId: call.blockId });
+      if ('pending' in result) {
+        // The call finishes later: the flow waits for it off to the side, and the visitor may go on.
+        replies.push({ text: result.message });
+        step = { replies: [], effects: [], state: { ...step.state, active: null } };
+        break;
+      }
       step = interpret(context(), step.state, { type: 'action_result', ...result });
       replies.push(...step.replies);
       effects.push(...step.effects);
@@ -204,15 +216,24 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
    * (a child workflow in histories recorded before that). The run's id derives from this conversation,
    * the transcript position and the block, so a replayed or retried turn finds the same run.
    */
-  const runAction = async (actionId: string, inputs: Record<string, VariableValue>, key: string) => {
+  const runAction = async (actionId: string, inputs: Record<string, VariableValue>, key: string, origin: PendingCall['origin']): Promise<ActionCallResult> => {
     const action = bot.actions?.[actionId];
     if (!action) return { ok: false as const, error: `Sorry, "${actionId}" is not available right now.` };
+    const waitStep = action.steps.find((step) => step.wait);
+    if (waitStep && (state.calls?.length ?? 0) >= MAX_PENDING_CALLS) return { ok: false as const, error: TOO_MANY_CALLS };
     const runInput = { accountId: input.accountId, action, inputs, conversationId: input.conversationId, contact: input.contact };
     const labels = { accountId: input.accountId, botId: bot.botId, channel: input.channel, actionId: action.id };
     const { workflowId } = workflowInfo();
-    const result = patched(EAGER_ACTION_RUNS)
-      ? await runActionRun({ workflowId: `${workflowId}-${key}`, input: runInput, labels, conversationWorkflowId: workflowId })
+    const outcome = patched(EAGER_ACTION_RUNS)
+      ? await runActionRun({ workflowId: `${workflowId}-${key}`, input: runInput, labels, conversationWorkflowId: workflowId, ...(waitStep ? { longRunning: true } : {}) })
       : await executeChild(apiChainWorkflow, { workflowId: `${workflowId}-${key}`, args: [runInput], typedSearchAttributes: actionRunSearchAttributes(labels) });
+    if ('waiting' in outcome) {
+      // A long-running call now waits for its job: its end arrives as `callDone`.
+      const call: PendingCall = { callId: `${workflowId}-${key}`, key, actionId, actionName: action.name, startedAt: new Date().toISOString(), origin };
+      state.calls = [...(state.calls ?? []), call];
+      return { pending: true as const, call, message: waitStep?.wait?.pendingMessage ?? outcome.call.actionName };
+    }
+    const result = outcome;
     actionsRun.push(result.ok ? { key, actionId, ok: true, outputs: result.outputs } : { key, actionId, ok: false, error: result.error });
     return result.ok ? { ok: true as const, outputs: result.outputs } : { ok: false as const, error: result.error };
   };
@@ -222,15 +243,21 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
    * Routing: a pending Smart AI confirmation first, then the flows (an active ask, a trigger), then Smart
    * AI for what no flow takes (or the fallback message when Smart AI is off).
    */
-  const takeTurn = async (args: VisitorMessageArgs, decision?: boolean): Promise<TurnResult> => {
+  const takeTurn = async (args: VisitorMessageArgs, decision?: boolean, finished?: FinishedCall): Promise<TurnResult> => {
     const at = new Date().toISOString();
     const turn = new TurnWriter(args, at);
     if (!state.greeted) turn.add(reply({ text: bot.greeting }, at));
     let flowState = state.flow!;
     // Smart AI works on a copy, committed with the rest of the state once the turn is durable.
     const ai: AiState | undefined = aiOn ? cloneAiState(state.ai ?? initialAiState()) : undefined;
+    // What the visitor is told when a call Smart AI started goes on waiting for its result.
+    const callNotices: string[] = [];
     const smartAi = ai && new SmartAiTurn({ accountId: input.accountId, conversationId: input.conversationId, bot, ai: bot.ai!, nowIso: () => new Date().toISOString() }, ai, {
-      runAction: (actionId, inputs, key) => runAction(actionId, inputs, `ai-${key}`),
+      runAction: async (actionId, inputs, key) => {
+        const result = await runAction(actionId, inputs, `ai-${key}`, { kind: 'ai' });
+        if ('pending' in result) callNotices.push(result.message);
+        return result;
+      },
       startFlow: async (flowId) => {
         const step = await runFlows({ type: 'start_flow', flowId }, flowState);
         flowState = step.state;
@@ -243,7 +270,43 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
     }, String(state.messageCount));
 
     let aiReplies: AiReply[] | undefined;
-    if (args.text === undefined) {
+    // Long-running calls: with no question open, "what's the status?" is answered from the runs, and the
+    // cancel phrase cancels the latest call.
+    const calls = state.calls ?? [];
+    if (finished) {
+      // A long-running call ended: its flow goes on from where it waited (or Smart AI answers with the
+      // result); with another question open, the visitor hears of it now and the flow resumes later.
+      const { call, done } = finished;
+      actionsRun.push(done.ok ? { key: call.key, actionId: call.actionId, ok: true, outputs: done.outputs ?? {} } : { key: call.key, actionId: call.actionId, ok: false, error: done.error ?? done.outcome });
+      if (done.outcome === 'cancelled') aiReplies = [{ text: callDoneText(call, done) }];
+      else if (call.origin.kind === 'ai') aiReplies = smartAi ? await smartAi.resumeWith(call.actionName, done) : [{ text: callDoneText(call, done) }];
+      else if (!flowState.active && !flowState.handoff) {
+        const step = await resumeCall(call, done, flowState);
+        flowState = step.state;
+        aiReplies = step.replies.length > 0 ? step.replies : [{ text: callDoneText(call, done) }];
+      } else {
+        state.finishedCalls = [...(state.finishedCalls ?? []), finished];
+        aiReplies = [{ text: queuedNoticeText(call, done) }];
+      }
+      if (call.origin.kind !== 'ai') ai?.memory.push({ role: 'assistant', content: (aiReplies ?? []).map((r) => r.text).join('\n') });
+    } else if (args.text !== undefined && calls.length > 0 && !flowState.active && !flowState.handoff && !ai?.pending && decision === undefined) {
+      if (isStatusQuestion(args.text)) {
+        const states = await describeCalls({ callIds: calls.map((c) => c.callId) });
+        aiReplies = [{ text: callStatusText(calls, states as (CallState | null)[], Date.now()) }];
+      } else if (flows.settings.cancelPhrases.some((p) => normalizeText(p) === normalizeText(args.text!))) {
+        const latest = calls.filter((c) => !c.cancelling).at(-1);
+        if (latest) {
+          await getExternalWorkflowHandle(latest.callId).cancel().catch(() => undefined);
+          state.calls = calls.map((c) => (c.callId === latest.callId ? { ...c, cancelling: true } : c));
+          aiReplies = [{ text: `OK, I'm cancelling "${latest.actionName}". I'll confirm here once it's done.` }];
+        }
+      }
+      if (aiReplies) ai?.memory.push({ role: 'user', content: args.text }, { role: 'assistant', content: aiReplies.map((r) => r.text).join('\n') });
+    }
+    if (aiReplies !== undefined) {
+      // Answered above.
+    } else if (args.text === undefined) {
+      // The conversation opens.
       const step = await runFlows({ type: 'start' }, flowState);
       flowState = step.state;
       for (const content of step.replies) turn.add(reply(content, at));
@@ -264,7 +327,17 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
         if (step.replies.length > 0) ai.memory.push({ role: 'assistant', content: step.replies.map((r) => r.text).join('\n') });
       }
     }
+    for (const text of callNotices) turn.add(reply({ text }, at));
     for (const content of aiReplies ?? []) turn.add(reply(content, at));
+    // A call that finished while another question was open: its flow resumes now that none is.
+    while (!flowState.active && !flowState.handoff && (state.finishedCalls?.length ?? 0) > 0) {
+      const [next, ...rest] = state.finishedCalls!;
+      state.finishedCalls = rest;
+      const step = await resumeCall(next!.call, next!.done, flowState);
+      flowState = step.state;
+      for (const content of step.replies) turn.add(reply(content, at));
+      ai?.memory.push({ role: 'assistant', content: step.replies.map((r) => r.text).join('\n') });
+    }
 
     // The inbox: a handoff that starts (its settings read, its clocks started), a visitor message that
     // starts the next-response clock, or a handoff that ends with this turn.
@@ -301,8 +374,16 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
     state.lastActivityAt = at;
     lastActivityMs = Date.now();
     const result: TurnResult = { messageId: args.messageId, replies: turn.replies };
-    remember(result);
+    if (!finished) remember(result);
     return result;
+  };
+
+  /** Feeds a long-running call's end to the flow that waited for it at its `api_call` block. */
+  const resumeCall = (call: PendingCall, done: CallDone, from: FlowState): Promise<FlowStep> => {
+    if (call.origin.kind !== 'flow') return Promise.resolve({ replies: [], effects: [], state: from });
+    const active = { flowId: call.origin.flowId, blockId: call.origin.blockId, attempts: 0, waitingFor: 'action' as const };
+    const result: FlowInput = done.ok ? { type: 'action_result', ok: true, outputs: done.outputs ?? {} } : { type: 'action_result', ok: false, error: done.error ?? callDoneText(call, done) };
+    return runFlows(result, { ...from, active }, `resume-${call.key}`);
   };
 
   const status = (flow: FlowState) => (flow.handoff ? ('handoff' as const) : ('active' as const));
@@ -575,6 +656,16 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
     }),
   );
 
+  // A long-running call ended (its run says so once; a call no longer waited for is dropped).
+  setHandler(callDoneSignal, (done) =>
+    serialize(async () => {
+      const call = state.calls?.find((c) => c.callId === done?.callId);
+      if (!call || closeReason !== undefined) return;
+      state.calls = state.calls!.filter((c) => c.callId !== call.callId);
+      await takeTurn({ messageId: `call-${call.key}` }, undefined, { call, done });
+    }),
+  );
+
   setHandler(closeSignal, ({ reason }) => {
     closeReason ??= reason || 'closed';
   });
@@ -617,12 +708,25 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
       continue;
     }
     if (remaining <= 0) {
-      if (turnsInFlight === 0) {
+      const waitingCalls = (state.calls?.length ?? 0) > 0;
+      if (turnsInFlight === 0 && !waitingCalls) {
         closeReason ??= 'inactivity';
         break;
       }
-      // A turn is still running (say, a slow write): idle time starts again when it ends.
-      await condition(() => turnsInFlight === 0 || closeReason !== undefined);
+      if (!waitingCalls) {
+        // A turn is still running (say, a slow write): idle time starts again when it ends.
+        await condition(() => turnsInFlight === 0 || closeReason !== undefined);
+        continue;
+      }
+      // A long-running call is waiting: the conversation stays open for its result, however long
+      // (its run has a deadline); idle time starts again after the result is said.
+      const seen = lastActivityMs;
+      await condition(() => closeReason !== undefined || lastActivityMs !== seen || (turnsInFlight === 0 && ((state.calls?.length ?? 0) === 0 || shouldContinueAsNew())));
+      if (closeReason !== undefined) break;
+      if (turnsInFlight === 0 && (state.calls?.length ?? 0) > 0 && shouldContinueAsNew()) {
+        await condition(allHandlersFinished);
+        return continueAsNew<typeof conversationWorkflow>({ ...input, carried: { ...state, recentTurns: [...recent.values()] } });
+      }
       continue;
     }
     // A handoff that begins with the inbox (its state set by a turn) has its own clocks: wake to run them.
@@ -641,6 +745,9 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
 
   // Closing: no new Update passes the validator any more; let accepted ones finish, then record it.
   await condition(allHandlersFinished);
+  // Long-running calls still waiting are cancelled (their runs undo what they did, if they can).
+  for (const call of state.calls ?? []) await getExternalWorkflowHandle(call.callId).cancel().catch(() => undefined);
+  state.calls = [];
   state.status = 'closed';
   const at = new Date().toISOString();
   const end = endingHandoff();

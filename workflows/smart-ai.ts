@@ -14,6 +14,7 @@ import type { ConversationActivities } from '../activities';
 import type { AiSnapshot, ChatToolCall, CompleteChatInput, CompleteChatResult } from '../models/ai.schema';
 import type { BotSnapshot } from '../models/bot.schema';
 import type { AiState, ReplyConfirmation, ReplySource } from '../models/conversation.schema';
+import type { CallDone, PendingCall } from '../models/long-running.schema';
 import type { VariableValue } from '../models/flow.schema';
 import { LIMITS, maxWaitMsOf } from '../models/limits';
 import { argumentsHash } from '../core/ai/hash';
@@ -46,10 +47,16 @@ export interface AiReply extends ReplyContent {
   confirmation?: ReplyConfirmation;
 }
 
+/** An action's result as the conversation hands it back: done, failed, or (a long-running call) waiting for its result. */
+export type ActionCallResult =
+  | { ok: true; outputs: Record<string, VariableValue> }
+  | { ok: false; error: string }
+  | { pending: true; call: PendingCall; message: string };
+
 /** What Smart AI needs from the conversation workflow. */
 export interface AiHooks {
-  /** Runs an action as a child workflow whose id ends in `key`. */
-  runAction(actionId: string, inputs: Record<string, VariableValue>, key: string): Promise<{ ok: true; outputs: Record<string, VariableValue> } | { ok: false; error: string }>;
+  /** Runs an action as its own workflow whose id ends in `key`. */
+  runAction(actionId: string, inputs: Record<string, VariableValue>, key: string): Promise<ActionCallResult>;
   /** Starts a guided flow (the model's `start_flow`); returns the flow's replies. */
   startFlow(flowId: string): Promise<ReplyContent[]>;
   /** Says `text` now and writes it to the transcript before a slow tool runs. */
@@ -116,6 +123,18 @@ export class SmartAiTurn {
     this.state.memory.push({ role: 'tool', toolCallId: pending.toolCallId, content });
     for (const id of pending.skippedToolCallIds) this.state.memory.push({ role: 'tool', toolCallId: id, content: notRun('an earlier action was waiting for confirmation') });
     return decision === 'unanswered' ? [] : this.loop();
+  }
+
+  /**
+   * A long-running call Smart AI started has ended: the model reads its result as the answer of a
+   * `request_status` lookup and tells the visitor.
+   */
+  async resumeWith(actionName: string, done: CallDone): Promise<AiReply[]> {
+    const id = `call_${uuid4().replace(/-/g, '')}`;
+    this.state.memory.push({ role: 'assistant', content: null, toolCalls: [{ id, name: 'request_status', arguments: JSON.stringify({ request: actionName }) }] });
+    const content = done.ok ? toolResultContent({ ok: true, data: { status: 'finished', result: done.outputs ?? {} } }) : toolResultContent({ ok: false, error: `${done.outcome}: ${done.error ?? ''}`.trim() });
+    this.state.memory.push({ role: 'tool', toolCallId: id, content });
+    return this.loop();
   }
 
   private async loop(): Promise<AiReply[]> {
@@ -241,6 +260,9 @@ export class SmartAiTurn {
   private async runTool(actionId: string, args: Record<string, VariableValue>): Promise<string> {
     const key = `${this.turnKey}-${this.state.toolCalls}`;
     const result = await this.hooks.runAction(actionId, args, key);
+    if ('pending' in result) {
+      return toolResultContent({ ok: true, data: { status: 'in progress', note: 'This takes a while. The visitor has been told; the result will arrive later in this conversation. Do not claim it is done.' } });
+    }
     return toolResultContent(result.ok ? { ok: true, data: result.outputs } : { ok: false, error: result.error });
   }
 }

@@ -3,6 +3,7 @@ import type { Connection } from 'mongoose';
 import type { SecretBox } from '../models/secret-box';
 import { createActionRunActivities } from './action-run';
 import { createHttpActivities, type HttpOptions } from './http/call-endpoint';
+import { createDocumentActivities } from './http/fetch-document';
 import { createOutboundNetwork } from './http/network';
 import { createLlmActivities } from './llm/complete-chat';
 import { createInboxActivities } from './inbox';
@@ -32,6 +33,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createTranscriptActivities(deps.db, deps.onEvents),
     ...createHttpActivities({ db: deps.db, secrets: deps.secrets, http }),
+    ...createDocumentActivities({ http }),
     ...createLlmActivities({ db: deps.db, secrets: deps.secrets, http }),
     ...createKnowledgeActivities(deps.db),
     ...createWebhookActivities({ db: deps.db, secrets: deps.secrets, http, onEvents: deps.onEvents }),

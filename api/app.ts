@@ -22,6 +22,7 @@ import { metricsRoute } from './metrics';
 import { logsRouter } from './routes/logs';
 import { answerOptions, methodNotAllowed } from './method-not-allowed';
 import { registry } from './openapi/routes';
+import { isOpenApiImportPath, OPENAPI_IMPORT_PATHS, openApiImportBody, YAML_TYPES } from './routes/connections/openapi-import/body';
 import { webhooksRouter } from './routes/webhooks';
 import { websitesRouter } from './routes/websites';
 import { handoffSettingsRouter } from './routes/handoff-settings';
@@ -72,6 +73,8 @@ export function createApp(deps: ApiDeps, options: AppOptions = {}): Express {
   // A knowledge import (up to 500 items) has its own larger body limit; every other route keeps 64 kB.
   // The caller is authenticated first, so an anonymous client cannot make the API read 5 MB.
   app.post('/v1/knowledge/import', auth.middleware, requirePermission, knowledgeImportJson);
+  // An OpenAPI import reads a document of up to 2 MB, as JSON or as an uploaded YAML file.
+  app.post(OPENAPI_IMPORT_PATHS, auth.middleware, requirePermission, ...openApiImportBody);
   // The Temporal Web UI's codec server (CORS, its own token and body limit): before the 64 kB JSON parser.
   app.use(codecRouter(deps));
   app.use(express.json({ limit: '64kb', strict: true }));
@@ -124,6 +127,6 @@ export function createApp(deps: ApiDeps, options: AppOptions = {}): Express {
 const requireJsonBody: express.RequestHandler = (req, _res, next) => {
   if (req.method !== 'POST' && req.method !== 'PUT' && req.method !== 'PATCH') return next();
   const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
-  if (!hasBody || req.is('application/json')) return next();
+  if (!hasBody || req.is('application/json') || (isOpenApiImportPath(req.path) && req.is(YAML_TYPES))) return next();
   next(new AppError(415, 'unsupported_media_type', 'send the request body as JSON with "Content-Type: application/json"', { contentType: (req.get('content-type') ?? '').slice(0, 100) || null }));
 };

@@ -1,5 +1,6 @@
 import { Schema, type Connection as MongoConnection, type Model } from 'mongoose';
 import type { ActionStep, EndpointParameter, LongRunning, ResponseValidation } from './connection.schema';
+import type { ImportRecord } from '../core/openapi-import/reconcile';
 import type { SealedSecret } from './secret-box';
 
 /** A connection as stored: everything secret (auth credentials, extra headers) only in `sealed`. */
@@ -61,6 +62,8 @@ export interface EndpointDoc {
   retry: { maxAttempts: number; initialIntervalMs: number };
   /** A call that finishes later (issue 21); absent or null: the response is the result. */
   longRunning?: LongRunning | null;
+  /** Set on an endpoint an OpenAPI import created: what it wrote, so a later import of the document updates only what the user has not changed. */
+  imported?: ImportRecord | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -82,6 +85,7 @@ const endpointSchema = new Schema<EndpointDoc>(
     timeoutMs: { type: Number },
     retry: { type: Schema.Types.Mixed, required: true },
     longRunning: { type: Schema.Types.Mixed },
+    imported: { type: Schema.Types.Mixed },
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
   },

@@ -454,7 +454,7 @@ export const HOT_QUERIES: HotQuery[] = [
   {
     name: 'connection by id',
     ops: 'findOne, findOneAndUpdate (compare-and-set on updatedAt), deleteOne',
-    where: ['api/routes/connections/lookups.ts#deps.ApiConnection.findOne({ _id: id, accountId })', 'api/routes/connections/connections.ts#deps.ApiConnection.findOneAndUpdate({ _id: id, accountId, updatedAt: current.updatedAt }', 'activities/http/connection.ts#context.models.ApiConnection.findOne({ _id: connectionId, accountId })'],
+    where: ['api/routes/connections/lookups.ts#deps.ApiConnection.findOne({ _id: id, accountId })', 'api/routes/connections/connections.ts#deps.ApiConnection.findOneAndUpdate({ _id: id, accountId, updatedAt: current.updatedAt }', 'activities/http/connection.ts#context.models.ApiConnection.findOne({ _id: connectionId, accountId })', 'api/routes/connections/openapi-import/apply.ts#deps.ApiConnection.deleteOne({ _id: connection._id, accountId })'],
     build: (m) => m.ApiConnection.findOne({ _id: S.connectionId, accountId: S.accountId }),
     bound: '1 (primary key); every API action call',
   },
@@ -467,8 +467,8 @@ export const HOT_QUERIES: HotQuery[] = [
   },
   {
     name: 'endpoint by id',
-    ops: 'findOne, findOneAndUpdate (compare-and-set), deleteOne',
-    where: ['api/routes/connections/lookups.ts#deps.Endpoint.findOne({ _id: id, accountId, connectionId })', 'activities/http/call-endpoint.ts#context.models.Endpoint.findOne({ _id: input.endpointId, accountId: input.accountId })', 'activities/http/poll-job.ts#context.models.Endpoint.findOne({ _id: input.endpointId, accountId: input.accountId })', 'api/routes/connections/endpoints.ts#deps.Endpoint.deleteOne({ _id: eid, accountId, connectionId: id })'],
+    ops: 'findOne, findOneAndUpdate (compare-and-set), deleteOne, replaceOne (an OpenAPI import undone)',
+    where: ['api/routes/connections/lookups.ts#deps.Endpoint.findOne({ _id: id, accountId, connectionId })', 'activities/http/call-endpoint.ts#context.models.Endpoint.findOne({ _id: input.endpointId, accountId: input.accountId })', 'activities/http/poll-job.ts#context.models.Endpoint.findOne({ _id: input.endpointId, accountId: input.accountId })', 'api/routes/connections/endpoints.ts#deps.Endpoint.deleteOne({ _id: eid, accountId, connectionId: id })', 'api/routes/connections/openapi-import/apply.ts#deps.Endpoint.findOneAndUpdate({ _id: before._id, accountId: before.accountId, connectionId: before.connectionId, updatedAt: before.updatedAt }', 'api/routes/connections/openapi-import/apply.ts#deps.Endpoint.deleteOne({ _id: endpoint._id, accountId, connectionId })', 'api/routes/connections/openapi-import/apply.ts#deps.Endpoint.replaceOne({ _id: before._id, accountId, connectionId }'],
     build: (m) => m.Endpoint.findOne({ _id: S.endpointId, accountId: S.accountId, connectionId: S.connectionId }),
     bound: '1 (primary key); every API action call',
   },
@@ -481,8 +481,8 @@ export const HOT_QUERIES: HotQuery[] = [
   },
   {
     name: "a connection's endpoints",
-    ops: 'find (delete check), deleteMany (forced delete)',
-    where: ['api/routes/connections/connections.ts#deps.Endpoint.find({ accountId, connectionId: id }', 'api/routes/connections/connections.ts#deps.Endpoint.deleteMany({ accountId, connectionId: id })'],
+    ops: 'find (delete check; an OpenAPI import matching its operations), deleteMany (forced delete)',
+    where: ['api/routes/connections/connections.ts#deps.Endpoint.find({ accountId, connectionId: id }', 'api/routes/connections/connections.ts#deps.Endpoint.deleteMany({ accountId, connectionId: id })', 'api/routes/connections/openapi-import/index.ts#deps.Endpoint.find({ accountId, connectionId: id })'],
     build: (m) => m.Endpoint.find({ accountId: S.accountId, connectionId: S.connectionId }),
     bound: "the connection's endpoints",
   },

@@ -118,6 +118,15 @@ export const ACTIVITY_POLICIES = {
     backoff: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
     why: "one status poll of a long-running call: 5xx, 429 and network errors retry; a 4xx, a redirect, a refused address or a status that is not JSON is a failed job, never retried",
   },
+  fetchOpenApiDocument: {
+    activity: 'fetchOpenApiDocument',
+    kind: 'activity',
+    attempts: { max: 2 },
+    nonRetryable: [],
+    startToCloseTimeout: '30s',
+    backoff: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5s' },
+    why: 'an OpenAPI import fetches the document named by URL; a refusal or an HTTP error is its answer, only a crash is tried again',
+  },
   completeChat: {
     activity: 'completeChat',
     kind: 'activity',

@@ -50,6 +50,7 @@ import {
   WidgetParams,
 } from '../path-params';
 import { registerCurlImportRoutes } from './curl-import';
+import { registerOpenApiImportRoutes } from './openapi-import';
 import { registerInboxPage } from './inbox-page';
 import { registerAgentRoutes } from './agents';
 import { registerInboxRoutes } from './inbox';
@@ -619,4 +620,5 @@ registerSlaRoutes(registry);
 registerAgentRoutes(registry);
 registerInboxRoutes(registry);
 registerCurlImportRoutes(registry);
+registerOpenApiImportRoutes(registry);
 registerPlanRoutes(registry); // last: it adds `plan_limit_reached` to the create routes registered above

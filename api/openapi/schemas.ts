@@ -168,6 +168,15 @@ export const EndpointView = z.object({
   timeoutMs: z.number().int().nullable(),
   retry: z.object({ maxAttempts: z.number().int(), initialIntervalMs: z.number().int() }),
   longRunning: LongRunning.nullable().describe('a call that finishes later (polled, or answered through a callback), or null'),
+  imported: z
+    .object({
+      key: z.string().describe('the operation it was imported from: its operationId, else `METHOD /path`'),
+      operationId: z.string().nullable(),
+      importedAt: Timestamp,
+      missingSince: Timestamp.nullable().describe('set when a later import of the document no longer had the operation'),
+    })
+    .nullable()
+    .describe('made by an OpenAPI import (POST /v1/connections/import), or null'),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });

@@ -214,10 +214,11 @@ checks.response_schema_conformance.enabled = false
 # network policy on a URL, a body id that must be the path's; a transcript cursor that names no message of
 # the conversation (400 invalid_cursor); an Idempotency-Key header that differs from clientMessageId (400)
 # or is reused with another body (422); a pasted cURL command that is not one curl command on the
-# connection's origin (400 invalid_curl, origin_mismatch). Each is documented with its code in the document.
+# connection's origin (400 invalid_curl, origin_mismatch); an OpenAPI document that is not valid, or a URL that
+# cannot be fetched (400 invalid_document, document_unreachable, ...). Each is documented with its code in the document.
 # An SLA policy's opening intervals must each start before they end (from < to): inbox and bot handoff settings.
 [[operations]]
-include-operation-id = ["postConnections", "patchConnectionsById", "postConnectionsByIdEndpoints", "postConnectionsByIdEndpointsFromCurl", "patchConnectionsByIdEndpointsByEid", "postActions", "putActionsById", "putBotsByIdFlows", "putBotsByIdAi", "postWebhooks", "putInboxSettings", "putBotsByIdHandoff", "patchWebhooksById", "getConversationsByIdMessages", "getWidgetByTokenConversationsByIdMessages"]
+include-operation-id = ["postConnections", "patchConnectionsById", "postConnectionsByIdEndpoints", "postConnectionsByIdEndpointsFromCurl", "postConnectionsImport", "postConnectionsByIdImport", "patchConnectionsByIdEndpointsByEid", "postActions", "putActionsById", "putBotsByIdFlows", "putBotsByIdAi", "postWebhooks", "putInboxSettings", "putBotsByIdHandoff", "patchWebhooksById", "getConversationsByIdMessages", "getWidgetByTokenConversationsByIdMessages"]
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409", "429"]
 
 [[operations]]

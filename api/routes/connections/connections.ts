@@ -21,34 +21,42 @@ export const ForceQuery = z.strictObject({ force: z.enum(['true', 'false']).opti
 export function createConnection(deps: ApiDeps): RequestHandler {
   return async (req, res) => {
     const body = parse(CreateConnectionBody, req.body);
-    const issues: FieldIssue[] = [];
-    const baseUrl = normalizeBaseUrl(body.baseUrl, issues);
-    await checkTransport(deps.config.outbound, baseUrl, body.allowPrivateNetwork, issues);
-    const auth = splitAuth(body.auth);
-    checkAuth(body.auth, issues);
-    checkHeaders(body.headers, auth.shown, issues);
-    rejectIssues('invalid_connection', issues);
-
-    const id = newId('conn');
-    const now = new Date();
-    const secrets: ConnectionSecrets = { auth: auth.secret, headers: body.headers };
-    const connection: ConnectionDoc = {
-      _id: id,
-      accountId: callerOf(res).accountId,
-      name: body.name,
-      baseUrl,
-      auth: auth.shown,
-      headerNames: Object.keys(body.headers),
-      // Bound to the connection id: the worker's activities open it with that id, and a sealed value
-      // copied onto another connection does not open.
-      sealed: deps.secrets.seal(secrets, id),
-      timeoutMs: body.timeoutMs,
-      allowPrivateNetwork: body.allowPrivateNetwork,
-      createdAt: now,
-      updatedAt: now,
-    };
+    const connection = await newConnectionDoc(deps, callerOf(res).accountId, body);
     await deps.ApiConnection.create(connection);
     res.status(201).json({ connection: connectionView(connection, deps.config.outbound) });
+  };
+}
+
+/**
+ * A new connection checked (base URL, transport, auth and headers; 400 `invalid_connection` naming each
+ * problem) and its secrets sealed, not yet stored: the create route and the OpenAPI import store it.
+ */
+export async function newConnectionDoc(deps: ApiDeps, accountId: string, body: CreateConnectionBody): Promise<ConnectionDoc> {
+  const issues: FieldIssue[] = [];
+  const baseUrl = normalizeBaseUrl(body.baseUrl, issues);
+  await checkTransport(deps.config.outbound, baseUrl, body.allowPrivateNetwork, issues);
+  const auth = splitAuth(body.auth);
+  checkAuth(body.auth, issues);
+  checkHeaders(body.headers, auth.shown, issues);
+  rejectIssues('invalid_connection', issues);
+
+  const id = newId('conn');
+  const now = new Date();
+  const secrets: ConnectionSecrets = { auth: auth.secret, headers: body.headers };
+  return {
+    _id: id,
+    accountId,
+    name: body.name,
+    baseUrl,
+    auth: auth.shown,
+    headerNames: Object.keys(body.headers),
+    // Bound to the connection id: the worker's activities open it with that id, and a sealed value
+    // copied onto another connection does not open.
+    sealed: deps.secrets.seal(secrets, id),
+    timeoutMs: body.timeoutMs,
+    allowPrivateNetwork: body.allowPrivateNetwork,
+    createdAt: now,
+    updatedAt: now,
   };
 }
 

@@ -104,7 +104,8 @@ export function updateEndpoint(deps: ApiDeps): RequestHandler {
   };
 }
 
-async function checkActionsStillValid(deps: ApiDeps, accountId: string, endpoint: EndpointDoc): Promise<void> {
+/** Refuses (409 `endpoint_in_use`) a change of `endpoint` that would break an action using it. */
+export async function checkActionsStillValid(deps: ApiDeps, accountId: string, endpoint: EndpointDoc): Promise<void> {
   const actions = await actionsUsing(deps, accountId, [endpoint._id]);
   if (actions.length === 0) return;
   const ids = [...new Set(actions.flatMap(endpointIdsOf))];

@@ -3,6 +3,7 @@ import type { ApiDeps } from '../../deps';
 import { createConnection, deleteConnection, getConnection, listConnections, updateConnection } from './connections';
 import { createEndpoint, deleteEndpoint, getEndpoint, listEndpoints, updateEndpoint } from './endpoints';
 import { endpointFromCurl } from './from-curl';
+import { importOpenApi, importOpenApiInto } from './openapi-import';
 import { testConnection, testEndpoint } from './tests';
 
 /**
@@ -12,6 +13,8 @@ import { testConnection, testEndpoint } from './tests';
 export function connectionsRouter(deps: ApiDeps): Router {
   const router = Router();
   router.post('/v1/connections', createConnection(deps));
+  router.post('/v1/connections/import', importOpenApi(deps));
+  router.post('/v1/connections/:id/import', importOpenApiInto(deps));
   router.get('/v1/connections', listConnections(deps));
   router.get('/v1/connections/:id', getConnection(deps));
   router.patch('/v1/connections/:id', updateConnection(deps));

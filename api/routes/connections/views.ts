@@ -51,6 +51,7 @@ export const endpointView = (e: EndpointDoc) => ({
   timeoutMs: e.timeoutMs ?? null,
   retry: e.retry,
   longRunning: e.longRunning ?? null,
+  imported: e.imported ? { key: e.imported.key, operationId: e.imported.operationId, importedAt: new Date(e.imported.importedAt).toISOString(), missingSince: e.imported.missingSince ? new Date(e.imported.missingSince).toISOString() : null } : null,
   createdAt: e.createdAt.toISOString(),
   updatedAt: e.updatedAt.toISOString(),
 });

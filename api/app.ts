@@ -11,6 +11,7 @@ import { createAgentTokenService } from './agent-tokens';
 import { actionsRouter } from './routes/actions';
 import { botAiRouter } from './routes/bot-ai';
 import { botsRouter } from './routes/bots';
+import { callbacksRouter } from './routes/callbacks';
 import { codecRouter } from './routes/codec';
 import { connectionsRouter } from './routes/connections';
 import { conversationsRouter } from './routes/conversations';
@@ -93,6 +94,8 @@ export function createApp(deps: ApiDeps, options: AppOptions = {}): Express {
   app.use(widgetPagesRouter(deps, widgetTokens));
   app.use(inboxPageRouter()); // GET /inbox: the agent inbox page, its script and style (no auth; it signs agents in)
   app.use(widgetRouter(deps, { limiters, tokens: widgetTokens }));
+  // A business's answer to a long-running call: the signed token in the URL is the credential (no API key).
+  app.use(callbacksRouter(deps, { limiters }));
   // OPTIONS that no router answered (the widget and the codec answer their CORS preflights): 204 with Allow.
   app.use(answerOptions(registry.list()));
 

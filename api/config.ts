@@ -61,6 +61,8 @@ const ApiEnv = z.object({
    * Unset: taken from each request's Host header.
    */
   PUBLIC_URL: z.url({ protocol: /^https?$/ }).transform((url) => url.replace(/\/+$/, '')).optional(),
+  /** Long-running calls' callbacks (`POST /v1/callbacks/:token`, no API key): requests per minute per client address. */
+  CALLBACKS_PER_MINUTE_PER_ADDRESS: z.coerce.number().int().positive().default(600),
   /** Public widget: requests per minute per website token (every visitor of the site together). */
   WIDGET_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(3000),
   /** Public widget: requests per minute per website and client address (a widget polls about 15 a minute). */

@@ -49,6 +49,7 @@ import {
   WidgetConversationParams,
   WidgetParams,
 } from '../path-params';
+import { registerCallbackRoutes } from './callbacks';
 import { registerCurlImportRoutes } from './curl-import';
 import { registerOpenApiImportRoutes } from './openapi-import';
 import { registerInboxPage } from './inbox-page';
@@ -621,4 +622,5 @@ registerAgentRoutes(registry);
 registerInboxRoutes(registry);
 registerCurlImportRoutes(registry);
 registerOpenApiImportRoutes(registry);
+registerCallbackRoutes(registry);
 registerPlanRoutes(registry); // last: it adds `plan_limit_reached` to the create routes registered above

@@ -224,6 +224,12 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403",
 [[operations]]
 include-operation-id = "postConversations"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409", "422", "429"]
+
+# A long-running call's callback: a schema-valid token that no worker signed names no callback (404), and
+# a signed one is refused when expired (410), used (409), not final (422) or its run is gone (410).
+[[operations]]
+include-operation-id = "postCallbacksByToken"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "404", "409", "410", "422", "429"]
 `;
 }
 

@@ -7,6 +7,8 @@
  *    .data/ferretdb), built into .tools/ if needed.
  * 3. The demo booking API (scripts/demo-api) in this process on 127.0.0.1:4010 ($DEMO_API_PORT), the
  *    "business system" the demo bot books through; bearer token in .data/demo-api-token, bookings in memory.
+ *    A group booking still waiting for approval is approved by itself after 30 s ($DEMO_AUTO_APPROVE_MS, 0:
+ *    only by hand), and a quote job is ready 10 s after it starts.
  * 4. The worker and the API as child processes, their output prefixed with [worker] / [api], sharing the
  *    keys generated on first run and kept in .data/ (credentials, Temporal payloads, login tokens, the codec
  *    token); a local codec proxy on 127.0.0.1:8234 ($CODEC_PROXY_PORT) lets the Web UI decrypt payloads.
@@ -381,7 +383,7 @@ let demoSiteSnippet: string | undefined;
 
 /** Serves the demo booking API (and the demo web site) in this process on `bind`:`port`; stopped with everything else. Resolves to its URL. */
 async function startDemoApi(port: number, token: string, bind: BindHost): Promise<string> {
-  const { app } = createDemoApi({ token, widgetSnippet: () => demoSiteSnippet });
+  const { app } = createDemoApi({ token, widgetSnippet: () => demoSiteSnippet, autoApproveAfterMs: autoApproveMs(), quoteReadyAfterPolls: 1, quoteReadyAfterMs: 10_000 });
   const server = http.createServer(app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
@@ -407,6 +409,14 @@ async function startDemoApi(port: number, token: string, bind: BindHost): Promis
   });
   return `http://${hostPort(bind.connect, port)}`;
 }
+
+/** How long a group booking waits for staff before the demo booking API approves it by itself (DEMO_AUTO_APPROVE_MS; 0: never). */
+const autoApproveMs = (): number => {
+  const value = process.env.DEMO_AUTO_APPROVE_MS?.trim() || '30000';
+  const ms = Number(value);
+  if (!Number.isInteger(ms) || ms < 0) throw new DevError(`DEMO_AUTO_APPROVE_MS=${value} is not a number of milliseconds (0 turns auto-approval off)`);
+  return ms;
+};
 
 const portFrom = (name: string, fallback: number): number => {
   const port = Number(process.env[name] ?? fallback);

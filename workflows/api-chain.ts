@@ -111,8 +111,8 @@ function failedCall(error: ActivityFailure | ApplicationFailure): string {
 export async function actionRunWorkflow(input: ApiChainInput): Promise<ApiChainResult> {
   const waits = new LongRunningCall(input);
   const result = await waits.finish(await runSteps(input, { local: () => true, recordStatus: () => true }, waits));
-  // The `settled` update answers from the result; let it finish before the run does.
-  await condition(allHandlersFinished);
+  // The `settled` update answers from the result; let it finish before the run does (even a cancelled run).
+  await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
   return result;
 }
 
@@ -188,6 +188,8 @@ async function runSteps(input: ApiChainInput, version: RunVersion, waits?: LongR
     const result = await call(step.endpointId, resolve(step.inputs), step.id, step.retry, wait?.callback);
     if (result.ok && wait && waits) {
       // The job is started: wait for its result (polls or the callback) on durable timers, cancellable.
+      // Its first answer's fields are readable meanwhile (a compensation may need the job's id).
+      outputs.set(step.id, result.fields);
       const ended = await waits.wait(wait, step, result.job, result.fields);
       if (!ended.ok) {
         // Cancelled or out of time: the job may still be live, so this step is undone too; a job that

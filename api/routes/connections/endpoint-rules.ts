@@ -106,7 +106,11 @@ function checkBodyTemplate(endpoint: EndpointShape, issues: FieldIssue[]): void 
       issues.push({ field, message: `is nested deeper than ${MAX_TEMPLATE_DEPTH} levels` });
       continue;
     }
-    if (Array.isArray(value)) value.forEach((item, i) => stack.push({ value: item, field: `${field}[${i}]`, depth: depth + 1 }));
+    if (Array.isArray(value)) {
+      // FerretDB (the embedded store) refuses an array directly inside an array, which would be a 500.
+      if (value.some(Array.isArray)) issues.push({ field, message: 'a list may not hold lists directly (wrap each inner list in an object)' });
+      value.forEach((item, i) => stack.push({ value: item, field: `${field}[${i}]`, depth: depth + 1 }));
+    }
     else {
       for (const [key, item] of Object.entries(value)) {
         checkText(key, `${field}.${key}`);

@@ -41,11 +41,12 @@ export function demoAiSettings(provider: DemoAiProvider) {
     baseUrl: provider.baseUrl,
     model: provider.model,
     allowPrivateNetwork: isLocalProvider(provider.baseUrl) || provider.baseUrl.startsWith('http:'),
-    systemPrompt: 'You work for Parley Demo Clinic. You can check free appointment slots, book appointments (name, email, day, time) and look up orders (order number and billing email). Keep answers short.',
+    systemPrompt: 'You work for Parley Demo Clinic. You can check free appointment slots, book appointments (name, email, day, time), price groups (number of people and day; the price arrives a little later) and look up orders (order number and billing email). Keep answers short.',
     tools: [
       { actionId: 'check_availability', whenToUse: 'When the visitor asks whether a day has a free slot, or before booking.' },
       { actionId: 'create_booking', whenToUse: 'When the visitor wants to book: you need their name, email, the day and a free time.' },
       { actionId: 'order_status', whenToUse: 'When the visitor asks about an order: you need the order number and the billing email they give.' },
+      { actionId: 'group_quote', whenToUse: 'When the visitor asks what a group would cost: you need the number of people and the day. The price arrives a few seconds later.' },
     ],
     knowledge: { enabled: true, maxResults: 3 },
     flowsAsTools: true,

@@ -382,8 +382,22 @@ export async function seedDemo(options: {
     const wanted: Record<string, ActionBody> = {};
     const counts = { created: 0, updated: 0, reused: 0 };
     for (const demo of DEMO_ACTIONS) {
-      const body = ActionBody.parse({ ...demo, steps: demo.steps.map((s) => ({ id: s.id, endpointId: endpointIds[s.endpoint] })) });
-      wanted[body.id] = body;
+      const body = ActionBody.parse({
+        ...demo,
+        steps: demo.steps.map((s) => ({
+          id: s.id,
+          endpointId: endpointIds[s.endpoint],
+          ...(s.compensation ? { compensation: { endpointId: endpointIds[s.compensation.endpoint], inputs: s.compensation.inputs } } : {}),
+        })),
+      });
+      // A published version also freezes each long-running step's settings (`wait`) from its endpoint.
+      wanted[body.id] = {
+        ...body,
+        steps: body.steps.map((step, i) => {
+          const longRunning = CreateEndpointBody.parse(DEMO_ENDPOINTS[demo.steps[i]!.endpoint]).longRunning;
+          return longRunning ? { ...step, wait: longRunning } : step;
+        }),
+      };
       const found = await call('GET', `/v1/actions/${encodeURIComponent(body.id)}`, apiKey);
       if (found.status === 404) {
         log(`creating the action ${body.id}`);

@@ -2,7 +2,10 @@
  * The demo `npm run dev` seeds, with and without Smart AI: seeded through the real API against the demo
  * booking API on 127.0.0.1 and the scripted LLM standing in for PARLEY_LLM_BASE_URL. With a provider the
  * demo bot answers free-form questions through its actions and knowledge base while its flows keep
- * working; without one Smart AI is off. A second seed with nothing changed publishes nothing.
+ * working; without one Smart AI is off. A second seed with nothing changed publishes nothing. The demo's
+ * long-running calls (issue 21) run on real timers: a group booking approved through the demo API's staff
+ * route (which calls Parley back), and a quote job polled at its Location until it is done, fails, or is
+ * cancelled by the visitor (its compensation DELETEs the job).
  */
 import fs from 'node:fs';
 import type { Server } from 'node:http';
@@ -12,10 +15,11 @@ import path from 'node:path';
 import { createDemoApi, type DemoApiState } from '../../scripts/demo-api/app';
 import { demoAiFromEnv, isLocalProvider } from '../../scripts/lib/demo-ai';
 import { seedDemo } from '../../scripts/lib/seed';
-import { http, startStack, type Stack } from '../harness';
+import { eventually, http, startStack, type Stack } from '../harness';
 import { fn, startScriptedLlm, text, toolCall, type ScriptedLlm } from '../llm-server';
 import { createServer } from 'node:http';
 import { listenTenantUrl } from '../tenant-ports';
+import { SA } from '../../workflows/definitions';
 
 let stack: Stack;
 let llm: ScriptedLlm;
@@ -26,7 +30,7 @@ const stateFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'parley-seed-'
 
 beforeAll(async () => {
   llm = await startScriptedLlm();
-  const demoApi = createDemoApi({ token: 'seed-token' });
+  const demoApi = createDemoApi({ token: 'seed-token', callbackRetryMs: 100 });
   demo = demoApi.state;
   demoServer = createServer(demoApi.app);
   demoBase = await listenTenantUrl(demoServer);
@@ -56,7 +60,7 @@ describe('the demo seed', () => {
     const api = http(stack.baseUrl, result.apiKey);
     const ai = (await api.get(`/v1/bots/${result.botId}/ai`)).body.ai;
     expect(ai).toMatchObject({ enabled: true, model: 'scripted', apiKey: '••••', allowPrivateNetwork: true });
-    expect(ai.tools.map((t: any) => t.actionId)).toEqual(['check_availability', 'create_booking', 'order_status']);
+    expect(ai.tools.map((t: any) => t.actionId)).toEqual(['check_availability', 'create_booking', 'order_status', 'group_quote']);
     expect((await api.get('/v1/knowledge/search?q=parking')).body.items[0].title).toBe('Parking');
 
     llm.script(toolCall('check_availability', { date: '2099-12-05' }), fn((req) => text(`Free at ${JSON.parse(req.body.messages.at(-1).content).data.first_slot}.`)));
@@ -82,6 +86,99 @@ describe('the demo seed', () => {
     const start = await api.post('/v1/conversations', { botId: result.botId, externalUserId: 'w', message: { type: 'text', text: 'What is the meaning of life?' } });
     expect(start.body.replies.at(-1).text).toMatch(/Sorry, I can only book/);
     expect(llm.requests.length).toBe(requests);
+  });
+
+  it('seeds the long-running demo: a group booking approved later through its callback, and a quote polled until it is done', async () => {
+    const result = await seed();
+    const api = http(stack.baseUrl, result.apiKey);
+    // The endpoints with their long-running settings, the actions (the quote undone by its DELETE), and the flows.
+    const endpoints = (await api.get(`/v1/connections/${result.connectionId}/endpoints?limit=100`)).body.data as any[];
+    const byName = (name: string) => endpoints.find((e) => e.name === name);
+    expect(byName('Group booking request').longRunning).toMatchObject({ mode: 'callback', completeWhen: { path: '$.status', op: 'equals', value: 'approved' }, resultFields: [{ name: 'booking_ref', path: '$.booking_ref' }] });
+    expect(byName('Group booking request').parameters.find((p: any) => p.name === 'callback_url')).toMatchObject({ source: 'callback', in: 'body' });
+    expect(byName('Start group quote').longRunning).toMatchObject({ mode: 'poll', job: { from: 'location' }, schedule: { initialSeconds: 3, factor: 2, maxSeconds: 10 } });
+    const quoteAction = (await api.get('/v1/actions/group_quote')).body.action;
+    expect(quoteAction.steps[0].compensation).toMatchObject({ endpointId: byName('Cancel group quote').id, inputs: { job_id: { from: 'step', step: 'start', field: 'job_id' } } });
+    expect((await api.get('/v1/actions/group_booking')).status).toBe(200);
+    const flows = (await api.get(`/v1/bots/${result.botId}/flows`)).body.flows.map((f: any) => f.id);
+    expect(flows).toEqual(expect.arrayContaining(['group-quote', 'group-booking']));
+
+    const say = async (id: string, text: string): Promise<string[]> => {
+      const res = await api.post(`/v1/conversations/${id}/messages`, { message: { type: 'text', text } });
+      expect(res.status).toBe(200);
+      return res.body.replies.map((r: any) => r.text);
+    };
+    const botSaid = async (id: string, pattern: RegExp): Promise<string | undefined> => {
+      const transcript = (await api.get(`/v1/conversations/${id}/messages?limit=100`)).body.data as { role: string; text: string }[];
+      return transcript.find((m) => m.role === 'bot' && pattern.test(m.text))?.text;
+    };
+
+    // The group booking: the questions, then the request goes to the team and the visitor is told at once.
+    const start = await api.post('/v1/conversations', { botId: result.botId, externalUserId: 'group-visitor', message: { type: 'text', text: "I'd like a group booking" } });
+    expect(start.status).toBe(201);
+    const id = start.body.conversation.id as string;
+    expect(start.body.replies.at(-1).text).toMatch(/What name should the booking be under\?/);
+    expect(await say(id, 'Ada Lovelace')).toEqual(['How many people, Ada Lovelace?']);
+    expect(await say(id, '12')).toEqual(['Which day?']);
+    expect((await say(id, '2099-12-05'))[0]).toMatch(/what time would you arrive/);
+    expect((await say(id, '19:00'))[0]).toMatch(/email address/);
+    expect((await say(id, 'ada@example.com'))[0]).toMatch(/Group: 12 people[\s\S]*at 19:00[\s\S]*Shall I send it/);
+    expect(await say(id, 'yes')).toEqual([expect.stringMatching(/^Thanks! Group bookings need our team's approval/)]);
+    const request = demo.groupBookings.at(-1)!;
+    expect(request).toMatchObject({ name: 'Ada Lovelace', email: 'ada@example.com', date: '2099-12-05', time: '19:00', party_size: 12, status: 'pending_approval' });
+
+    // The call is its own run, searchable by action and status.
+    const waiting = await eventually(
+      async () => {
+        for await (const run of stack.temporal.workflow.list({ query: `ParleyAction="group_booking" AND ParleyStatus="waiting" AND ParleyAccountId="${result.accountId}"` })) return run;
+        return undefined;
+      },
+      20_000,
+      'the waiting run in the visibility store',
+    );
+    expect(waiting.workflowId.startsWith(`conversation-${id}-action-`)).toBe(true);
+    expect((await say(id, "what's the status?"))[0]).toMatch(/"Group booking" \(started .*\): waiting for confirmation\./);
+
+    // Staff approve it on the demo API, which POSTs the answer to Parley's callback URL; the flow goes on.
+    const approved = await fetch(`${demoBase}/group-bookings/${request.request_id}/approve`, { method: 'POST', headers: { authorization: 'Bearer seed-token' } });
+    expect(approved.status).toBe(200);
+    const decision = (await approved.json()) as { status: string; booking_ref: string; callback: { status: number } };
+    expect(decision).toMatchObject({ status: 'approved', callback: { status: 202 } });
+    expect(demo.callbacks.at(-1)!.url.startsWith(`${stack.baseUrl}/v1/callbacks/`)).toBe(true);
+    const confirmed = await eventually(() => botSaid(id, /Your group booking is confirmed/), 30_000, 'the confirmation in the transcript');
+    expect(confirmed).toMatch(new RegExp(`^✓ Your group booking is confirmed: ${decision.booking_ref}\\. 12 people on .*2099 at 19:00; see you then!$`));
+    expect((await stack.temporal.workflow.getHandle(waiting.workflowId).describe()).typedSearchAttributes.get(SA.status)).toBe('succeeded');
+    // The one-time URL is used up.
+    const again = await fetch(demo.callbacks.at(-1)!.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ status: 'approved', booking_ref: 'again' }) });
+    expect([409, 410]).toContain(again.status);
+
+    // The quote: started, polled at its Location (with the connection's token) until it is done.
+    expect(await say(id, 'group quote')).toEqual(['Happy to price that. How many people are in your group?']);
+    expect(await say(id, '12')).toEqual(['Which day is it for?']);
+    expect(await say(id, '2099-12-05')).toEqual([expect.stringMatching(/^I've asked our pricing system for a quote/)]);
+    const job = demo.quotes.at(-1)!;
+    const quoted = await eventually(() => botSaid(id, /^Your quote Q-/), 40_000, 'the quote in the transcript');
+    expect(quoted).toMatch(new RegExp(`^Your quote ${job.quote_id}: 420 EUR for 12 people on `));
+    expect(job).toMatchObject({ status: 'done', price: 420 });
+    expect(job.polls).toBeGreaterThanOrEqual(2);
+    expect(demo.requests.filter((r) => r.path === `/quotes/jobs/${job.job_id}`).every((r) => r.method === 'GET' && r.authorization === 'Bearer seed-token')).toBe(true);
+
+    // A party over 50 fails its job: the flow takes its failure branch.
+    await say(id, 'group quote');
+    await say(id, '60');
+    await say(id, '2099-12-05');
+    const failed = await eventually(() => botSaid(id, /^No quote this time:/), 40_000, 'the failed quote');
+    expect(failed).toBe('No quote this time: Sorry, that request could not be completed. Groups over 50 are priced by phone; say "human" to reach a person.');
+
+    // Cancelled by the visitor while it runs: the compensation DELETEs the job.
+    await say(id, 'group quote');
+    await say(id, '8');
+    await say(id, '2099-12-06');
+    const cancelled = demo.quotes.at(-1)!;
+    expect(await say(id, 'cancel')).toEqual(['OK, I\'m cancelling "Group quote". I\'ll confirm here once it\'s done.']);
+    await eventually(async () => cancelled.status === 'cancelled', 20_000, 'the job to be cancelled');
+    await eventually(() => botSaid(id, /^"Group quote" was cancelled\.$/), 20_000, 'the cancellation in the transcript');
+    expect(demo.requests.some((r) => r.method === 'DELETE' && r.path === `/quotes/jobs/${cancelled.job_id}`)).toBe(true);
   });
 
   it('binds the demo web site to the widget once, and makes a preview link', async () => {

@@ -371,6 +371,8 @@ describe('endpoints', () => {
       sideEffects: false,
       timeoutMs: null,
       retry: { maxAttempts: 3, initialIntervalMs: 500 },
+      longRunning: null,
+      imported: null,
       createdAt: expect.any(String),
       updatedAt: endpoint.createdAt,
     });

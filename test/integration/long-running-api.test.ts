@@ -8,6 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { eventually, publishedFlowBot, signUp, startStack, type Http, type Stack } from '../harness';
 import { LONG_RUNNING_FLOWS, setUpLongRunning, startBusiness, type Business } from '../long-running-business';
+import { fn, startScriptedLlm, text, toolCall, type ScriptedLlm } from '../llm-server';
 
 let stack: Stack;
 let api: Http;
@@ -15,6 +16,7 @@ let accountId: string;
 let business: Business;
 let botId: string;
 let worker: ChildProcess;
+let llm: ScriptedLlm;
 
 beforeAll(async () => {
   business = await startBusiness();
@@ -23,12 +25,14 @@ beforeAll(async () => {
   worker = await stack.spawnWorkerProcess();
   await setUpLongRunning(api, business.url, { pollSeconds: 1 });
   botId = await publishedFlowBot(api, LONG_RUNNING_FLOWS);
+  llm = await startScriptedLlm();
 }, 120_000);
 
 afterAll(async () => {
   worker?.kill('SIGTERM');
   await stack?.stop();
   await business?.close();
+  await llm?.close();
 });
 
 const transcript = async (id: string): Promise<{ role: string; text: string }[]> => (await api.get(`/v1/conversations/${id}/messages?limit=200`)).body.data;
@@ -78,5 +82,63 @@ describe('long-running calls through the API channel', () => {
     await eventually(async () => (await runs(`ParleyAction = 'book' AND ParleyStatus = 'succeeded'`)).includes(run) && true, 20_000, 'the run succeeded in visibility');
     await sleep(1000);
     expect(await botSaid(id, 'Booked:')).toHaveLength(1);
+    // It goes out as the visitor's channels read it: a message.created event (SSE, webhooks) and an action.completed.
+    const events = await stack.deps.Event.find({ conversationId: id }).sort({ position: 1 }).lean();
+    const booked = events.filter((e) => e.type === 'message.created' && (e.data as { message: { text: string } }).message.text.startsWith('Booked:'));
+    expect(booked).toHaveLength(1);
+    expect(events.filter((e) => e.type === 'action.completed')).toHaveLength(1);
+  });
+
+  it('lets Smart AI start a long-running call: the visitor is told at once, and the model answers with the result when it arrives', async () => {
+    const connection = (await api.get('/v1/connections')).body.data[0].id as string;
+    const endpoint = await api.post(`/v1/connections/${connection}/endpoints`, {
+      name: 'Start booking for the assistant',
+      method: 'POST',
+      path: '/jobs',
+      parameters: [{ name: 'name', type: 'string', in: 'body', source: 'llm', description: "The visitor's name" }],
+      bodyTemplate: { name: '{{name}}' },
+      responseFields: [{ name: 'job_id', path: '$.job_id' }],
+      longRunning: {
+        mode: 'poll',
+        job: { from: 'body', path: '$.job_id' },
+        statusPath: '/jobs/{job}',
+        schedule: { initialSeconds: 1, factor: 1, maxSeconds: 1 },
+        completeWhen: { path: '$.status', op: 'equals', value: 'done' },
+        resultFields: [{ name: 'ref', path: '$.ref' }],
+        pendingMessage: 'Booking started; I will tell you here when it is confirmed.',
+      },
+    });
+    expect(endpoint.status).toBe(201);
+    expect((await api.post('/v1/actions', { id: 'ai_book', name: 'Assistant booking', description: 'Starts a booking.', steps: [{ id: 'start', endpointId: endpoint.body.endpoint.id }] })).status).toBe(201);
+    const bot = (await api.post('/v1/bots', { name: 'AI', greeting: 'Hello!', fallbackMessage: 'Sorry.' })).body.bot.id as string;
+    const ai = await api.put(`/v1/bots/${bot}/ai`, { enabled: true, baseUrl: llm.baseUrl, model: 'scripted', apiKey: 'sk-test-key', allowPrivateNetwork: true, tools: [{ actionId: 'ai_book', whenToUse: 'When the visitor wants a booking.' }] });
+    expect(ai.status).toBe(200);
+    expect((await api.post(`/v1/bots/${bot}/publish`)).status).toBe(201);
+
+    llm.script(toolCall('ai_book', { name: 'Ada' }), text('I have started your booking, Ada.'));
+    const start = await api.post('/v1/conversations', { botId: bot, externalUserId: 'ai', message: { type: 'text', text: 'Book me in please, I am Ada' } });
+    expect(start.status).toBe(201);
+    const id = start.body.conversation.id as string;
+    const said = start.body.replies.map((r: { text: string }) => r.text);
+    expect(said).toContain('Booking started; I will tell you here when it is confirmed.');
+    expect(said.at(-1)).toBe('I have started your booking, Ada.');
+    // The model was told the call is under way, not that it is done.
+    const toolResult = llm.requests.at(-1)!.body.messages.filter((m: { role: string }) => m.role === 'tool').at(-1);
+    expect(JSON.parse(toolResult.content)).toMatchObject({ ok: true, data: { status: 'in progress' } });
+
+    const job = business.latestJob();
+    let seen: unknown;
+    llm.script(
+      fn((request) => {
+        seen = request.body.messages.slice(-2);
+        const result = JSON.parse(request.body.messages.at(-1).content) as { data: { result: { ref: string } } };
+        return text(`Your booking is confirmed: ${result.data.result.ref}.`);
+      }),
+    );
+    job.status = 'done';
+    await eventually(async () => (await botSaid(id, 'Your booking is confirmed')).length === 1, 30_000, 'the model to answer with the result');
+    expect((await botSaid(id, 'Your booking is confirmed'))[0]!.text).toBe(`Your booking is confirmed: R-${job.id.slice(-4)}.`);
+    // It read the result as the answer of a request_status lookup.
+    expect(seen).toMatchObject([{ role: 'assistant', tool_calls: [{ function: { name: 'request_status' } }] }, { role: 'tool' }]);
   });
 });

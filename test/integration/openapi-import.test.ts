@@ -211,6 +211,18 @@ describe('create', () => {
     expectProblem(await api.post('/v1/connections/import', { document: shopV1(), dryRun: false }), 400, 'base_url_required');
   });
 
+  it('uses the server chosen by index from several, and refuses an index the document does not have', async () => {
+    const api = await account('Servers Co');
+    const res = await api.post('/v1/connections/import', { document: fixture('train-travel-3.1.yaml'), dryRun: false, select: ['get-booking', 'create-booking'], connection: { server: 1 } });
+    expect(res.status).toBe(201);
+    expect(res.body.connection).toMatchObject({ name: 'Train Travel API', baseUrl: 'https://api.example.com', auth: { type: 'none' } });
+    expect(res.body.created.map((c: { key: string }) => c.key)).toEqual(['create-booking', 'get-booking']);
+    expect(res.body.warnings).toEqual(['the document\'s security scheme "OAuth2" is not supported (OAuth 2.0 flows are not supported: get an access token yourself and use bearer auth)']);
+    const missing = await api.post('/v1/connections/import', { document: fixture('train-travel-3.1.yaml'), dryRun: false, connection: { server: 5 } });
+    expectProblem(missing, 400, 'invalid_server');
+    expect((await api.get('/v1/connections')).body.data).toHaveLength(1);
+  });
+
   it('is all or nothing: a write failing half-way leaves neither the connection nor any endpoint', async () => {
     const { api, accountId } = await signUp(stack.baseUrl, 'Undo Co');
     const real = stack.deps.Endpoint.create.bind(stack.deps.Endpoint);

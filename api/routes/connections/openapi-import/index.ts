@@ -92,6 +92,7 @@ function connectionBody(preview: ImportPreview, body: OpenApiImportBody, warning
   baseUrl ??= draft.baseUrl ?? undefined;
   if (baseUrl === undefined) throw new AppError(400, 'base_url_required', 'the document names no absolute server URL; give connection.baseUrl', { servers: draft.servers });
   if (!given.auth && draft.auth.type !== 'none') warnings.push(`the document declares ${draft.auth.type} auth, and no credentials were given: the connection has none until you set them (PATCH /v1/connections/:id)`);
+  if (!given.auth) for (const u of draft.unsupportedAuth) warnings.push(`the document's security scheme "${u.scheme}" is not supported (${u.note})`);
   const parsed = CreateConnectionBody.safeParse({
     name: given.name ?? draft.name,
     baseUrl,

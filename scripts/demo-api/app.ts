@@ -14,7 +14,8 @@
  *   'pending_approval'}: a group booking needs staff approval, answered LATER by POSTing to `callback_url`
  *   ({status: 'approved', request_id, booking_ref, ...} or {status: 'rejected', request_id, reason}),
  *   retried on network errors and 5xx; `Idempotency-Key` as for POST /bookings
- * - `GET /group-bookings/:id` -> the request and its status
+ * - `GET /group-bookings?status=pending_approval` -> {data: [...]} the requests (newest first), for staff;
+ *   `GET /group-bookings/:id` -> one request and its status
  * - `POST /group-bookings/:id/approve` -> approves it (staff) and calls back; `POST /group-bookings/:id/reject`
  *   {reason?} rejects it and calls back; 409 when it was already decided. With the `autoApproveAfterMs`
  *   option, a request still pending after that long is approved by itself (`npm run dev`: DEMO_AUTO_APPROVE_MS)
@@ -247,6 +248,15 @@ export function createDemoApi(options: DemoApiOptions = {}): { app: Express; sta
       }, options.autoApproveAfterMs).unref();
     }
     res.status(202).json(groupView(booking));
+  });
+
+  app.get('/group-bookings', (req, res) => {
+    const status = req.query.status;
+    if (status !== undefined && !['pending_approval', 'approved', 'rejected'].includes(String(status))) {
+      res.status(400).json({ error: 'status must be pending_approval, approved or rejected' });
+      return;
+    }
+    res.json({ data: state.groupBookings.filter((g) => status === undefined || g.status === status).reverse().map(groupView) });
   });
 
   app.get('/group-bookings/:id', (req, res) => {

@@ -139,6 +139,9 @@ describe('the demo seed', () => {
     expect(waiting.workflowId.startsWith(`conversation-${id}-action-`)).toBe(true);
     expect((await say(id, "what's the status?"))[0]).toMatch(/"Group booking" \(started .*\): waiting for confirmation\./);
 
+    const pending = (await (await fetch(`${demoBase}/group-bookings?status=pending_approval`, { headers: { authorization: 'Bearer seed-token' } })).json()) as { data: { request_id: string }[] };
+    expect(pending.data.map((g) => g.request_id)).toEqual([request.request_id]);
+
     // Staff approve it on the demo API, which POSTs the answer to Parley's callback URL; the flow goes on.
     const approved = await fetch(`${demoBase}/group-bookings/${request.request_id}/approve`, { method: 'POST', headers: { authorization: 'Bearer seed-token' } });
     expect(approved.status).toBe(200);

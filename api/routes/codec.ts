@@ -17,9 +17,11 @@ import { parse } from '../validate';
 
 const Base64 = z.string().max(8_000_000).regex(/^[A-Za-z0-9+/_-]*={0,2}$/, 'must be base64');
 export const CodecBody = z.object({
+  // Absent means none: the CLI sends `{}` (proto JSON leaves out an empty list) to encode a query without arguments.
   payloads: z
     .array(z.object({ metadata: z.record(z.string().max(200), Base64).optional(), data: Base64.optional() }))
-    .max(1000),
+    .max(1000)
+    .default([]),
 });
 
 export function codecRouter(deps: Pick<ApiDeps, 'config'>): Router {

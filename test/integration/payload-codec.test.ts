@@ -139,6 +139,11 @@ describe('encrypted workflow payloads', () => {
     expect(text(encoded.body.payloads[0])).not.toContain('plain value');
     expect((await codec('decode', encoded.body.payloads, `Bearer ${CODEC_TOKEN}`)).body.payloads).toEqual([toJson(plain)]);
 
+    // No payloads at all, as the CLI sends them for a query without arguments (proto JSON leaves out the empty list).
+    const none = await fetch(`${stack.baseUrl}/codec/encode`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${CODEC_TOKEN}` }, body: '{}' });
+    expect(none.status).toBe(200);
+    expect(await none.json()).toEqual({ payloads: [] });
+
     // A key that is not configured any more: a clear 400, not a crash.
     const [unknown] = await new AesGcmPayloadCodec(AesGcmPayloadCodec.generateKey('p0')).encode([plain]);
     const refused = await codec('decode', [toJson(unknown!)], `Bearer ${CODEC_TOKEN}`);

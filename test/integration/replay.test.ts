@@ -12,10 +12,11 @@ import path from 'node:path';
 import { ensureTemporalCli } from '../../scripts/lib/infra';
 import type { Server } from 'node:http';
 import { createDemoApi } from '../../scripts/demo-api/app';
-import { signUp, startStack, testEnv, type Http, type Stack, publishedFlowBot } from '../harness';
+import { eventually, signUp, startStack, testEnv, type Http, type Stack, publishedFlowBot } from '../harness';
 import { fn, startScriptedLlm, text, toolCall, type ScriptedLlm } from '../llm-server';
 import { createServer } from 'node:http';
 import { listenTenantUrl } from '../tenant-ports';
+import { LONG_RUNNING_FLOWS, setUpLongRunning, startBusiness, type Business } from '../long-running-business';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'histories');
 
@@ -66,9 +67,13 @@ async function smartAiBot(api: Http, llm: ScriptedLlm, demoBase: string): Promis
 }
 
 /** Drives the scenarios whose histories are recorded: a flow to the end, a handoff and release, Smart AI, a close. */
-async function recordScenarios(stack: Stack, api: Http, ai: { llm: ScriptedLlm; demoBase: string }): Promise<Record<string, string>> {
+async function recordScenarios(stack: Stack, api: Http, ai: { llm: ScriptedLlm; demoBase: string }, business: Business): Promise<Record<string, string>> {
   const botId = await publishedFlowBot(api, bookingFlows, { name: 'Replay bot' });
-  const run = async (messages: string[], after?: (id: string) => Promise<void>, bot = botId): Promise<string> => {
+  const show = (workflowId: string): string =>
+    // The history as the Temporal CLI and Web UI export it (the format operators attach to bug reports).
+    execFileSync(ensureTemporalCli(), ['workflow', 'show', '--workflow-id', workflowId, '--address', stack.temporalAddress, '--output', 'json'], { encoding: 'utf8' });
+  const run = async (messages: string[], after?: (id: string) => Promise<void>, bot = botId, client = api): Promise<string> => {
+    const api = client;
     const start = await api.post('/v1/conversations', { botId: bot, externalUserId: 'replay', contact: { name: 'Ada' }, message: { type: 'text', text: messages[0] } });
     const id = start.body.conversation.id as string;
     for (const text of messages.slice(1)) expect((await api.post(`/v1/conversations/${id}/messages`, { message: { type: 'text', text } })).status).toBe(200);
@@ -76,10 +81,24 @@ async function recordScenarios(stack: Stack, api: Http, ai: { llm: ScriptedLlm; 
     await api.post(`/v1/conversations/${id}/close`);
     const handle = stack.temporal.workflow.getHandle(`conversation-${id}`);
     await handle.result();
-    // The history as the Temporal CLI and Web UI export it (the format operators attach to bug reports).
-    return execFileSync(ensureTemporalCli(), ['workflow', 'show', '--workflow-id', `conversation-${id}`, '--address', stack.temporalAddress, '--output', 'json'], {
-      encoding: 'utf8',
-    });
+    return show(`conversation-${id}`);
+  };
+  // Long-running calls (issue 21), in an account of their own: a polled booking that the visitor asks
+  // about, then done; the conversation's history and the run's (its polls on durable timers).
+  const longRunning = async (): Promise<Record<string, string>> => {
+    const { api: lrApi } = await signUp(stack.baseUrl, 'Long-running Co');
+    await setUpLongRunning(lrApi, business.url, { pollSeconds: 1 });
+    const bot = await publishedFlowBot(lrApi, LONG_RUNNING_FLOWS, { name: 'Replay long-running bot' });
+    let runId = '';
+    const conversation = await run(['I want to book', "what's the status?"], async (id) => {
+      runId = `conversation-${id}-action-0-call-0`;
+      const job = business.latestJob();
+      await eventually(async () => job.polls >= 2, 20_000, 'two polls');
+      job.status = 'done';
+      await eventually(async () => ((await lrApi.get(`/v1/conversations/${id}/messages`)).body.data as { text: string }[]).some((m) => m.text.startsWith('Booked:')), 20_000, 'the booking to go on');
+      await stack.temporal.workflow.getHandle(runId).result();
+    }, bot, lrApi);
+    return { 'long-running-poll': conversation, 'long-running-poll-run': show(runId) };
   };
   const slaBot = async (): Promise<string> => {
     const id = await publishedFlowBot(api, bookingFlows, { name: 'Replay SLA bot' });
@@ -103,6 +122,7 @@ async function recordScenarios(stack: Stack, api: Http, ai: { llm: ScriptedLlm; 
       expect((await say('agent-messages', { message: { type: 'text', text: 'Fixed it.' } })).status).toBe(201);
       expect((await api.post(`/v1/conversations/${id}/release`)).status).toBe(200);
     }, await slaBot()),
+    ...(await longRunning()),
   };
 }
 
@@ -112,8 +132,10 @@ describe('workflow replay', () => {
   let llm: ScriptedLlm;
   let demo: Server;
   let demoBase: string;
+  let business: Business;
   beforeAll(async () => {
     llm = await startScriptedLlm();
+    business = await startBusiness();
     demo = createServer(createDemoApi({ token: 'replay-token' }).app);
     demoBase = await listenTenantUrl(demo);
     stack = await startStack();
@@ -123,6 +145,7 @@ describe('workflow replay', () => {
     await stack?.stop();
     await llm?.close();
     await new Promise((r) => demo?.close(r));
+    await business?.close();
   });
 
   const replay = async (histories: { workflowId: string; history: unknown }[]): Promise<string[]> => {
@@ -137,7 +160,7 @@ describe('workflow replay', () => {
   };
 
   it('replays freshly recorded conversations (and records them on request)', async () => {
-    const recorded = await recordScenarios(stack, api, { llm, demoBase });
+    const recorded = await recordScenarios(stack, api, { llm, demoBase }, business);
     const only = process.env.RECORD_HISTORIES;
     if (only) {
       fs.mkdirSync(FIXTURES, { recursive: true });

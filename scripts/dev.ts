@@ -683,6 +683,7 @@ function printBanner(info: {
     `temporal workflow show -w conversation-$CONV --address ${info.temporal.address} --codec-endpoint ${apiUrl}/codec --codec-auth "Bearer ${info.keys.env.CODEC_AUTH_TOKEN}"`,
     '',
     '# Also try a conversation starting with "order status" (order 1001, billing email ada@example.com), or "human".',
+    '# Calls that finish later: "group booking" (staff approve it on the demo booking API, README: "Calls that finish later") or "group quote" (polled).',
     ...(info.ai ? ['# With Smart AI on, ask freely: "Is anything free next Saturday?", "What are your opening hours?", "Where can I park?"'] : []),
     rule,
     '',

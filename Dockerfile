@@ -12,6 +12,8 @@ ARG NODE_IMAGE=node:20-bookworm-slim
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+# The typed client is an npm workspace of the root (client/): `npm ci` needs its package.json.
+COPY client/package.json client/
 # `npm ci` installs exactly the lockfile. If npm refuses the lockfile as out of sync with package.json
 # (e.g. a lock written against a registry mirror that lacks other platforms' optional packages), say so
 # loudly and fall back to `npm install`, which keeps every locked version and only fills the gaps.

@@ -15,7 +15,7 @@
  */
 import { Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
-import type { ApiChainInput, ApiChainResult } from '../workflows/api-chain';
+import type { ApiChainInput, ApiChainResult } from '../models/action-run.schema';
 import { actionRunSearchAttributes, callStateQuery, settledUpdate, type ActionRunLabels } from '../workflows/definitions';
 import type { CallState, RunSettled } from '../models/long-running.schema';
 

@@ -1,5 +1,5 @@
 import { turnEvents } from './events';
-import type { SaveTurnInput } from './transcript';
+import type { SaveTurnInput } from '../models/transcript.schema';
 
 const conversation = { id: 'conv_1', accountId: 'acct_1', botId: 'bot_1', botVersion: 1, channel: 'api' as const, externalUserId: 'u1', workflowId: 'conversation-conv_1' };
 const at = '2026-12-01T00:00:00.000Z';

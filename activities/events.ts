@@ -19,7 +19,7 @@ import type { Connection, mongo } from 'mongoose';
 import { webhookModels, type EventDoc } from '../models/webhook.model';
 import { webhookDeliveryWorkflowId, type EventType, type WebhookDeliveryInput } from '../models/webhook.schema';
 import { WEBHOOK_LIMITS } from '../models/limits';
-import type { SaveTurnInput } from './transcript';
+import type { SaveTurnInput } from '../models/transcript.schema';
 import { createEndpointHealth } from './webhook-endpoints';
 import { acrossAccounts, guardedCollection } from '../models/tenancy';
 

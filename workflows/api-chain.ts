@@ -37,7 +37,8 @@ import {
 } from '@temporalio/workflow';
 // Types only: activity implementations never enter the workflow bundle.
 import type { ConversationActivities } from '../activities';
-import type { ActionBody, ActionStep, LongRunning, StepInput } from '../models/connection.schema';
+import type { ActionStep, LongRunning, StepInput } from '../models/connection.schema';
+import type { ApiChainInput, ApiChainResult } from '../models/action-run.schema';
 import type { VariableValue } from '../models/flow.schema';
 import type { CallbackResult, CallDone, CallState, RunSettled } from '../models/long-running.schema';
 import { ACTION_RUN_STATUS, callbackUpdate, callDoneSignal, callStateQuery, conversationWorkflowId, SA, settledUpdate } from './definitions';
@@ -60,29 +61,6 @@ const localActivitiesWith = (retry: { maxAttempts: number; initialIntervalMs: nu
 const LOCAL_CALLS = 'parley-local-endpoint-calls';
 /** apiChainWorkflow runs recorded before the status upsert existed replay without it. */
 const RUN_STATUS = 'parley-action-run-status';
-
-export interface ApiChainInput {
-  accountId: string;
-  action: ActionBody;
-  inputs: Record<string, VariableValue>;
-  conversationId?: string;
-  /** The conversation's contact, for endpoint parameters whose source is the contact. */
-  contact?: { name?: string; email?: string; phone?: string };
-}
-
-export type ApiChainResult =
-  | { ok: true; outputs: Record<string, VariableValue> }
-  | {
-      ok: false;
-      /** A long-running call that was cancelled (by the visitor or the conversation's close) or passed its deadline. */
-      ended?: 'cancelled' | 'timed_out';
-      /** For the operator (first, so the Web UI shows it first): which step failed and why, in plain words. */
-      reason: string;
-      /** For the visitor: safe to show as is. */
-      error: string;
-      failedStep: string;
-      compensated: string[];
-    };
 
 const UNAVAILABLE = 'Sorry, that service is not responding right now. Please try again later.';
 

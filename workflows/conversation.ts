@@ -32,7 +32,7 @@ import type {
   TurnResult,
   VisitorMessageArgs,
 } from '../models/conversation.schema';
-import type { ActionOutcome, InboxEvent, InboxFields, SavedMessage } from '../activities/transcript';
+import type { ActionOutcome, InboxEvent, InboxFields, SavedMessage } from '../models/transcript.schema';
 import type { HandoffState } from '../models/conversation.schema';
 import type { SlaSample, SlaTarget } from '../models/sla.schema';
 import { advance, cloneHandoff, inboxFields, newHandoff, nextWake, onAgentMessage, onAssigned, onEnd, onVisitorMessage, slaStateOf } from './handoff';

@@ -10,7 +10,7 @@
 import { businessTimeBetween, slaDeadlines } from '../core/sla/clock';
 import type { HandoffState } from '../models/conversation.schema';
 import type { EffectiveHandoffSettings, SlaSample, SlaState, SlaTarget } from '../models/sla.schema';
-import type { InboxFields } from '../activities/transcript';
+import type { InboxFields } from '../models/transcript.schema';
 
 const MINUTES: Record<SlaTarget, 'firstResponseMinutes' | 'nextResponseMinutes' | 'resolutionMinutes'> = {
   firstResponse: 'firstResponseMinutes',

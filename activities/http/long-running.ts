@@ -10,7 +10,7 @@ import { jobReference, statusUrl, type PollSettings } from '../../core/http/long
 import type { Masker } from '../../core/http/mask';
 import { mintCallbackToken } from '../../models/callback-token';
 import type { EndpointDoc } from '../../models/connection.model';
-import type { CallEndpointInput, CallEndpointResult } from './call-endpoint';
+import type { CallEndpointInput, CallEndpointResult } from './call-types';
 import type { HttpContext } from './connection';
 import { parseJson } from './response';
 import type { SendResult } from './send';

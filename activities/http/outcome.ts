@@ -11,7 +11,7 @@ import { maskDeep } from '../../core/http/mask';
 import { checkResponse } from '../../core/http/validation';
 import type { EndpointDoc } from '../../models/connection.model';
 import { retryState } from './activity-context';
-import type { CallEndpointFailureCode, CallEndpointInput, CallEndpointResult } from './call-endpoint';
+import type { CallEndpointFailureCode, CallEndpointInput, CallEndpointResult } from './call-types';
 import { answered, NOT_RETRIED, notReached, onCall, retryWords, statusText, type CallDescription, type Redaction } from './operator-reason';
 import { failureMessage, parseJson, pickFields, retryAfterMs } from './response';
 import type { SendResult } from './send';

@@ -32,7 +32,7 @@ import type { mongo } from 'mongoose';
 import { visitorMessageId } from '../../api/ids';
 import { canonicalBodyHash } from '../../api/routes/conversations/idempotency';
 import { turnEvents } from '../../activities/events';
-import type { SaveTurnInput, SavedMessage } from '../../activities/transcript';
+import type { SaveTurnInput, SavedMessage } from '../../models/transcript.schema';
 import { newCallLogId } from '../../activities/http/call-log';
 import { API_PERMISSIONS } from '../../models/account.schema';
 import type { AccountDoc, ApiKeyDoc } from '../../models/account.model';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { outboundPolicy } from '../core/http/outbound-config';
 import { PolicyParseError, type NetworkPolicy } from '../core/http/network-policy';
-import { LOG_LEVELS } from '../models/logger';
+import { LOG_FORMATS, LOG_LEVELS } from '../models/logger';
 import { parsePlanCatalog, type PlanCatalog } from '../models/plan-catalog';
 
 const ApiEnv = z.object({
@@ -86,8 +86,10 @@ const ApiEnv = z.object({
   CODEC_AUTH_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   /** Origins (comma-separated) allowed to call the codec endpoints from a browser, e.g. the Web UI's `http://localhost:8233`. */
   CODEC_CORS_ORIGINS: z.string().optional(),
-  /** pino level of the JSON logs on stdout; unset: `info` (`warn` under jest). */
+  /** pino level of the logs on stdout; unset: `info` (`warn` under jest). */
   LOG_LEVEL: z.enum(LOG_LEVELS).optional(),
+  /** `json` (one object per line) or `pretty` (coloured lines for a terminal); unset: `pretty` when stdout is a terminal, else `json`. */
+  LOG_FORMAT: z.enum(LOG_FORMATS).optional(),
   /** Bearer token of `GET /metrics` (Prometheus); unset: open, so keep the port off the public network. */
   METRICS_AUTH_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   /**

@@ -14,7 +14,7 @@ import { createApiMetrics } from './metrics';
 
 async function main(): Promise<void> {
   const config = loadApiConfig();
-  const logger = createLogger({ name: 'api', level: config.LOG_LEVEL });
+  const logger = createLogger({ name: 'api', level: config.LOG_LEVEL, format: config.LOG_FORMAT });
   const db = await connectDatabase(config.MONGODB_URI);
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   // With PARLEY_PAYLOAD_KEYS, payloads (visitor text...) are encrypted before they reach Temporal.

@@ -1,13 +1,19 @@
 /**
- * The structured logger of both processes (api and worker): pino, one JSON line per record on stdout,
- * secrets redacted, errors reduced to name, message and code. Here rather than in api/ or worker/ because
+ * The structured logger of both processes (api and worker): pino, one JSON line per record on stdout
+ * (or, in a developer's terminal, one coloured line through pino-pretty), secrets redacted, errors
+ * reduced to name, message and code. Here rather than in api/ or worker/ because
  * both use it (as they share models/secret-box.ts); never imported by workflow code, which logs through
  * Temporal's replay-aware `log` instead.
  */
 import pino, { type DestinationStream, type Logger as PinoLogger } from 'pino';
+import pretty from 'pino-pretty';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** `json`: one JSON object per line (log collectors, compose, production); `pretty`: coloured lines for a person. */
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** A pino logger: `logger.info({ field }, 'message')`. */
 export type StructuredLogger = PinoLogger;
@@ -107,16 +113,45 @@ export interface LoggerOptions {
   name: string;
   /** LOG_LEVEL; unset: `info`, or `warn` under jest (NODE_ENV=test) so test output stays readable. */
   level?: LogLevel;
-  /** Where the JSON lines go (tests pass a stream); stdout by default. */
+  /** LOG_FORMAT; unset: `pretty` when the lines go to a terminal (stdout, a TTY), else `json`. */
+  format?: LogFormat;
+  /** Where the lines go (tests pass a stream); stdout by default. */
   destination?: DestinationStream;
 }
 
-// One stdout stream for every logger of the process (tests build many apps; each would add exit hooks).
-let stdout: DestinationStream | undefined;
+// One stdout stream per format for every logger of the process (tests build many apps; each would add exit hooks).
+const stdout: Partial<Record<LogFormat, DestinationStream>> = {};
+
+/**
+ * pino-pretty as a stream in this thread rather than as a worker-thread transport: written synchronously,
+ * so a fatal line logged just before `process.exit()` is not lost and lines keep their order with the
+ * process's other output. It only re-renders what pino serialized, after the formatters below redacted it,
+ * so both formats carry exactly the same fields.
+ */
+function prettyStream(destination: DestinationStream | number): DestinationStream {
+  return pretty({
+    destination,
+    sync: true,
+    // Colour even when stdout is a pipe: `npm run dev` relays its children's output to the terminal and
+    // chose this format because that is a terminal. NO_COLOR (no-color.org) still turns it off.
+    colorize: !('NO_COLOR' in process.env),
+    // One line per record (an error's name, message and code follow on their own lines): `npm run dev`
+    // prefixes each line with [api] / [worker].
+    singleLine: true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname',
+  });
+}
+
+function output(format: LogFormat, destination: DestinationStream | undefined): DestinationStream {
+  if (destination) return format === 'pretty' ? prettyStream(destination) : destination;
+  return (stdout[format] ??= format === 'pretty' ? prettyStream(1) : pino.destination({ fd: 1, sync: true }));
+}
 
 export function createLogger(options: LoggerOptions): StructuredLogger {
   // The one read of NODE_ENV outside a config.ts: a default for quiet tests, not a setting.
   const level = options.level ?? (process.env.NODE_ENV === 'test' ? 'warn' : 'info');
+  const format = options.format ?? (!options.destination && process.stdout.isTTY ? 'pretty' : 'json');
   const logger = pino(
     {
       name: options.name,
@@ -125,7 +160,7 @@ export function createLogger(options: LoggerOptions): StructuredLogger {
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }), log: redactRecord, bindings: redactRecord },
     },
-    options.destination ?? (stdout ??= pino.destination({ fd: 1, sync: true })),
+    output(format, options.destination),
   );
   // pino applies the bindings formatter to the root logger's bindings only: a child's go through here.
   // (Children inherit this property, so a child's child is redacted the same way.)

@@ -9,7 +9,8 @@
  *    "business system" the demo bot books through; bearer token in .data/demo-api-token, bookings in memory.
  *    A group booking still waiting for approval is approved by itself after 30 s ($DEMO_AUTO_APPROVE_MS, 0:
  *    only by hand), and a quote job is ready 10 s after it starts.
- * 4. The worker and the API as child processes, their output prefixed with [worker] / [api], sharing the
+ * 4. The worker and the API as child processes, their output prefixed with [worker] / [api] (readable
+ *    coloured log lines when this runs in a terminal, JSON lines when piped; LOG_FORMAT decides), sharing the
  *    keys generated on first run and kept in .data/ (credentials, Temporal payloads, login tokens, the codec
  *    token); a local codec proxy on 127.0.0.1:8234 ($CODEC_PROXY_PORT) lets the Web UI decrypt payloads.
  *    The API (:3000), the worker's metrics (:9464) and the demo booking API listen on 127.0.0.1 unless
@@ -558,6 +559,9 @@ async function main(): Promise<void> {
     METRICS_HOST: bind.listen,
     OUTBOUND_ALLOWLIST: outboundAllow,
     OUTBOUND_DENYLIST: outboundDeny,
+    // The children's stdout is a pipe into this process, so they cannot see the terminal themselves: this
+    // script decides, pretty coloured lines in a terminal and JSON when its own output is piped or logged.
+    LOG_FORMAT: process.env.LOG_FORMAT || (process.stdout.isTTY ? 'pretty' : 'json'),
     ...keys.env,
   };
   say('starting the worker (bundling the workflow code takes a few seconds) ...');

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { outboundPolicy } from '../core/http/outbound-config';
 import { PolicyParseError, type NetworkPolicy } from '../core/http/network-policy';
-import { LOG_LEVELS } from '../models/logger';
+import { LOG_FORMATS, LOG_LEVELS } from '../models/logger';
 
 const WorkerEnv = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
@@ -35,8 +35,10 @@ const WorkerEnv = z.object({
     .regex(/^\d+(,\d+){0,19}$/, 'comma-separated milliseconds')
     .transform((value) => value.split(',').map(Number))
     .optional(),
-  /** pino level of the JSON logs on stdout (Temporal's own worker logs included). */
+  /** pino level of the logs on stdout (Temporal's own worker logs included). */
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  /** `json` (one object per line) or `pretty` (coloured lines for a terminal); unset: `pretty` when stdout is a terminal, else `json`. */
+  LOG_FORMAT: z.enum(LOG_FORMATS).optional(),
   /** Port of the worker's Prometheus endpoint (`GET /metrics`: activities, actions); 0 turns it off. */
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   METRICS_HOST: z.string().min(1).default('127.0.0.1'),

@@ -6,7 +6,7 @@ import { createOutboundNetwork } from '../activities/http/network';
 import { connectDatabase } from '../models/db';
 import { createLogger, type LogLevel, type StructuredLogger } from '../models/logger';
 import { SecretBox } from '../models/secret-box';
-import { loadWorkerConfig } from './config';
+import { loadWorkerConfig, type WorkerConfig } from './config';
 import { createWorker } from './create-worker';
 import { createWorkerMetrics, serveMetrics } from './metrics';
 
@@ -15,8 +15,9 @@ const PINO_LEVEL = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn',
 
 /**
  * The Temporal SDK's logger (workflow and activity `log`, worker lifecycle, core's forwarded logs) as
- * pino lines: the same JSON, the same redaction. Installed once per process, before any connection is
- * made, which is why only this entry does it and never code that tests import.
+ * pino lines: the same format (JSON, or pretty in a terminal), the same redaction. Installed once per
+ * process, before any connection is made, which is why only this entry does it and never code that tests
+ * import.
  */
 function temporalLogger(logger: StructuredLogger, level: LogLevel): DefaultLogger {
   return new DefaultLogger(TEMPORAL_LEVEL[level], (entry) => {
@@ -24,9 +25,7 @@ function temporalLogger(logger: StructuredLogger, level: LogLevel): DefaultLogge
   });
 }
 
-async function main(logger: StructuredLogger): Promise<void> {
-  const config = loadWorkerConfig();
-  logger.level = config.LOG_LEVEL;
+async function main(config: WorkerConfig, logger: StructuredLogger): Promise<void> {
   Runtime.install({
     logger: temporalLogger(logger, config.LOG_LEVEL),
     // SDK core's own metrics (task slots, poll and schedule-to-start latencies), on their own port.
@@ -80,9 +79,20 @@ async function main(logger: StructuredLogger): Promise<void> {
   await db.close();
 }
 
-// The level is set from LOG_LEVEL once the configuration is read; a configuration error is logged at the default.
-const logger = createLogger({ name: 'worker' });
-main(logger).catch((error: unknown) => {
-  logger.fatal({ err: error }, 'fatal: the worker stopped');
-  process.exit(1);
-});
+function start(): void {
+  let config: WorkerConfig;
+  try {
+    config = loadWorkerConfig();
+  } catch (error) {
+    // The configuration is what failed: this logger has the default level and format.
+    createLogger({ name: 'worker' }).fatal({ err: error }, 'fatal: the worker did not start');
+    process.exit(1);
+  }
+  const logger = createLogger({ name: 'worker', level: config.LOG_LEVEL, format: config.LOG_FORMAT });
+  main(config, logger).catch((error: unknown) => {
+    logger.fatal({ err: error }, 'fatal: the worker stopped');
+    process.exit(1);
+  });
+}
+
+start();

@@ -16,7 +16,7 @@
 import { Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import type { ApiChainInput, ApiChainResult } from '../models/action-run.schema';
-import { actionRunSearchAttributes, callStateQuery, settledUpdate, type ActionRunLabels } from '../workflows/definitions';
+import { actionRunSearchAttributes, MESSAGE_NAMES, type ActionRunLabels } from '../models/temporal-names';
 import type { CallState, RunSettled } from '../models/long-running.schema';
 
 /** What `runAction` answers: the run's result, or (a long-running action) that it now waits. */
@@ -66,7 +66,7 @@ export function createActionRunActivities(deps: ActionRunDeps) {
       if (request.longRunning) {
         try {
           // Resolves when the run waits on its long-running step, or with its result if it got there first.
-          const settled = (await handle.executeUpdate(settledUpdate)) as RunSettled<ApiChainResult>;
+          const settled = await handle.executeUpdate<RunSettled<ApiChainResult>, []>(MESSAGE_NAMES.settled);
           return settled.state === 'waiting' ? { waiting: true, call: settled.call } : settled.result;
         } catch (error) {
           // The run closed before the update reached it (it finished fast): its result says how.
@@ -90,7 +90,7 @@ export function createActionRunActivities(deps: ActionRunDeps) {
       return Promise.all(
         input.callIds.slice(0, 20).map(async (id) => {
           try {
-            return await temporal.workflow.getHandle(id).query(callStateQuery);
+            return await temporal.workflow.getHandle(id).query<CallState>(MESSAGE_NAMES.callState);
           } catch {
             return null;
           }

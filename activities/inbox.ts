@@ -9,7 +9,7 @@ import type { Connection, mongo } from 'mongoose';
 import { loadAgentsForRouting } from '../models/agent.model';
 import { AGENT_LIMITS, type AgentRoutingView, type AgentStatus, type AgentRole, type Availability } from '../models/agent.schema';
 import { guardedCollection, withOwnedId } from '../models/tenancy';
-import { inboxEndedSignal, inboxHandoffSignal, inboxReassignSignal, inboxWorkflowId, type InboxHandoff } from '../workflows/definitions';
+import { inboxWorkflowId, MESSAGE_NAMES, type InboxHandoff, type InboxReassign } from '../models/temporal-names';
 
 interface AgentRecord {
   _id: string;
@@ -106,9 +106,9 @@ export function createInboxActivities(deps: { db: Connection; temporal?: Client;
       if (!temporal || !taskQueue) throw new Error('this worker has no Temporal client for the inbox');
       const base = { workflowId: inboxWorkflowId(input.accountId), taskQueue, args: [{ accountId: input.accountId }] as [{ accountId: string }] };
       const { notice } = input;
-      if (notice.type === 'handoff') await temporal.workflow.signalWithStart('inboxWorkflow', { ...base, signal: inboxHandoffSignal, signalArgs: [notice.handoff] });
-      else if (notice.type === 'ended') await temporal.workflow.signalWithStart('inboxWorkflow', { ...base, signal: inboxEndedSignal, signalArgs: [{ conversationId: notice.conversationId }] });
-      else await temporal.workflow.signalWithStart('inboxWorkflow', { ...base, signal: inboxReassignSignal, signalArgs: [{ conversationId: notice.conversationId, fromAgentId: notice.fromAgentId, reason: notice.reason }] });
+      if (notice.type === 'handoff') await temporal.workflow.signalWithStart('inboxWorkflow', { ...base, signal: MESSAGE_NAMES.inboxHandoff, signalArgs: [notice.handoff] as [InboxHandoff] });
+      else if (notice.type === 'ended') await temporal.workflow.signalWithStart('inboxWorkflow', { ...base, signal: MESSAGE_NAMES.inboxEnded, signalArgs: [{ conversationId: notice.conversationId }] });
+      else await temporal.workflow.signalWithStart('inboxWorkflow', { ...base, signal: MESSAGE_NAMES.inboxReassign, signalArgs: [{ conversationId: notice.conversationId, fromAgentId: notice.fromAgentId, reason: notice.reason }] as [InboxReassign] });
     },
   };
 }

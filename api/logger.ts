@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type { StructuredLogger } from '../models/logger';
 import type { Caller } from './auth';
-import { methodLabel, routePattern, type ApiMetrics } from './metrics';
+import { methodLabel, type ApiMetrics } from './metrics';
+import { routePattern } from './openapi/route-pattern';
 
 /** A caller's own request id is kept when it is short and plain; anything else is replaced. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;

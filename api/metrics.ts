@@ -7,9 +7,8 @@
 import type { RequestHandler } from 'express';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import { bearerMatches } from '../models/secret-box';
-import type { ApiDeps } from './deps';
+import type { ApiConfig } from './config';
 import { AppError } from './errors';
-import { registry as routeRegistry } from './openapi/routes';
 
 export type TurnKind = 'start' | 'message' | 'confirm';
 /** `ok`: the bot answered; `pending`: no answer within REPLY_WAIT_MS (202); `error`: refused or failed. */
@@ -90,35 +89,12 @@ const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIO
 /** The method as a label: one of the usual seven, or `other`. */
 export const methodLabel = (method: string): string => (METHODS.has(method) ? method : 'other');
 
-let matchers: { method: string; path: string; regex: RegExp; params: number }[] | undefined;
-
-/**
- * The documented route (api/openapi/routes.ts, which a test keeps equal to what is mounted) that a
- * request matches, as its Express pattern; `unmatched` otherwise. From the registry rather than
- * `req.route`, so a request refused before its route ran (401, 429, 415) still counts under its route.
- * With several matches the one with fewest parameters wins (`/v1/knowledge/search` over `/v1/knowledge/:id`).
- */
-export function routePattern(method: string, path: string): string {
-  matchers ??= routeRegistry.list().map((route) => ({
-    method: route.method.toUpperCase(),
-    path: route.path,
-    regex: new RegExp(`^${route.path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z0-9_]+/g, '[^/]+')}/?$`),
-    params: (route.path.match(/:/g) ?? []).length,
-  }));
-  const wanted = method === 'HEAD' ? 'GET' : method;
-  let best: { path: string; params: number } | undefined;
-  for (const m of matchers) {
-    if (m.method === wanted && m.regex.test(path) && (!best || m.params < best.params)) best = m;
-  }
-  return best?.path ?? 'unmatched';
-}
-
 /**
  * `GET /metrics` in Prometheus' text format. With METRICS_AUTH_TOKEN it takes `Authorization: Bearer
  * <token>` (a deployment secret for the scraper, never a tenant's key); unset, it is open and the
  * deployment should keep it off the public network.
  */
-export function metricsRoute(deps: Pick<ApiDeps, 'config' | 'metrics'>): RequestHandler {
+export function metricsRoute(deps: { config: Pick<ApiConfig, 'METRICS_AUTH_TOKEN'>; metrics: ApiMetrics }): RequestHandler {
   const token = deps.config.METRICS_AUTH_TOKEN;
   return async (req, res, next) => {
     if (token) {

@@ -1,6 +1,5 @@
 import { Schema, type Connection as MongoConnection, type Model } from 'mongoose';
-import type { ActionStep, EndpointParameter, LongRunning, ResponseValidation } from './connection.schema';
-import type { ImportRecord } from '../core/openapi-import/reconcile';
+import type { ActionStep, EndpointParameter, ImportRecord, LongRunning, ResponseValidation } from './connection.schema';
 import type { SealedSecret } from './secret-box';
 
 /** A connection as stored: everything secret (auth credentials, extra headers) only in `sealed`. */

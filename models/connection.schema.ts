@@ -239,3 +239,20 @@ export const ActionBody = z.strictObject({
   outputStep: Id.optional(),
 });
 export type ActionBody = z.infer<typeof ActionBody>;
+
+/** The endpoint fields an OpenAPI import writes (core/openapi-import). */
+export type ImportedFields = Pick<CreateEndpointBody, 'name' | 'description' | 'method' | 'path' | 'parameters' | 'responseFields' | 'sideEffects'> & { bodyTemplate?: unknown };
+
+/** What an endpoint remembers of the OpenAPI import that wrote it (re-imports match and merge by it). */
+export interface ImportRecord {
+  key: string;
+  operationId: string | null;
+  method: string;
+  /** The path as the document writes it. */
+  path: string;
+  /** What the import wrote, as stored. */
+  values: ImportedFields;
+  importedAt: Date;
+  /** Set when a later import of the document no longer has the operation; cleared when it is back. */
+  missingSince: Date | null;
+}

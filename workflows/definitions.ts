@@ -2,8 +2,10 @@
  * Names and message definitions of Parley's workflows. The API imports this file (never the workflow
  * bodies) to start, update, signal and query them.
  */
-import { defineSearchAttributeKey, type SearchAttributePair } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { MESSAGE_NAMES, type InboxHandoff, type InboxReassign } from '../models/temporal-names';
+
+export { ACTION_RUN_STATUS, actionRunSearchAttributes, inboxWorkflowId, SA, type ActionRunLabels, type InboxHandoff } from '../models/temporal-names';
 import type { AgentMessageArgs, ConfirmArgs, ConversationState, ConversationStatus, MessageView, TurnResult, VisitorMessageArgs } from '../models/conversation.schema';
 import type { CallbackResult, CallDone, CallState, RunSettled } from '../models/long-running.schema';
 
@@ -38,77 +40,29 @@ export const closeSignal = defineSignal<[{ reason: string }]>('close');
 
 export const getStateQuery = defineQuery<ConversationState>('state');
 
-/**
- * Search attributes that make conversations and action runs findable in the Web UI. Keywords only;
- * never PII. `status` is a conversation's status (active, handoff, closed) or an action run's
- * (ACTION_RUN_STATUS); `action` is the id of the action an `actionRunWorkflow` (or, in older histories, `apiChainWorkflow`) runs.
- */
-export const SA = {
-  accountId: defineSearchAttributeKey('ParleyAccountId', 'KEYWORD'),
-  botId: defineSearchAttributeKey('ParleyBotId', 'KEYWORD'),
-  status: defineSearchAttributeKey('ParleyStatus', 'KEYWORD'),
-  channel: defineSearchAttributeKey('ParleyChannel', 'KEYWORD'),
-  action: defineSearchAttributeKey('ParleyAction', 'KEYWORD'),
-  /** A handed-off conversation's SLA state (models/sla.schema.ts SLA_STATES); set from its first handoff on. */
-  sla: defineSearchAttributeKey('ParleySla', 'KEYWORD'),
-  /** The agent a handed-off conversation is assigned to ('' when none). */
-  agent: defineSearchAttributeKey('ParleyAgent', 'KEYWORD'),
-} as const;
-
-/** `ParleyStatus` of an action run: set to running at start, upserted by the run when it ends. */
-export const ACTION_RUN_STATUS = { running: 'running', waiting: 'waiting', succeeded: 'succeeded', failed: 'failed', cancelled: 'cancelled', timed_out: 'timed_out' } as const;
-
 // ---- Long-running calls (issue 21): a run that waits for a polled job or a callback. ----
 
 /** The business's callback, judged by the API's callback route; refused once one was accepted. */
 export const callbackUpdate = defineUpdate<{ accepted: true }, [CallbackResult]>('callback');
 
 /** Resolves once the run waits on its long-running step (the conversation then goes on), or has finished. */
-export const settledUpdate = defineUpdate<RunSettled<unknown>, []>('settled');
+export const settledUpdate = defineUpdate<RunSettled<unknown>, []>(MESSAGE_NAMES.settled);
 
 /** Where the run is with its long-running step. */
-export const callStateQuery = defineQuery<CallState>('callState');
+export const callStateQuery = defineQuery<CallState>(MESSAGE_NAMES.callState);
 
 /** A long-running call finished: sent by its run to the conversation, once. */
 export const callDoneSignal = defineSignal<[CallDone]>('callDone');
 
-/** What an action run is labelled with (keywords, no PII). */
-export interface ActionRunLabels {
-  accountId: string;
-  botId: string;
-  channel: string;
-  actionId: string;
-}
-
-/** The search attributes an action run starts with: its labels and `ParleyStatus` running. */
-export const actionRunSearchAttributes = (labels: ActionRunLabels): SearchAttributePair[] => [
-  { key: SA.accountId, value: labels.accountId },
-  { key: SA.botId, value: labels.botId },
-  { key: SA.channel, value: labels.channel },
-  { key: SA.action, value: labels.actionId },
-  { key: SA.status, value: ACTION_RUN_STATUS.running },
-];
-
 // ---- The inbox (issue 20): one dispatcher workflow per account assigns handed-off conversations. ----
 
-export const inboxWorkflowId = (accountId: string): string => `inbox-${accountId}`;
-
-/** A conversation entered handoff and waits for a person (sent by its conversation workflow, by activity). */
-export interface InboxHandoff {
-  conversationId: string;
-  botId: string;
-  /** The team its bot routes to ('' for any agent). */
-  team: string;
-  /** ISO time the handoff started (queue order: oldest first). */
-  since: string;
-}
-export const inboxHandoffSignal = defineSignal<[InboxHandoff]>('handoff');
+export const inboxHandoffSignal = defineSignal<[InboxHandoff]>(MESSAGE_NAMES.inboxHandoff);
 /** A conversation left handoff (released to the bot, or closed): its agent's load drops. */
-export const inboxEndedSignal = defineSignal<[{ conversationId: string }]>('ended');
+export const inboxEndedSignal = defineSignal<[{ conversationId: string }]>(MESSAGE_NAMES.inboxEnded);
 /** An agent's record changed (availability, capacity, teams, deactivated, heartbeat resumed): reload it. */
 export const inboxAgentChangedSignal = defineSignal<[{ agentId: string }]>('agentChanged');
 /** Take the conversation from its agent and assign it to someone else (no answer in time, SLA escalation). */
-export const inboxReassignSignal = defineSignal<[{ conversationId: string; fromAgentId: string; reason: 'no_answer' | 'sla_breached' }]>('reassign');
+export const inboxReassignSignal = defineSignal<[InboxReassign]>(MESSAGE_NAMES.inboxReassign);
 
 /**
  * An agent claims a waiting conversation, or an admin assigns / reassigns it (`agentId`) or puts it back

@@ -19,7 +19,8 @@ import { AgentMessageBody, ClientMessageId, ConfirmBody, SendMessageBody, StartC
 import { BotFlows } from '../../models/flow.schema';
 import { ApproveDraftBody, ImportKnowledgeBody, KnowledgeItemBody, KnowledgeSearchQuery, UpdateKnowledgeItemBody } from '../../models/knowledge.schema';
 import { CreateWebhookBody, ReplayWebhookAnswer, ReplayWebhookBody, UpdateWebhookBody } from '../../models/webhook.schema';
-import { CreateWebsiteBody, UpdateWebsiteBody, WidgetStartBody } from '../../models/website.schema';
+import { WidgetStartBody } from '../../models/website.schema';
+import { CreateWebsiteBody, UpdateWebsiteBody } from '../routes/website-bodies';
 import { ActionListQuery } from '../routes/actions';
 import { BotListQuery } from '../routes/bots';
 import { CodecBody } from '../routes/codec';

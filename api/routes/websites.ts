@@ -7,7 +7,7 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { WebsiteDoc, WebsiteSecrets } from '../../models/website.model';
-import { CreateWebsiteBody, UpdateWebsiteBody } from '../../models/website.schema';
+import { CreateWebsiteBody, UpdateWebsiteBody } from './website-bodies';
 import { callerOf } from '../auth';
 import type { ApiDeps } from '../deps';
 import { AppError } from '../errors';

@@ -4,7 +4,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { ApiDeps } from '../deps';
 import { AppError } from '../errors';
-import { esc } from '../routes/docs';
+import { esc } from '../html';
 import type { WidgetTokens } from './tokens';
 
 /** The widget script: plain browser JavaScript next to this file (copied to dist/ by `npm run build`). */

@@ -6,21 +6,10 @@
  * field (or a parameter's field) that still equals it takes the document's new value, and one that does
  * not is the user's edit and stays. Pure: the API reads the endpoints, this decides, the API writes.
  */
+import type { ImportRecord } from '../../models/connection.schema';
 import { IMPORTED_FIELD_NAMES, type ImportedFields, type OperationDraft } from './types';
 
-/** What an endpoint remembers of the import that wrote it. */
-export interface ImportRecord {
-  key: string;
-  operationId: string | null;
-  method: string;
-  /** The path as the document writes it. */
-  path: string;
-  /** What the import wrote, as stored. */
-  values: ImportedFields;
-  importedAt: Date;
-  /** Set when a later import of the document no longer has the operation; cleared when it is back. */
-  missingSince: Date | null;
-}
+export type { ImportRecord };
 
 export interface StoredEndpoint extends ImportedFields {
   _id: string;

@@ -3,7 +3,7 @@
  * shapes of the connection and endpoint create bodies (models/connection.schema.ts), with what could not
  * be mapped said in plain words. Pure data: the converter builds it, the API shows it or writes it.
  */
-import type { CreateEndpointBody } from '../../models/connection.schema';
+import type { CreateEndpointBody, ImportedFields } from '../../models/connection.schema';
 
 export type ImportMethod = CreateEndpointBody['method'];
 
@@ -46,7 +46,7 @@ export interface ConnectionDraft {
 }
 
 /** The endpoint fields an import writes (and on a later import, updates unless edited locally). */
-export type ImportedFields = Pick<CreateEndpointBody, 'name' | 'description' | 'method' | 'path' | 'parameters' | 'responseFields' | 'sideEffects'> & { bodyTemplate?: unknown };
+export type { ImportedFields };
 
 export const IMPORTED_FIELD_NAMES = ['name', 'description', 'method', 'path', 'parameters', 'bodyTemplate', 'responseFields', 'sideEffects'] as const;
 

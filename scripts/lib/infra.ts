@@ -17,7 +17,7 @@ export const ROOT = path.resolve(__dirname, '..', '..');
 export const TOOLS_DIR = path.join(ROOT, '.tools');
 export const DATA_DIR = path.join(ROOT, '.data');
 
-/** Parley's Temporal search attributes (all keywords; never PII): workflows/definitions.ts `SA`. */
+/** Parley's Temporal search attributes (all keywords; never PII): models/temporal-names.ts `SA`. */
 export const SEARCH_ATTRIBUTES = ['ParleyAccountId', 'ParleyBotId', 'ParleyStatus', 'ParleyChannel', 'ParleyAction', 'ParleySla', 'ParleyAgent'] as const;
 
 const FERRETDB_VERSION = 'v1.24.0';

@@ -6,7 +6,7 @@
  * MongoDB is healthy) -> a load balancer in front of every API instance (deploy/nginx.conf.template).
  * Every instance shares one Temporal, one task queue, one MongoDB and the same required secrets. The env
  * var names, search attributes and entry points are read from the source (api/config.ts, worker/config.ts,
- * workflows/definitions.ts, package.json), so renaming one there without updating the compose file fails
+ * models/temporal-names.ts, package.json), so renaming one there without updating the compose file fails
  * here. When a `docker-compose` binary is on PATH the file is also validated by it (no daemon needed).
  */
 import { spawnSync } from 'node:child_process';
@@ -123,7 +123,7 @@ function configKeys(relative: string): EnvKey[] {
   return keys;
 }
 
-/** Search attributes the workflows set, from workflows/definitions.ts: name -> CLI type (Keyword, Int...). */
+/** Search attributes the workflows set, from models/temporal-names.ts: name -> CLI type (Keyword, Int...). */
 function workflowSearchAttributes(): Map<string, string> {
   const cliType: Record<string, string> = {
     KEYWORD: 'Keyword',
@@ -135,7 +135,7 @@ function workflowSearchAttributes(): Map<string, string> {
     KEYWORD_LIST: 'KeywordList',
   };
   const found = new Map<string, string>();
-  for (const match of read('workflows/definitions.ts').matchAll(/defineSearchAttributeKey\(\s*'(\w+)'\s*,\s*'(\w+)'\s*\)/g)) {
+  for (const match of read('models/temporal-names.ts').matchAll(/defineSearchAttributeKey\(\s*'(\w+)'\s*,\s*'(\w+)'\s*\)/g)) {
     found.set(match[1]!, cliType[match[2]!] ?? match[2]!);
   }
   return found;

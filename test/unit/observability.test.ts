@@ -4,7 +4,7 @@
  * route pattern, never the raw path with ids.
  */
 import { Writable } from 'node:stream';
-import { routePattern } from '../../api/metrics';
+import { routePattern } from '../../api/openapi/route-pattern';
 import { createLogger, logFunction, REDACTED } from '../../models/logger';
 
 /** A logger writing into an array of parsed JSON lines. */

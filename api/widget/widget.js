@@ -104,11 +104,46 @@
     return node;
   }
 
+  // Icons are inline SVG built node by node (no markup parsed): a font glyph such as an emoji renders as
+  // an empty box where the visitor's system lacks the font. The button carries the accessible name; the
+  // drawing is hidden from screen readers.
+  var SVG_NS = 'http://www.w3.org/2000/svg';
+  var ICONS = {
+    // A speech bubble, filled.
+    chat: { fill: 'currentColor', d: 'M12 3C6.48 3 2 6.7 2 11.25c0 2.36 1.2 4.48 3.13 5.98L4.3 21.1a.5.5 0 0 0 .72.55l4.2-2.2c.89.2 1.82.3 2.78.3 5.52 0 10-3.7 10-8.25S17.52 3 12 3z' },
+    // A cross, stroked.
+    close: { stroke: 'currentColor', d: 'M6 6l12 12M18 6L6 18' },
+  };
+  function icon(name) {
+    var spec = ICONS[name];
+    var svg = document.createElementNS(SVG_NS, 'svg');
+    svg.setAttribute('class', 'icon icon-' + name);
+    svg.setAttribute('viewBox', '0 0 24 24');
+    svg.setAttribute('width', '24');
+    svg.setAttribute('height', '24');
+    svg.setAttribute('aria-hidden', 'true');
+    svg.setAttribute('focusable', 'false');
+    var path = document.createElementNS(SVG_NS, 'path');
+    path.setAttribute('d', spec.d);
+    path.setAttribute('fill', spec.fill || 'none');
+    if (spec.stroke) {
+      path.setAttribute('stroke', spec.stroke);
+      path.setAttribute('stroke-width', '2.25');
+      path.setAttribute('stroke-linecap', 'round');
+    }
+    svg.appendChild(path);
+    return svg;
+  }
+  function setIcon(button, name) {
+    while (button.firstChild) button.removeChild(button.firstChild);
+    button.appendChild(icon(name));
+  }
+
   var launcher = el('button', 'launcher');
   launcher.type = 'button';
   launcher.setAttribute('aria-label', 'Open chat');
   launcher.setAttribute('aria-expanded', 'false');
-  launcher.textContent = '\u{1F4AC}';
+  setIcon(launcher, 'chat');
 
   var panel = el('section', 'panel');
   panel.setAttribute('role', 'dialog');
@@ -116,9 +151,10 @@
   panel.hidden = true;
   var header = el('header', 'header');
   var title = el('h2', 'title', 'Chat');
-  var closeButton = el('button', 'close', '\u00D7');
+  var closeButton = el('button', 'close');
   closeButton.type = 'button';
   closeButton.setAttribute('aria-label', 'Close chat');
+  setIcon(closeButton, 'close');
   header.appendChild(title);
   header.appendChild(closeButton);
   var log = el('div', 'log');
@@ -151,12 +187,15 @@
     style.textContent = [
       ':host { all: initial; }',
       '* { box-sizing: border-box; font-family: system-ui, -apple-system, "Segoe UI", sans-serif; }',
-      '.launcher { position: fixed; bottom: 20px; ' + side + ': 20px; width: 56px; height: 56px; border-radius: 50%; border: 0; background: ' + color + '; color: #fff; font-size: 24px; cursor: pointer; box-shadow: 0 4px 14px rgba(0,0,0,.25); z-index: 2147483000; }',
+      '.launcher { position: fixed; bottom: 20px; ' + side + ': 20px; width: 56px; height: 56px; border-radius: 50%; border: 0; background: ' + color + '; color: #fff; cursor: pointer; box-shadow: 0 4px 14px rgba(0,0,0,.25); z-index: 2147483000; display: flex; align-items: center; justify-content: center; padding: 0; }',
+      '.launcher .icon { width: 28px; height: 28px; }',
+      '.icon { display: block; flex: none; }',
       '.panel { position: fixed; bottom: 88px; ' + side + ': 20px; width: min(380px, calc(100vw - 40px)); height: min(560px, calc(100vh - 120px)); display: flex; flex-direction: column; background: #fff; color: #111827; border-radius: 14px; box-shadow: 0 10px 40px rgba(0,0,0,.25); overflow: hidden; z-index: 2147483000; font-size: 14px; }',
       '.panel[hidden] { display: none; }',
       '.header { display: flex; align-items: center; justify-content: space-between; padding: 12px 16px; background: ' + color + '; color: #fff; }',
       '.title { margin: 0; font-size: 16px; font-weight: 600; }',
-      '.close { background: transparent; border: 0; color: #fff; font-size: 22px; cursor: pointer; line-height: 1; }',
+      '.close { background: transparent; border: 0; color: #fff; cursor: pointer; padding: 4px; display: flex; }',
+      '.close .icon { width: 20px; height: 20px; }',
       '.log { flex: 1; overflow-y: auto; padding: 12px; display: flex; flex-direction: column; gap: 8px; }',
       '.msg { max-width: 85%; padding: 8px 12px; border-radius: 12px; white-space: pre-wrap; word-wrap: break-word; line-height: 1.4; }',
       '.msg.bot, .msg.agent { align-self: flex-start; background: #f3f4f6; }',
@@ -375,6 +414,7 @@
     panel.hidden = false;
     launcher.setAttribute('aria-expanded', 'true');
     launcher.setAttribute('aria-label', 'Close chat');
+    setIcon(launcher, 'close');
     input.focus();
     if (!state.session) return start();
     try {
@@ -389,6 +429,7 @@
     panel.hidden = true;
     launcher.setAttribute('aria-expanded', 'false');
     launcher.setAttribute('aria-label', 'Open chat');
+    setIcon(launcher, 'chat');
     stopPolling();
   }
 

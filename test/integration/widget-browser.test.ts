@@ -1,8 +1,8 @@
 /**
  * The embeddable widget and the preview page in a real headless Chromium (Debian's `chromium`, driven by
  * playwright-core): a tenant's page on 127.0.0.1 pastes the snippet, and a visitor chats through the
- * widget against the real stack. Checks what a visitor sees: the greeting, replies, choice buttons, the
- * conversation kept across a reload, the end of a conversation closed by the business, a signed identity,
+ * widget against the real stack. Checks what a visitor sees: the greeting, replies, choice buttons, icons
+ * drawn as inline SVG, the conversation kept across a reload, the end of a conversation closed by the business, a signed identity,
  * replies shown as text (never HTML), the widget refused on a site that is not bound, and the preview page
  * under its Content-Security-Policy.
  */
@@ -87,6 +87,12 @@ async function storedConversationId(page: Page): Promise<string> {
   const stored = (await page.evaluate("Object.entries(localStorage).find(([k]) => k.startsWith('parley:'))?.[1] ?? null")) as string | null;
   if (!stored) throw new Error('the widget stored no conversation');
   return (JSON.parse(stored) as { conversationId: string }).conversationId;
+}
+
+/** What a test does to an element in the page (there are no DOM types here). */
+interface Attributes {
+  setAttribute(name: string, value: string): void;
+  removeAttribute(name: string): void;
 }
 
 const texts = (page: Page, selector: string): Promise<string[]> => page.locator(selector).allTextContents();
@@ -179,6 +185,47 @@ describeBrowser('the chat widget in Chromium', () => {
 
     const seen = await api.get(`/v1/conversations/${conversationId}`);
     expect(seen.body.conversation).toMatchObject({ channel: 'widget', websiteId: bound.website.id, messageCount: transcript.length });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('draws its icons as inline SVG that paint, with no font glyph, and keeps their labels', async () => {
+    let snippet = '';
+    const site = await tenantSite(() => snippet);
+    snippet = (await bind(site)).snippet;
+    await page.goto(site);
+    const launcher = page.locator('button.launcher');
+    await launcher.waitFor();
+
+    // A glyph needs a font (an emoji shows as an empty box without one): the buttons hold no text at all.
+    expect(await launcher.getAttribute('aria-label')).toBe('Open chat');
+    expect(await launcher.textContent()).toBe('');
+    const chat = launcher.locator('svg.icon-chat');
+    expect(await chat.count()).toBe(1);
+    expect(await chat.getAttribute('aria-hidden')).toBe('true');
+    const box = await chat.boundingBox();
+    expect(box?.width).toBeGreaterThan(16);
+    expect(box?.height).toBeGreaterThan(16);
+    // It paints: the launcher looks different once the drawing is hidden.
+    const withIcon = await launcher.screenshot();
+    await chat.evaluate((svg: Attributes) => svg.setAttribute('visibility', 'hidden'));
+    const withoutIcon = await launcher.screenshot();
+    expect(withIcon.equals(withoutIcon)).toBe(false);
+    await chat.evaluate((svg: Attributes) => svg.removeAttribute('visibility'));
+
+    // Open: the launcher turns into a cross, and the panel's close button is one too.
+    await launcher.click();
+    await botSays(page, 'Ask me about hours or booking.');
+    expect(await launcher.getAttribute('aria-label')).toBe('Close chat');
+    expect(await launcher.locator('svg.icon-close').count()).toBe(1);
+    const close = page.getByRole('button', { name: 'Close chat' }).and(page.locator('button.close'));
+    expect(await close.textContent()).toBe('');
+    const closeBox = await close.locator('svg.icon-close').boundingBox();
+    expect(closeBox?.width).toBeGreaterThan(10);
+    expect(closeBox?.height).toBeGreaterThan(10);
+    await close.click();
+    expect(await page.locator('section.panel').isHidden()).toBe(true);
+    expect(await launcher.getAttribute('aria-label')).toBe('Open chat');
+    expect(await launcher.locator('svg.icon-chat').count()).toBe(1);
     expect(pageErrors).toEqual([]);
   });
 

@@ -1,6 +1,7 @@
 // Lint keeps the folder boundaries of DESIGN.md true: what each folder may import.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import importX, { createNodeResolver } from 'eslint-plugin-import-x';
 
 const io = ['axios', 'mongoose', 'openai', 'express', 'node:*', 'fs', 'net', 'http', 'https', 'crypto', 'child_process'];
 const restrict = (patterns, message) => ['error', { patterns: [{ group: patterns, message }] }];
@@ -14,6 +15,17 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-explicit-any': 'off',
     },
+  },
+  {
+    // No import circles, type-only imports included (a circle of types still ties the files' designs together).
+    files: ['**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: {
+      'import-x/extensions': ['.ts', '.js'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+      'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.d.ts', '.js', '.json'] })],
+    },
+    rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },
   },
   {
     // Workflow code is replayed: no I/O, no SDKs, activities as types only (checked by allowTypeImports).
@@ -47,11 +59,17 @@ export default tseslint.config(
   },
   {
     files: ['activities/**/*.ts'],
-    rules: { 'no-restricted-imports': restrict(['@temporalio/workflow', '**/api/*', '**/worker/*'], 'activities never import workflow runtime, api or worker code') },
+    rules: { 'no-restricted-imports': restrict(['@temporalio/workflow', '**/workflows/*', '**/api/*', '**/worker/*'], 'activities never import workflow code, api or worker code (shared names and types are in models/)') },
+  },
+  {
+    // The lowest floor: models import no other folder of Parley's.
+    files: ['models/**/*.ts'],
+    ignores: ['models/*.schema.ts', 'models/limits.ts', 'models/**/*.test.ts'],
+    rules: { 'no-restricted-imports': restrict(['**/core/*', '**/activities/*', '**/workflows/*', '**/api/*', '**/worker/*'], 'models/ is the lowest floor: it imports no other folder of Parley') },
   },
   {
     files: ['models/*.schema.ts', 'models/limits.ts'],
-    rules: { 'no-restricted-imports': restrict(['mongoose', ...io.filter((m) => m !== 'mongoose')], 'schemas are shared with workflow code: zod only') },
+    rules: { 'no-restricted-imports': restrict(['mongoose', ...io.filter((m) => m !== 'mongoose'), '**/core/*', '**/activities/*', '**/workflows/*', '**/api/*', '**/worker/*'], 'schemas are shared with workflow code: zod only, and no other folder of Parley') },
   },
   {
     files: ['api/**/*.ts'],

@@ -79,7 +79,8 @@ registry.add(
   // Meta
   { method: 'get', path: '/healthz', summary: 'Liveness check', tag: 'meta', security: 'none', success: { schema: z.object({ status: z.literal('ok') }) } },
   { method: 'get', path: '/openapi.json', summary: 'This OpenAPI 3.1 document', tag: 'meta', security: 'none', success: { schema: S.OpenApiDocument } },
-  { method: 'get', path: '/docs', summary: 'The API reference as an HTML page', tag: 'meta', security: 'none', success: { contentType: 'text/html', schema: z.string() } },
+  { method: 'get', path: '/docs', summary: 'The API reference page (Scalar): search, request examples, and Test Request with your key', tag: 'meta', security: 'none', success: { contentType: 'text/html', schema: z.string() } },
+  { method: 'get', path: '/docs/scalar.js', summary: 'The reference page\'s script: Scalar\'s standalone bundle, from the installed package', tag: 'meta', security: 'none', success: { contentType: 'application/javascript', schema: z.string() } },
   {
     method: 'get',
     path: '/metrics',

@@ -49,8 +49,25 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The API reference as an HTML page */
+        /** The API reference page (Scalar): search, request examples, and Test Request with your key */
         get: operations["getDocs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/docs/scalar.js": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The reference page's script: Scalar's standalone bundle, from the installed package */
+        get: operations["getDocsScalarJs"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2006,6 +2023,26 @@ export interface operations {
                 };
                 content: {
                     "text/html": string;
+                };
+            };
+        };
+    };
+    getDocsScalarJs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/javascript": string;
                 };
             };
         };

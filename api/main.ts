@@ -1,5 +1,5 @@
 /** API process entry: connect to MongoDB and Temporal, serve HTTP until SIGINT/SIGTERM. */
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { connectDatabase, syncIndexes } from '../models/db';
 import { createLogger } from '../models/logger';
 import { purgeIdempotencyKeys } from '../models/idempotency.model';
@@ -11,12 +11,16 @@ import { createApp } from './app';
 import { loadApiConfig } from './config';
 import { createDeps } from './deps';
 import { createApiMetrics } from './metrics';
+import { connectRenewingTemporal } from './temporal-connection';
 
 async function main(): Promise<void> {
   const config = loadApiConfig();
   const logger = createLogger({ name: 'api', level: config.LOG_LEVEL, format: config.LOG_FORMAT });
   const db = await connectDatabase(config.MONGODB_URI);
-  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  // TLS, mTLS or an API key as configured (models/temporal-connection.ts); renewed certificates are picked
+  // up without dropping in-flight calls (api/temporal-connection.ts).
+  const temporalConnection = await connectRenewingTemporal({ settings: config, logger, watchIntervalMs: config.TEMPORAL_TLS_RELOAD_SECONDS * 1000 });
+  const connection = temporalConnection.connection;
   // With PARLEY_PAYLOAD_KEYS, payloads (visitor text...) are encrypted before they reach Temporal.
   const dataConverter = temporalDataConverter(config.PARLEY_PAYLOAD_KEYS);
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, ...(dataConverter ? { dataConverter } : {}) });
@@ -39,7 +43,7 @@ async function main(): Promise<void> {
   });
   const shutdown = (): void => {
     server.close(() => {
-      void connection.close().then(() => db.close()).then(() => process.exit(0));
+      void temporalConnection.close().then(() => db.close()).then(() => process.exit(0));
     });
     setTimeout(() => process.exit(0), 5000).unref();
   };

@@ -37,6 +37,7 @@ import { demoAiFromEnv, isLocalProvider, type DemoAiProvider } from './lib/demo-
 import { createDemoApi } from './demo-api/app';
 import { AesGcmPayloadCodec } from '../models/payload-codec';
 import { SecretBox } from '../models/secret-box';
+import { TEMPORAL_CONNECTION_ENV, sdkConnectionOptions, temporalConnectionFromEnv } from '../models/temporal-connection';
 
 const TEMPORAL_PORT = 7233;
 const TEMPORAL_UI_PORT = 8233;
@@ -173,9 +174,9 @@ function listening(port: number, host = '127.0.0.1'): Promise<boolean> {
 }
 
 /** Registers Parley's search attributes on a Temporal server dev did not start (its own start-dev does it). */
-async function ensureSearchAttributes(address: string, namespace: string): Promise<void> {
+async function ensureSearchAttributes(address: string, namespace: string, secure: SecureTemporal = {}): Promise<void> {
   const { Connection } = await import('@temporalio/client');
-  const connection = await Connection.connect({ address, connectTimeout: 5000 });
+  const connection = await Connection.connect({ ...secure, address, connectTimeout: 5000 });
   try {
     const existing = await connection.operatorService.listSearchAttributes({ namespace });
     const known = new Set([...Object.keys(existing.customAttributes ?? {}), ...Object.keys(existing.systemAttributes ?? {})]);
@@ -198,6 +199,9 @@ async function ensureSearchAttributes(address: string, namespace: string): Promi
 /** Hides the password of a connection string. */
 const maskUri = (uri: string): string => uri.replace(/\/\/([^:/@]+):([^@]+)@/, '//$1:***@');
 
+/** What a secured Temporal server needs besides its address (models/temporal-connection.ts). */
+type SecureTemporal = Omit<ReturnType<typeof sdkConnectionOptions>, 'address'>;
+
 // ---------------------------------------------------------------------------------------------------
 // The two servers
 
@@ -213,16 +217,25 @@ interface TemporalChoice {
 async function temporal(namespace: string): Promise<TemporalChoice> {
   const fromEnv = process.env.TEMPORAL_ADDRESS;
   if (fromEnv) {
-    say(`using the Temporal server at ${fromEnv} (TEMPORAL_ADDRESS) ...`);
+    // TLS, a client certificate or an API key from TEMPORAL_TLS_* / TEMPORAL_API_KEY*, checked first (the
+    // API and the worker, which inherit this environment, read the same variables).
+    let secure: SecureTemporal;
     try {
-      await waitForTemporal(fromEnv, undefined, 15_000);
+      const options = temporalConnectionFromEnv(process.env, { address: fromEnv, namespace });
+      secure = sdkConnectionOptions(options);
+      say(`using the Temporal server at ${fromEnv} (TEMPORAL_ADDRESS, ${options.summary}) ...`);
+    } catch (error) {
+      throw new DevError(`cannot connect to TEMPORAL_ADDRESS=${fromEnv}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    try {
+      await waitForTemporal(fromEnv, undefined, 15_000, secure);
     } catch (error) {
       throw new DevError(
         `TEMPORAL_ADDRESS=${fromEnv} is not reachable (${error instanceof Error ? error.message : String(error)}).\n` +
           'Start that server, fix the address, or unset TEMPORAL_ADDRESS to let `npm run dev` start a local one.',
       );
     }
-    await ensureSearchAttributes(fromEnv, namespace);
+    await ensureSearchAttributes(fromEnv, namespace, secure);
     return { address: fromEnv, ui: 'not started by dev (external server from TEMPORAL_ADDRESS)', how: 'external (TEMPORAL_ADDRESS)', otherPorts: [] };
   }
 
@@ -564,6 +577,8 @@ async function main(): Promise<void> {
     LOG_FORMAT: process.env.LOG_FORMAT || (process.stdout.isTTY ? 'pretty' : 'json'),
     ...keys.env,
   };
+  // A server dev started or reused on 127.0.0.1 is plaintext: the TLS and API key settings are for TEMPORAL_ADDRESS's server only.
+  if (!process.env.TEMPORAL_ADDRESS) for (const name of Object.keys(TEMPORAL_CONNECTION_ENV)) delete env[name];
   say('starting the worker (bundling the workflow code takes a few seconds) ...');
   // Callback URLs of long-running calls point at the API (the demo booking API calls back on this machine).
   const workerEnv = { ...env, PUBLIC_URL: process.env.PUBLIC_URL || `http://${hostPort(bind.connect, port)}` };

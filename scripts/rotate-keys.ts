@@ -4,7 +4,7 @@
  * "Rotating keys"). Starts the `rotate-secrets` workflow or attaches to the one running, prints its
  * progress, and ends with a summary: exit 0 when the rotation finished, 1 when it failed.
  *
- * Reads TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE and TASK_QUEUE like the worker, and PARLEY_PAYLOAD_KEYS when
+ * Reads TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TASK_QUEUE and the TEMPORAL_TLS_* / TEMPORAL_API_KEY* settings like the worker, and PARLEY_PAYLOAD_KEYS when
  * payloads are encrypted (to read the progress). No PARLEY_SECRET_KEYS: the workers re-seal, with theirs.
  *   npm run rotate-keys -- --batch-size=500
  */
@@ -12,6 +12,7 @@ import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { z } from 'zod';
 import { temporalDataConverter } from '../models/payload-codec';
 import { RESEAL_BATCH_MAX } from '../models/secret-rotation';
+import { TEMPORAL_CONNECTION_ENV, loadTemporalConnection, sdkConnectionOptions } from '../models/temporal-connection';
 import { progressLine, rotateKeys, summary } from './lib/rotate-keys';
 
 const Env = z.object({
@@ -19,6 +20,8 @@ const Env = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TASK_QUEUE: z.string().min(1).default('parley-conversations'),
   PARLEY_PAYLOAD_KEYS: z.string().optional(),
+  // TLS, mTLS and API keys as the worker reads them (README, "Connecting to a secured Temporal").
+  ...TEMPORAL_CONNECTION_ENV,
 });
 
 const Args = z.object({ batchSize: z.coerce.number().int().min(1).max(RESEAL_BATCH_MAX).optional() });
@@ -41,7 +44,7 @@ const say = (line: string): boolean => process.stdout.write(`[rotate-keys] ${lin
 
 async function main(): Promise<number> {
   const { env, args } = parse();
-  const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
+  const connection = await Connection.connect(sdkConnectionOptions(loadTemporalConnection(env)));
   try {
     const dataConverter = temporalDataConverter(env.PARLEY_PAYLOAD_KEYS);
     const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE, ...(dataConverter ? { dataConverter } : {}) });

@@ -2,10 +2,24 @@ import { z } from 'zod';
 import { outboundPolicy } from '../core/http/outbound-config';
 import { PolicyParseError, type NetworkPolicy } from '../core/http/network-policy';
 import { LOG_FORMATS, LOG_LEVELS } from '../models/logger';
+import { TEMPORAL_CONNECTION_ENV, TemporalConnectionError, loadTemporalConnection } from '../models/temporal-connection';
 
 const WorkerEnv = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  /** Secure connections to Temporal (models/temporal-connection.ts; README "Connecting to a secured Temporal"). */
+  TEMPORAL_TLS: TEMPORAL_CONNECTION_ENV.TEMPORAL_TLS,
+  TEMPORAL_TLS_CA: TEMPORAL_CONNECTION_ENV.TEMPORAL_TLS_CA,
+  TEMPORAL_TLS_CA_PEM: TEMPORAL_CONNECTION_ENV.TEMPORAL_TLS_CA_PEM,
+  TEMPORAL_TLS_SERVER_NAME: TEMPORAL_CONNECTION_ENV.TEMPORAL_TLS_SERVER_NAME,
+  TEMPORAL_TLS_CERT: TEMPORAL_CONNECTION_ENV.TEMPORAL_TLS_CERT,
+  TEMPORAL_TLS_KEY: TEMPORAL_CONNECTION_ENV.TEMPORAL_TLS_KEY,
+  TEMPORAL_TLS_CERT_PEM: TEMPORAL_CONNECTION_ENV.TEMPORAL_TLS_CERT_PEM,
+  TEMPORAL_TLS_KEY_PEM: TEMPORAL_CONNECTION_ENV.TEMPORAL_TLS_KEY_PEM,
+  TEMPORAL_API_KEY: TEMPORAL_CONNECTION_ENV.TEMPORAL_API_KEY,
+  TEMPORAL_API_KEY_FILE: TEMPORAL_CONNECTION_ENV.TEMPORAL_API_KEY_FILE,
+  /** Seconds between checks of those files for renewals (the connection is renewed when one changes). */
+  TEMPORAL_TLS_RELOAD_SECONDS: z.coerce.number().int().min(1).default(10),
   TASK_QUEUE: z.string().min(1).default('parley-conversations'),
   MONGODB_URI: z.string().min(1).default('mongodb://127.0.0.1:27017/parley'),
   /** Keys that open connection credentials: "<id>:<base64 32 bytes>[,...]", the same as the API's. */
@@ -60,6 +74,13 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     throw new Error(`invalid worker environment: ${problems}`);
   }
   const config = parsed.data;
+  // The certificates, key and API key are read and checked now, so a bad one stops the start naming its variable.
+  try {
+    loadTemporalConnection(config);
+  } catch (error) {
+    if (error instanceof TemporalConnectionError) throw new Error(`invalid worker environment: ${error.message}`, { cause: error });
+    throw error;
+  }
   const temporalMetricsPort = config.TEMPORAL_METRICS_ADDRESS ? Number(config.TEMPORAL_METRICS_ADDRESS.split(':').pop()) : 0;
   try {
     const outbound = outboundPolicy(config, { temporalAddress: config.TEMPORAL_ADDRESS, mongodbUri: config.MONGODB_URI, localPorts: [config.METRICS_PORT, temporalMetricsPort] });

@@ -1,6 +1,6 @@
 /** Worker process entry: connect to Temporal and MongoDB, run until SIGINT/SIGTERM. */
 import type { LogLevel as TemporalLogLevel } from '@temporalio/common';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type NativeConnection } from '@temporalio/worker';
 import type { Server } from 'node:http';
 import { createOutboundNetwork } from '../activities/http/network';
 import { connectDatabase } from '../models/db';
@@ -9,6 +9,7 @@ import { SecretBox } from '../models/secret-box';
 import { loadWorkerConfig, type WorkerConfig } from './config';
 import { createWorker } from './create-worker';
 import { createWorkerMetrics, serveMetrics } from './metrics';
+import { runRenewingWorker } from './renewing-worker';
 
 const TEMPORAL_LEVEL: Record<LogLevel, TemporalLogLevel> = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR', fatal: 'ERROR', silent: 'ERROR' };
 const PINO_LEVEL = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const satisfies Record<TemporalLogLevel, LogLevel>;
@@ -38,23 +39,26 @@ async function main(config: WorkerConfig, logger: StructuredLogger): Promise<voi
   logger.info({ allow: config.outbound.allow.map((r) => r.text), deny: config.outbound.deny.map((r) => r.text), publicPorts: [...config.outbound.publicPorts] }, 'outbound network policy');
   const metrics = createWorkerMetrics({ processMetrics: true });
   const db = await connectDatabase(config.MONGODB_URI);
-  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-  const worker = await createWorker({
-    connection,
-    db,
-    secrets: new SecretBox(config.PARLEY_SECRET_KEYS),
-    // Callback URLs of long-running calls point at the API's PUBLIC_URL and are signed with keys derived from PARLEY_SECRET_KEYS.
-    http: { network, publicUrl: config.PUBLIC_URL, callbackKeys: config.PARLEY_SECRET_KEYS },
-    taskQueue: config.TASK_QUEUE,
-    namespace: config.TEMPORAL_NAMESPACE,
-    workflowBundlePath: config.WORKFLOW_BUNDLE_PATH,
-    maxConcurrentWorkflowTaskExecutions: config.MAX_CONCURRENT_WORKFLOW_TASKS,
-    maxCachedWorkflows: config.MAX_CACHED_WORKFLOWS,
-    payloadKeys: config.PARLEY_PAYLOAD_KEYS,
-    webhookRetryScheduleMs: config.WEBHOOK_RETRY_SCHEDULE_MS,
-    metrics,
-    logger,
-  });
+  const secrets = new SecretBox(config.PARLEY_SECRET_KEYS);
+  // One worker per Temporal connection: a renewed certificate brings a new connection and a new worker,
+  // and the old one drains (worker/renewing-worker.ts).
+  const build = (connection: NativeConnection) =>
+    createWorker({
+      connection,
+      db,
+      secrets,
+      // Callback URLs of long-running calls point at the API's PUBLIC_URL and are signed with keys derived from PARLEY_SECRET_KEYS.
+      http: { network, publicUrl: config.PUBLIC_URL, callbackKeys: config.PARLEY_SECRET_KEYS },
+      taskQueue: config.TASK_QUEUE,
+      namespace: config.TEMPORAL_NAMESPACE,
+      workflowBundlePath: config.WORKFLOW_BUNDLE_PATH,
+      maxConcurrentWorkflowTaskExecutions: config.MAX_CONCURRENT_WORKFLOW_TASKS,
+      maxCachedWorkflows: config.MAX_CACHED_WORKFLOWS,
+      payloadKeys: config.PARLEY_PAYLOAD_KEYS,
+      webhookRetryScheduleMs: config.WEBHOOK_RETRY_SCHEDULE_MS,
+      metrics,
+      logger,
+    });
   // A metrics port already taken (a second worker on the host) is logged, not fatal: the worker's job is
   // the task queue, and Prometheus reports the missing target.
   let metricsServer: Server | undefined;
@@ -70,12 +74,16 @@ async function main(config: WorkerConfig, logger: StructuredLogger): Promise<voi
       },
     );
   }
-  logger.info({ taskQueue: config.TASK_QUEUE, temporalAddress: config.TEMPORAL_ADDRESS }, `polling task queue ${config.TASK_QUEUE} on ${config.TEMPORAL_ADDRESS}`);
   // Worker.run() returns after SIGINT/SIGTERM once in-flight tasks are done (the SDK installs the handlers).
-  await worker.run();
+  await runRenewingWorker({
+    settings: config,
+    build,
+    logger,
+    watchIntervalMs: config.TEMPORAL_TLS_RELOAD_SECONDS * 1000,
+    onStarted: (summary) => logger.info({ taskQueue: config.TASK_QUEUE, temporalAddress: config.TEMPORAL_ADDRESS, temporal: summary }, `polling task queue ${config.TASK_QUEUE} on ${config.TEMPORAL_ADDRESS}`),
+  });
   network.close();
   metricsServer?.close();
-  await connection.close();
   await db.close();
 }
 

@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import type { ConnectionOptions } from '@temporalio/client';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const TOOLS_DIR = path.join(ROOT, '.tools');
@@ -427,15 +428,18 @@ export async function startTemporal(options: TemporalOptions): Promise<ManagedSe
   return { address: `127.0.0.1:${options.port}`, port: options.port, otherPorts, process: child, stop: stopper(child) };
 }
 
-/** Polls until a Temporal client can reach the frontend and the default namespace is ready. */
-export async function waitForTemporal(address: string, child?: ChildProcess, timeoutMs = 60_000): Promise<void> {
+/**
+ * Polls until a Temporal client can reach the frontend and the default namespace is ready. `secure`: TLS,
+ * client certificate, API key (models/temporal-connection.ts sdkConnectionOptions) for a secured server.
+ */
+export async function waitForTemporal(address: string, child?: ChildProcess, timeoutMs = 60_000, secure: Omit<ConnectionOptions, 'address'> = {}): Promise<void> {
   const { Connection } = await import('@temporalio/client');
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
     if (child && child.exitCode !== null) throw new InfraError(`Temporal dev server exited with code ${child.exitCode}`);
     try {
-      const connection = await Connection.connect({ address, connectTimeout: 2000 });
+      const connection = await Connection.connect({ ...secure, address, connectTimeout: 2000 });
       try {
         await connection.workflowService.describeNamespace({ namespace: 'default' });
         return;

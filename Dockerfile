@@ -28,8 +28,10 @@ RUN npm run build \
  && test -f dist/api/widget/widget.js \
  && test -f dist/api/inbox-page/inbox.js \
  && test -f dist/workflows/index.js
-# Drop devDependencies; what is left is exactly the runtime dependency tree of the lockfile.
-RUN npm prune --omit=dev --no-audit --no-fund
+# Drop devDependencies; what is left is exactly the runtime dependency tree of the lockfile. GET /docs
+# serves Scalar's browser bundle from it at run time (api/routes/docs.ts), so it must still be there.
+RUN npm prune --omit=dev --no-audit --no-fund \
+ && test -f node_modules/@scalar/api-reference/dist/browser/standalone.js
 
 # ---- runtime: production dependencies and compiled JavaScript only -------------------------------
 FROM ${NODE_IMAGE} AS runtime

@@ -46,6 +46,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setUpAiTurnScenario, type AiTurnScenario } from './bench/ai-turn';
 import { setUpApiCallScenario, type ApiCallScenario } from './bench/api-call';
+import { setUpLongRunningScenario, type LongRunningScenario } from './bench/long-running';
 import { formatLiveTable, liveLevels, openConversations, rssMiB, type LiveLevel } from './bench/live';
 import { runGrowthPhase, type GrowthHost } from './bench/data-growth';
 import { floorWorkflow, pingUpdate, stopSignal } from './bench/floor-workflow';
@@ -66,9 +67,12 @@ const DEFAULT_REPLY_WAIT_MS = 10_000;
  * Smart AI turn whose model calls that API once as a tool, and a Smart AI turn answered without a tool;
  * then a conversation's start with a first message the bot answers, beside a start whose first message
  * hands off to a person (issue 20: the handoff settings read, the SLA clocks started, the conversation's
- * inbox fields written, the account's inbox dispatcher signalled; nobody online, so it waits in the queue).
+ * inbox fields written, the account's inbox dispatcher signalled; nobody online, so it waits in the queue);
+ * and long-running calls (issue 21, scripts/bench/long-running.ts): a start whose first message runs an
+ * action that then waits for a callback (the visitor hears it is under way), and the callback that resumes
+ * it, from its POST to the flow's reply in the transcript.
  */
-const KINDS = ['floor', 'turn', 'flow', 'direct', 'call', 'ai', 'aiText', 'start', 'handoff'] as const;
+const KINDS = ['floor', 'turn', 'flow', 'direct', 'call', 'ai', 'aiText', 'start', 'handoff', 'wait', 'resume'] as const;
 type Kind = (typeof KINDS)[number];
 /** BENCH_PHASES="floor,turn,call": measure only these phases (the floor and the plain turn are always kept, for the ratios). */
 const phases = new Set<Kind>(KINDS);
@@ -211,8 +215,10 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = [];
   let apiCalls: ApiCallScenario | undefined;
   let aiTurns: AiTurnScenario | undefined;
+  let longRunningCalls: LongRunningScenario | undefined;
   const cleanup = async (): Promise<void> => {
     await apiCalls?.close();
+    await longRunningCalls?.close();
     await aiTurns?.close();
     await Promise.all(
       children.map((child) => (child.exitCode === null ? new Promise((resolve) => {
@@ -248,7 +254,8 @@ async function main(): Promise<void> {
       })());
 
     const apiPort = await freePort();
-    const common = { TEMPORAL_ADDRESS: temporalAddress, MONGODB_URI: mongoUri, TASK_QUEUE: 'bench-parley', PARLEY_SECRET_KEYS: SecretBox.generateKey('bench'), OUTBOUND_ALLOWLIST: TENANT_ALLOWLIST };
+    // PUBLIC_URL: the callback URLs of long-running calls point at the bench's API.
+    const common = { TEMPORAL_ADDRESS: temporalAddress, MONGODB_URI: mongoUri, TASK_QUEUE: 'bench-parley', PARLEY_SECRET_KEYS: SecretBox.generateKey('bench'), OUTBOUND_ALLOWLIST: TENANT_ALLOWLIST, PUBLIC_URL: `http://127.0.0.1:${apiPort}` };
     log(`servers up (Temporal ${temporalAddress}); starting worker, floor worker and API processes ...`);
     children.push(
       ...(await Promise.all([
@@ -364,7 +371,9 @@ async function main(): Promise<void> {
     const inbox = await json(await fetch(`${base}/v1/inbox?limit=1`, { headers }));
     if (inbox.waiting[0]?.sla?.state !== 'running') throw new Error(`the handoff's SLA clocks are not running: ${JSON.stringify(inbox.waiting[0])}`);
 
-    for (const c of concurrencies) results.set(c, { floor: [], turn: [], flow: [], direct: [], call: [], ai: [], aiText: [], start: [], handoff: [] });
+    const longRunning = await setUpLongRunningScenario({ base, headers });
+    longRunningCalls = longRunning;
+    for (const c of concurrencies) results.set(c, { floor: [], turn: [], flow: [], direct: [], call: [], ai: [], aiText: [], start: [], handoff: [], wait: [], resume: [] });
     for (let round = 1; round <= rounds; round++) {
       for (const c of concurrencies) {
         const measured: { kind: Kind; what: string; run: () => Promise<Sample> }[] = [
@@ -377,6 +386,18 @@ async function main(): Promise<void> {
           { kind: 'aiText', what: 'Smart AI turns without a tool', run: () => ai.phase('text', () => load(c, phaseSeconds, ai.textTurnOp)) },
           { kind: 'start', what: 'starts with a first message', run: () => load(c, phaseSeconds, plainStartOp) },
           { kind: 'handoff', what: 'starts that hand off', run: () => load(c, phaseSeconds, handoffStartOp) },
+          { kind: 'wait', what: 'starts whose call waits for a callback', run: () => load(c, phaseSeconds, longRunning.waitOp) },
+          {
+            kind: 'resume',
+            what: 'callbacks, to the flow going on',
+            run: async () => {
+              // Enough calls waiting for the whole phase (a resume takes one each), started untimed.
+              await longRunning.fill(40 + phaseSeconds * 12 * c, c);
+              const sample = await load(c, phaseSeconds, longRunning.resumeOp);
+              if (longRunning.fallbacks() > 0) log(`WARNING: ${longRunning.fallbacks()} resumes found no waiting call and started one (their time includes it)`);
+              return sample;
+            },
+          },
         ];
         for (const { kind, what, run } of measured) {
           if (!phases.has(kind)) continue;
@@ -433,6 +454,8 @@ async function main(): Promise<void> {
       const aiText = summarize(results.get(c)!.aiText);
       const start = summarize(results.get(c)!.start);
       const handoff = summarize(results.get(c)!.handoff);
+      const wait = summarize(results.get(c)!.wait);
+      const resume = summarize(results.get(c)!.resume);
       const ratio = turn.p50 / floor.p50;
       const flowRatio = flow.p50 / floor.p50;
       const callRatio = call.p50 / floor.p50;
@@ -447,6 +470,8 @@ async function main(): Promise<void> {
       lines.push(`${String(c).padStart(11)}  AI turn without tool       ${String(aiText.n).padStart(6)} ${fmt(aiText.p50)} ${fmt(aiText.p95)} ${fmt(aiText.p99)} ${fmt(aiText.perSecond)}   ${aiTextRatio.toFixed(2)}x`);
       lines.push(`${String(c).padStart(11)}  start + first message      ${String(start.n).padStart(6)} ${fmt(start.p50)} ${fmt(start.p95)} ${fmt(start.p99)} ${fmt(start.perSecond)}   ${(start.p50 / floor.p50).toFixed(2)}x`);
       lines.push(`${String(c).padStart(11)}  start that hands off (SLA) ${String(handoff.n).padStart(6)} ${fmt(handoff.p50)} ${fmt(handoff.p95)} ${fmt(handoff.p99)} ${fmt(handoff.perSecond)}   ${(handoff.p50 / floor.p50).toFixed(2)}x  (${(handoff.p50 / start.p50).toFixed(2)}x a plain start)`);
+      lines.push(`${String(c).padStart(11)}  start whose call waits     ${String(wait.n).padStart(6)} ${fmt(wait.p50)} ${fmt(wait.p95)} ${fmt(wait.p99)} ${fmt(wait.perSecond)}   ${(wait.p50 / floor.p50).toFixed(2)}x  (${(wait.p50 / start.p50).toFixed(2)}x a plain start)`);
+      lines.push(`${String(c).padStart(11)}  callback -> flow's reply   ${String(resume.n).padStart(6)} ${fmt(resume.p50)} ${fmt(resume.p95)} ${fmt(resume.p99)} ${fmt(resume.perSecond)}   ${(resume.p50 / floor.p50).toFixed(2)}x  (${(resume.p50 / turn.p50).toFixed(2)}x a plain turn)`);
 
       // What the call path adds to a turn: the turn with a call less the plain turn, both p50, set
       // against the same request sent directly.
@@ -513,6 +538,10 @@ async function main(): Promise<void> {
         start,
         handoff,
         handoffOverStart: handoff.p50 / start.p50,
+        wait,
+        resume,
+        waitOverStart: wait.p50 / start.p50,
+        resumeOverTurn: resume.p50 / turn.p50,
         p50Ratio: ratio,
         flowP50Ratio: flowRatio,
         callP50Ratio: callRatio,

@@ -125,6 +125,12 @@ const longRunningOutcome = {
   deadlineSeconds: z.number().int().min(10).max(LONG_RUNNING_MAX_SECONDS).default(24 * 3600),
   /** What a conversation may keep of the final status or callback body: name <- JSON path (as `responseFields`). */
   resultFields: z.array(z.strictObject({ name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/), path: z.string().min(1).max(200) })).max(50).default([]),
+  /**
+   * What the visitor is told when the job fails by `failWhen` (a flow's `{{last_error}}`), with the result
+   * fields as `{{name}}` placeholders, e.g. "Not approved: {{reason}}". Absent: a generic sorry. The business's
+   * own words reach the visitor only through this template.
+   */
+  failureMessage: z.string().trim().min(1).max(500).optional(),
   /** Said to the visitor at once when the call starts waiting. */
   pendingMessage: z.string().trim().min(1).max(500).default("I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile."),
 };

@@ -130,7 +130,11 @@ export async function setUpLongRunning(api: Http, tenantUrl: string, options: { 
       completeWhen: { path: '$.status', op: 'equals', value: 'approved' },
       failWhen: { path: '$.status', op: 'equals', value: 'rejected' },
       deadlineSeconds: options.callbackDeadlineSeconds ?? 2 * 3600,
-      resultFields: [{ name: 'ref', path: '$.ref' }],
+      resultFields: [
+        { name: 'ref', path: '$.ref' },
+        { name: 'reason', path: '$.reason' },
+      ],
+      failureMessage: 'The team said no: {{reason}}',
       pendingMessage: 'I have asked the team to approve it; I will tell you here.',
     },
   });

@@ -43,6 +43,7 @@ import type { VariableValue } from '../models/flow.schema';
 import type { CallbackResult, CallDone, CallState, RunSettled } from '../models/long-running.schema';
 import { ACTION_RUN_STATUS, callbackUpdate, callDoneSignal, callStateQuery, conversationWorkflowId, SA, settledUpdate } from './definitions';
 import { activityOptions, localActivityOptions } from './activity-policies';
+import { renderTemplate } from '../core/template';
 
 /** The call activity with a step's retry policy (5xx, 429 and network errors retry; 4xx never do). */
 const activitiesWith = (retry: { maxAttempts: number; initialIntervalMs: number } = { maxAttempts: 3, initialIntervalMs: 500 }) =>
@@ -209,6 +210,13 @@ const LONG_RUNNING_MESSAGES = {
   cancelled: 'That request was cancelled.',
 } as const;
 
+/** The visitor's words for a job that failed by its rule: the endpoint's `failureMessage` with the result fields, or a generic sorry. */
+function failureText(settings: LongRunning, fields: Record<string, VariableValue>): string {
+  if (!settings.failureMessage) return LONG_RUNNING_MESSAGES.failed;
+  const text = renderTemplate(settings.failureMessage, fields).trim();
+  return text.length > 0 ? text.slice(0, 500) : LONG_RUNNING_MESSAGES.failed;
+}
+
 type WaitEnd = { ok: true; fields: Record<string, VariableValue> } | { ok: false; outcome: 'failed' | 'cancelled' | 'timed_out'; error: string; reason: string };
 
 /** A long-running step in progress: its settings, its deadline and (callback mode) what the callback URL is bound to. */
@@ -286,7 +294,7 @@ class LongRunningCall {
         if (!arrived) return this.timedOut(settings);
         this.state.phase = 'finishing';
         const cb = this.callback!;
-        if (cb.outcome === 'failed') return { ok: false, outcome: 'failed', error: LONG_RUNNING_MESSAGES.failed, reason: `failed: the business called back with a failure for step "${step.id}".` };
+        if (cb.outcome === 'failed') return { ok: false, outcome: 'failed', error: failureText(settings, cb.fields), reason: `failed: the business called back with a failure for step "${step.id}".` };
         return { ok: true, fields: cb.fields };
       }
       if (job === undefined) return { ok: false, outcome: 'failed', error: LONG_RUNNING_MESSAGES.failed, reason: `failed at step "${step.id}": its first response named no job to poll.` };
@@ -314,7 +322,7 @@ class LongRunningCall {
         this.state.lastStatus = poll.reason;
         if (poll.state === 'pending') continue;
         this.state.phase = 'finishing';
-        if (poll.state === 'failed') return { ok: false, outcome: 'failed', error: LONG_RUNNING_MESSAGES.failed, reason: `failed at step "${step.id}": ${poll.reason}` };
+        if (poll.state === 'failed') return { ok: false, outcome: 'failed', error: failureText(settings, poll.fields), reason: `failed at step "${step.id}": ${poll.reason}` };
         return { ok: true, fields: { ...first, ...poll.fields } };
       }
     } catch (error) {

@@ -3728,6 +3728,7 @@ export interface operations {
                                                     name: string;
                                                     path: string;
                                                 }[];
+                                                failureMessage?: string;
                                                 /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                                 pendingMessage: string;
                                             } | {
@@ -3752,6 +3753,7 @@ export interface operations {
                                                     name: string;
                                                     path: string;
                                                 }[];
+                                                failureMessage?: string;
                                                 /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                                 pendingMessage: string;
                                             };
@@ -4212,6 +4214,7 @@ export interface operations {
                                                     name: string;
                                                     path: string;
                                                 }[];
+                                                failureMessage?: string;
                                                 /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                                 pendingMessage: string;
                                             } | {
@@ -4236,6 +4239,7 @@ export interface operations {
                                                     name: string;
                                                     path: string;
                                                 }[];
+                                                failureMessage?: string;
                                                 /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                                 pendingMessage: string;
                                             };
@@ -8175,6 +8179,7 @@ export interface operations {
                                     name: string;
                                     path: string;
                                 }[];
+                                failureMessage?: string;
                                 /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                 pendingMessage: string;
                             } | {
@@ -8199,6 +8204,7 @@ export interface operations {
                                     name: string;
                                     path: string;
                                 }[];
+                                failureMessage?: string;
                                 /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                 pendingMessage: string;
                             }) | null;
@@ -8396,6 +8402,7 @@ export interface operations {
                             name: string;
                             path: string;
                         }[];
+                        failureMessage?: string;
                         /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                         pendingMessage?: string;
                     } | {
@@ -8420,6 +8427,7 @@ export interface operations {
                             name: string;
                             path: string;
                         }[];
+                        failureMessage?: string;
                         /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                         pendingMessage?: string;
                     }) | null;
@@ -8535,6 +8543,7 @@ export interface operations {
                                     name: string;
                                     path: string;
                                 }[];
+                                failureMessage?: string;
                                 /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                 pendingMessage: string;
                             } | {
@@ -8559,6 +8568,7 @@ export interface operations {
                                     name: string;
                                     path: string;
                                 }[];
+                                failureMessage?: string;
                                 /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                 pendingMessage: string;
                             }) | null;
@@ -8778,6 +8788,7 @@ export interface operations {
                                     name: string;
                                     path: string;
                                 }[];
+                                failureMessage?: string;
                                 /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                 pendingMessage: string;
                             } | {
@@ -8802,6 +8813,7 @@ export interface operations {
                                     name: string;
                                     path: string;
                                 }[];
+                                failureMessage?: string;
                                 /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                 pendingMessage: string;
                             }) | null;
@@ -9086,6 +9098,7 @@ export interface operations {
                             name: string;
                             path: string;
                         }[];
+                        failureMessage?: string;
                         /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                         pendingMessage?: string;
                     } | {
@@ -9110,6 +9123,7 @@ export interface operations {
                             name: string;
                             path: string;
                         }[];
+                        failureMessage?: string;
                         /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                         pendingMessage?: string;
                     }) | null;
@@ -9225,6 +9239,7 @@ export interface operations {
                                     name: string;
                                     path: string;
                                 }[];
+                                failureMessage?: string;
                                 /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                 pendingMessage: string;
                             } | {
@@ -9249,6 +9264,7 @@ export interface operations {
                                     name: string;
                                     path: string;
                                 }[];
+                                failureMessage?: string;
                                 /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                 pendingMessage: string;
                             }) | null;
@@ -9713,6 +9729,7 @@ export interface operations {
                                         name: string;
                                         path: string;
                                     }[];
+                                    failureMessage?: string;
                                     /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                     pendingMessage: string;
                                 } | {
@@ -9737,6 +9754,7 @@ export interface operations {
                                         name: string;
                                         path: string;
                                     }[];
+                                    failureMessage?: string;
                                     /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                     pendingMessage: string;
                                 };
@@ -9902,6 +9920,7 @@ export interface operations {
                                 name: string;
                                 path: string;
                             }[];
+                            failureMessage?: string;
                             /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                             pendingMessage?: string;
                         } | {
@@ -9926,6 +9945,7 @@ export interface operations {
                                 name: string;
                                 path: string;
                             }[];
+                            failureMessage?: string;
                             /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                             pendingMessage?: string;
                         };
@@ -10042,6 +10062,7 @@ export interface operations {
                                         name: string;
                                         path: string;
                                     }[];
+                                    failureMessage?: string;
                                     /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                     pendingMessage: string;
                                 } | {
@@ -10066,6 +10087,7 @@ export interface operations {
                                         name: string;
                                         path: string;
                                     }[];
+                                    failureMessage?: string;
                                     /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                     pendingMessage: string;
                                 };
@@ -10271,6 +10293,7 @@ export interface operations {
                                         name: string;
                                         path: string;
                                     }[];
+                                    failureMessage?: string;
                                     /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                     pendingMessage: string;
                                 } | {
@@ -10295,6 +10318,7 @@ export interface operations {
                                         name: string;
                                         path: string;
                                     }[];
+                                    failureMessage?: string;
                                     /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                     pendingMessage: string;
                                 };
@@ -10470,6 +10494,7 @@ export interface operations {
                                 name: string;
                                 path: string;
                             }[];
+                            failureMessage?: string;
                             /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                             pendingMessage?: string;
                         } | {
@@ -10494,6 +10519,7 @@ export interface operations {
                                 name: string;
                                 path: string;
                             }[];
+                            failureMessage?: string;
                             /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                             pendingMessage?: string;
                         };
@@ -10610,6 +10636,7 @@ export interface operations {
                                         name: string;
                                         path: string;
                                     }[];
+                                    failureMessage?: string;
                                     /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                     pendingMessage: string;
                                 } | {
@@ -10634,6 +10661,7 @@ export interface operations {
                                         name: string;
                                         path: string;
                                     }[];
+                                    failureMessage?: string;
                                     /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                     pendingMessage: string;
                                 };
@@ -10986,6 +11014,7 @@ export interface operations {
                                             name: string;
                                             path: string;
                                         }[];
+                                        failureMessage?: string;
                                         /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                         pendingMessage: string;
                                     } | {
@@ -11010,6 +11039,7 @@ export interface operations {
                                             name: string;
                                             path: string;
                                         }[];
+                                        failureMessage?: string;
                                         /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                         pendingMessage: string;
                                     }) | null;
@@ -11090,6 +11120,7 @@ export interface operations {
                                             name: string;
                                             path: string;
                                         }[];
+                                        failureMessage?: string;
                                         /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                         pendingMessage: string;
                                     } | {
@@ -11114,6 +11145,7 @@ export interface operations {
                                             name: string;
                                             path: string;
                                         }[];
+                                        failureMessage?: string;
                                         /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                         pendingMessage: string;
                                     };
@@ -18597,6 +18629,7 @@ export interface operations {
                                     name: string;
                                     path: string;
                                 }[];
+                                failureMessage?: string;
                                 /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                 pendingMessage: string;
                             } | {
@@ -18621,6 +18654,7 @@ export interface operations {
                                     name: string;
                                     path: string;
                                 }[];
+                                failureMessage?: string;
                                 /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                 pendingMessage: string;
                             }) | null;

@@ -240,6 +240,18 @@ describe('long-running calls on the time-skipping server', () => {
     await c.handle.terminate('test over');
   });
 
+  it("tells the visitor the business's reason for a failure, through the endpoint's failureMessage", async () => {
+    const c = await converse(await bot());
+    await c.say('approval');
+    const { callbackUrl } = business.approvals.at(-1)!;
+    const res = await fetch(callbackUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ status: 'rejected', reason: 'we are fully booked that day' }) });
+    expect(res.status).toBe(202);
+    await eventually(async () => (await c.botSaid('Not approved:')).length === 1, 10_000, 'the failure branch');
+    expect((await c.botSaid('Not approved:'))[0]!.text).toBe('Not approved: The team said no: we are fully booked that day');
+    expect(await statusOf(runOf(c.id, 'action-0-call-0'))).toBe('failed');
+    await c.handle.terminate('test over');
+  });
+
   it('refuses a callback that arrives after the deadline; the flow has taken its failure branch', async () => {
     const late = await converse(await bot());
     await late.say('approval');

@@ -132,6 +132,11 @@ function checkLongRunning(endpoint: EndpointShape, issues: FieldIssue[]): void {
     for (const { i } of callbackParams) issues.push({ field: `parameters[${i}].source`, message: 'a "callback" parameter belongs to an endpoint with longRunning.mode "callback"' });
   }
   if (!lr) return;
+  // The failure message names only kept result fields (nothing else of the business's answer is kept).
+  for (const name of lr.failureMessage ? templateVariables(lr.failureMessage) : []) {
+    if (!lr.resultFields.some((f) => f.name === name)) issues.push({ field: 'longRunning.failureMessage', message: `{{${name}}} is not one of longRunning.resultFields` });
+  }
+  for (const bad of lr.failureMessage ? malformedPlaceholders(lr.failureMessage) : []) issues.push({ field: 'longRunning.failureMessage', message: `${bad} is not a valid placeholder; write {{name}}` });
   if (lr.mode === 'poll') {
     if (lr.job.from === 'body' && !lr.statusPath) issues.push({ field: 'longRunning.statusPath', message: 'say where the status is (a path with {job}) when the job reference is a body field' });
     if (lr.statusPath && !lr.statusPath.includes('{job}')) issues.push({ field: 'longRunning.statusPath', message: 'the status path names the job with {job}' });

@@ -19,6 +19,7 @@ import { docsRouter } from './routes/docs';
 import { knowledgeImportJson, knowledgeRouter } from './routes/knowledge';
 import { loginRouter } from './routes/login';
 import { observeRequests } from './logger';
+import { readinessCheck, readyRoute } from './readiness';
 import { metricsRoute } from './metrics';
 import { logsRouter } from './routes/logs';
 import { answerOptions, methodNotAllowed } from './method-not-allowed';
@@ -83,6 +84,8 @@ export function createApp(deps: ApiDeps, options: AppOptions = {}): Express {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  // Readiness: Temporal and MongoDB both answer (503 otherwise); a load balancer's or Kubernetes' probe.
+  app.get('/ready', readyRoute(readinessCheck({ temporal: deps.temporal, db: deps.ApiKey.db })));
   app.get('/metrics', metricsRoute(deps)); // Prometheus; Bearer METRICS_AUTH_TOKEN when set
   app.use(docsRouter()); // GET /openapi.json, GET /docs (no auth; every route is in api/openapi/routes.ts)
   app.use(signupRouter(deps, limiters));

@@ -13,7 +13,7 @@ import { routePattern } from './openapi/route-pattern';
 /** A caller's own request id is kept when it is short and plain; anything else is replaced. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 /** Probes answered every few seconds: logged at debug so they do not drown the rest. */
-const QUIET_ROUTES = new Set(['/healthz', '/metrics']);
+const QUIET_ROUTES = new Set(['/healthz', '/ready', '/metrics']);
 
 /**
  * Gives every request an id (a sane `X-Request-Id` from the caller or a new UUID, echoed in the response

@@ -41,6 +41,12 @@ const WorkerEnv = z.object({
   WORKFLOW_BUNDLE_PATH: z.string().optional(),
   MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().positive().default(200),
   MAX_CACHED_WORKFLOWS: z.coerce.number().int().positive().default(2000),
+  /**
+   * Seconds a stopping worker (SIGTERM) lets its in-flight tasks finish before cancelling the activities
+   * still running (the SDK's shutdownGraceTime); 0: cancel at once. Keep the orchestrator's kill delay longer
+   * (Kubernetes' terminationGracePeriodSeconds: the Helm chart adds a margin).
+   */
+  SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(3600).default(0),
   /** Keys that encrypt Temporal payloads: the same value as the API's (unset: plain payloads). */
   PARLEY_PAYLOAD_KEYS: z.string().optional(),
   /** Webhook retry delays in ms, comma-separated (`0,5000,...`); the Standard Webhooks schedule when unset. */

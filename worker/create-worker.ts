@@ -30,6 +30,12 @@ export interface CreateWorkerOptions {
   metrics?: WorkerMetrics;
   /** The worker's structured logger (the webhook dispatcher logs through it); a default pino logger when absent. */
   logger?: StructuredLogger;
+  /**
+   * SHUTDOWN_GRACE_SECONDS: after SIGTERM (or `shutdown()`) the worker stops polling and lets its in-flight
+   * tasks finish for this long; activities still running then are cancelled (and retried by Temporal on
+   * another worker). Default 0, the SDK's: cancel at once.
+   */
+  shutdownGraceSeconds?: number;
 }
 
 /** Builds the Parley worker: every workflow and activity, wired to its dependencies. */
@@ -58,16 +64,21 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     activities: createActivities({ db: options.db, secrets: options.secrets, http: options.http, onEvents: dispatcher.kick, temporal, taskQueue: options.taskQueue }),
     maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTaskExecutions ?? 200,
     maxCachedWorkflows: options.maxCachedWorkflows ?? 2000,
+    ...(options.shutdownGraceSeconds ? { shutdownGraceTime: options.shutdownGraceSeconds * 1000 } : {}),
     // Counts and times every activity attempt from the outside (worker/interceptors.ts); the SDK's own
     // logging interceptor stays (custom interceptors no longer replace the defaults since SDK 1.9).
     interceptors: { activity: [activityMetricsInterceptors(options.metrics ?? createWorkerMetrics()), tenancyInterceptors] },
   });
   const run = worker.run.bind(worker);
+  const metrics = options.metrics;
   worker.run = async () => {
     dispatcher.start();
+    // The process is ready (GET /ready on the metrics port) while a worker runs.
+    metrics?.workersRunning.inc();
     try {
       return await run();
     } finally {
+      metrics?.workersRunning.dec();
       await dispatcher.stop();
     }
   };

@@ -54,6 +54,7 @@ async function main(config: WorkerConfig, logger: StructuredLogger): Promise<voi
       workflowBundlePath: config.WORKFLOW_BUNDLE_PATH,
       maxConcurrentWorkflowTaskExecutions: config.MAX_CONCURRENT_WORKFLOW_TASKS,
       maxCachedWorkflows: config.MAX_CACHED_WORKFLOWS,
+      shutdownGraceSeconds: config.SHUTDOWN_GRACE_SECONDS,
       payloadKeys: config.PARLEY_PAYLOAD_KEYS,
       webhookRetryScheduleMs: config.WEBHOOK_RETRY_SCHEDULE_MS,
       metrics,

@@ -5,7 +5,7 @@
  * a Registry of its own (not prom-client's global one), so tests can run several and read each.
  */
 import { createServer, type Server } from 'node:http';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { bearerMatches } from '../models/secret-box';
 
 export interface WorkerMetrics {
@@ -23,7 +23,12 @@ export interface WorkerMetrics {
   actionFailures: Counter<'kind' | 'code'>;
   /** Webhook endpoints a delivery disabled, by reason: `gone` (a 410) or `failing` (the schedule ran out). */
   webhookEndpointsDisabled: Counter<'reason'>;
+  /** Workers of this process running (polling or draining): worker/create-worker.ts counts them; `GET /ready` is 200 while one is. */
+  workersRunning: Gauge;
 }
+
+/** The gauge `GET /ready` reads. */
+const WORKERS_RUNNING = 'parley_workers_running';
 
 /** Builds a worker's metrics on a registry of their own; `processMetrics` adds Node's (CPU, memory, event loop). */
 export function createWorkerMetrics(options: { processMetrics?: boolean } = {}): WorkerMetrics {
@@ -43,6 +48,7 @@ export function createWorkerMetrics(options: { processMetrics?: boolean } = {}):
     actions: new Counter({ name: 'parley_actions_total', help: 'Tenant API calls (callEndpoint attempts) by kind and outcome', labelNames: ['kind', 'outcome'], registers }),
     actionFailures: new Counter({ name: 'parley_action_failures_total', help: 'Tenant API calls that failed, by kind and failure code', labelNames: ['kind', 'code'], registers }),
     webhookEndpointsDisabled: new Counter({ name: 'parley_webhook_endpoints_disabled_total', help: 'Webhook endpoints disabled by a delivery, by reason (gone: a 410; failing: the retry schedule ran out)', labelNames: ['reason'], registers }),
+    workersRunning: new Gauge({ name: WORKERS_RUNNING, help: 'Temporal workers of this process running (polling, or draining after SIGTERM)', registers }),
   };
 }
 
@@ -56,8 +62,11 @@ export interface MetricsServerOptions {
 }
 
 /**
- * Serves `GET /metrics` from `registry`; everything else is 404. Errors have the API's shape
- * `{ message, code, details }`. Resolves once listening; the caller closes the server.
+ * Serves `GET /metrics` from `registry`, and the probes (no token: the kubelet sends none, and they tell
+ * nothing but up or down): `GET /healthz` is 200 while the process answers (liveness), `GET /ready` is
+ * 200 while a worker runs (the registry's parley_workers_running > 0), 503 before it polls. Everything else
+ * is 404. Errors have the API's shape `{ message, code, details }`. Resolves once listening; the caller
+ * closes the server.
  */
 export async function serveMetrics(options: MetricsServerOptions): Promise<Server> {
   const server = createServer((req, res) => {
@@ -65,7 +74,16 @@ export async function serveMetrics(options: MetricsServerOptions): Promise<Serve
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ message, code, details: null }));
     };
     const path = (req.url ?? '/').split('?')[0];
-    if (path !== '/metrics' || (req.method !== 'GET' && req.method !== 'HEAD')) return answer(404, 'route_not_found', `no route for ${req.method} ${path}`);
+    const read = req.method === 'GET' || req.method === 'HEAD';
+    if (read && path === '/healthz') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok' }));
+    if (read && path === '/ready') {
+      void workersRunning(options.registry).then((running) => {
+        if (running > 0) res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', workers: running }));
+        else answer(503, 'not_ready', 'no worker of this process is polling yet');
+      });
+      return;
+    }
+    if (path !== '/metrics' || !read) return answer(404, 'route_not_found', `no route for ${req.method} ${path}`);
     if (options.token) {
       if (!bearerMatches(req.headers.authorization, options.token)) {
         return answer(401, 'unauthorized', 'send the metrics token as "Authorization: Bearer <METRICS_AUTH_TOKEN>"');
@@ -84,4 +102,12 @@ export async function serveMetrics(options: MetricsServerOptions): Promise<Serve
     });
   });
   return server;
+}
+
+/** The parley_workers_running gauge of `registry` (0 when it has none). */
+async function workersRunning(registry: Registry): Promise<number> {
+  const metric = registry.getSingleMetric(WORKERS_RUNNING);
+  if (!metric) return 0;
+  const { values } = await metric.get();
+  return values.reduce((sum, v) => sum + v.value, 0);
 }

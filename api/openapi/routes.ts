@@ -24,6 +24,7 @@ import { CreateWebsiteBody, UpdateWebsiteBody } from '../routes/website-bodies';
 import { ActionListQuery } from '../routes/actions';
 import { BotListQuery } from '../routes/bots';
 import { CodecBody } from '../routes/codec';
+import { ReadyAnswer } from '../readiness';
 import { ConnectionListQuery, ForceQuery } from '../routes/connections/connections';
 import { EndpointListQuery } from '../routes/connections/endpoints';
 import { Position, StreamQuery } from '../routes/conversations/events-stream';
@@ -78,6 +79,16 @@ export const registry = new RouteRegistry();
 registry.add(
   // Meta
   { method: 'get', path: '/healthz', summary: 'Liveness check', tag: 'meta', security: 'none', success: { schema: z.object({ status: z.literal('ok') }) } },
+  {
+    method: 'get',
+    path: '/ready',
+    summary: 'Readiness check: Temporal and MongoDB both answer',
+    description: 'For load balancers and Kubernetes\' readinessProbe: 200 while this instance reaches both the Temporal frontend and MongoDB (each checked with a short deadline, the result shared for a second), 503 otherwise. `GET /healthz` is the liveness check.',
+    tag: 'meta',
+    security: 'none',
+    success: { schema: ReadyAnswer },
+    responses: { 503: '`not_ready`: Temporal or MongoDB did not answer in time (`details` says which)' },
+  },
   { method: 'get', path: '/openapi.json', summary: 'This OpenAPI 3.1 document', tag: 'meta', security: 'none', success: { schema: S.OpenApiDocument } },
   { method: 'get', path: '/docs', summary: 'The API reference page (Scalar): search, request examples, and Test Request with your key', tag: 'meta', security: 'none', success: { contentType: 'text/html', schema: z.string() } },
   { method: 'get', path: '/docs/scalar.js', summary: 'The reference page\'s script: Scalar\'s standalone bundle, from the installed package', tag: 'meta', security: 'none', success: { contentType: 'application/javascript', schema: z.string() } },

@@ -25,6 +25,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Readiness check: Temporal and MongoDB both answer
+         * @description For load balancers and Kubernetes' readinessProbe: 200 while this instance reaches both the Temporal frontend and MongoDB (each checked with a short deadline, the result shared for a second), 503 otherwise. `GET /healthz` is the liveness check.
+         */
+        get: operations["getReady"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/openapi.json": {
         parameters: {
             query?: never;
@@ -1973,6 +1993,44 @@ export interface operations {
             };
         };
     };
+    getReady: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        status: "ok";
+                        /** @constant */
+                        temporal: "ok";
+                        /** @constant */
+                        mongodb: "ok";
+                    };
+                };
+            };
+            /** @description `not_ready`: Temporal or MongoDB did not answer in time (`details` says which) */
+            503: {
+                headers: {
+                    /** @description seconds to wait before retrying (with jitter) */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     getOpenapiJson: {
         parameters: {
             query?: never;
@@ -3728,7 +3786,6 @@ export interface operations {
                                                     name: string;
                                                     path: string;
                                                 }[];
-                                                failureMessage?: string;
                                                 /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                                 pendingMessage: string;
                                             } | {
@@ -3753,7 +3810,6 @@ export interface operations {
                                                     name: string;
                                                     path: string;
                                                 }[];
-                                                failureMessage?: string;
                                                 /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                                 pendingMessage: string;
                                             };
@@ -4214,7 +4270,6 @@ export interface operations {
                                                     name: string;
                                                     path: string;
                                                 }[];
-                                                failureMessage?: string;
                                                 /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                                 pendingMessage: string;
                                             } | {
@@ -4239,7 +4294,6 @@ export interface operations {
                                                     name: string;
                                                     path: string;
                                                 }[];
-                                                failureMessage?: string;
                                                 /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                                 pendingMessage: string;
                                             };
@@ -8179,7 +8233,6 @@ export interface operations {
                                     name: string;
                                     path: string;
                                 }[];
-                                failureMessage?: string;
                                 /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                 pendingMessage: string;
                             } | {
@@ -8204,7 +8257,6 @@ export interface operations {
                                     name: string;
                                     path: string;
                                 }[];
-                                failureMessage?: string;
                                 /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                 pendingMessage: string;
                             }) | null;
@@ -8402,7 +8454,6 @@ export interface operations {
                             name: string;
                             path: string;
                         }[];
-                        failureMessage?: string;
                         /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                         pendingMessage?: string;
                     } | {
@@ -8427,7 +8478,6 @@ export interface operations {
                             name: string;
                             path: string;
                         }[];
-                        failureMessage?: string;
                         /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                         pendingMessage?: string;
                     }) | null;
@@ -8543,7 +8593,6 @@ export interface operations {
                                     name: string;
                                     path: string;
                                 }[];
-                                failureMessage?: string;
                                 /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                 pendingMessage: string;
                             } | {
@@ -8568,7 +8617,6 @@ export interface operations {
                                     name: string;
                                     path: string;
                                 }[];
-                                failureMessage?: string;
                                 /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                 pendingMessage: string;
                             }) | null;
@@ -8788,7 +8836,6 @@ export interface operations {
                                     name: string;
                                     path: string;
                                 }[];
-                                failureMessage?: string;
                                 /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                 pendingMessage: string;
                             } | {
@@ -8813,7 +8860,6 @@ export interface operations {
                                     name: string;
                                     path: string;
                                 }[];
-                                failureMessage?: string;
                                 /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                 pendingMessage: string;
                             }) | null;
@@ -9098,7 +9144,6 @@ export interface operations {
                             name: string;
                             path: string;
                         }[];
-                        failureMessage?: string;
                         /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                         pendingMessage?: string;
                     } | {
@@ -9123,7 +9168,6 @@ export interface operations {
                             name: string;
                             path: string;
                         }[];
-                        failureMessage?: string;
                         /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                         pendingMessage?: string;
                     }) | null;
@@ -9239,7 +9283,6 @@ export interface operations {
                                     name: string;
                                     path: string;
                                 }[];
-                                failureMessage?: string;
                                 /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                 pendingMessage: string;
                             } | {
@@ -9264,7 +9307,6 @@ export interface operations {
                                     name: string;
                                     path: string;
                                 }[];
-                                failureMessage?: string;
                                 /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                 pendingMessage: string;
                             }) | null;
@@ -9729,7 +9771,6 @@ export interface operations {
                                         name: string;
                                         path: string;
                                     }[];
-                                    failureMessage?: string;
                                     /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                     pendingMessage: string;
                                 } | {
@@ -9754,7 +9795,6 @@ export interface operations {
                                         name: string;
                                         path: string;
                                     }[];
-                                    failureMessage?: string;
                                     /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                     pendingMessage: string;
                                 };
@@ -9920,7 +9960,6 @@ export interface operations {
                                 name: string;
                                 path: string;
                             }[];
-                            failureMessage?: string;
                             /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                             pendingMessage?: string;
                         } | {
@@ -9945,7 +9984,6 @@ export interface operations {
                                 name: string;
                                 path: string;
                             }[];
-                            failureMessage?: string;
                             /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                             pendingMessage?: string;
                         };
@@ -10062,7 +10100,6 @@ export interface operations {
                                         name: string;
                                         path: string;
                                     }[];
-                                    failureMessage?: string;
                                     /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                     pendingMessage: string;
                                 } | {
@@ -10087,7 +10124,6 @@ export interface operations {
                                         name: string;
                                         path: string;
                                     }[];
-                                    failureMessage?: string;
                                     /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                     pendingMessage: string;
                                 };
@@ -10293,7 +10329,6 @@ export interface operations {
                                         name: string;
                                         path: string;
                                     }[];
-                                    failureMessage?: string;
                                     /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                     pendingMessage: string;
                                 } | {
@@ -10318,7 +10353,6 @@ export interface operations {
                                         name: string;
                                         path: string;
                                     }[];
-                                    failureMessage?: string;
                                     /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                     pendingMessage: string;
                                 };
@@ -10494,7 +10528,6 @@ export interface operations {
                                 name: string;
                                 path: string;
                             }[];
-                            failureMessage?: string;
                             /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                             pendingMessage?: string;
                         } | {
@@ -10519,7 +10552,6 @@ export interface operations {
                                 name: string;
                                 path: string;
                             }[];
-                            failureMessage?: string;
                             /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                             pendingMessage?: string;
                         };
@@ -10636,7 +10668,6 @@ export interface operations {
                                         name: string;
                                         path: string;
                                     }[];
-                                    failureMessage?: string;
                                     /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                     pendingMessage: string;
                                 } | {
@@ -10661,7 +10692,6 @@ export interface operations {
                                         name: string;
                                         path: string;
                                     }[];
-                                    failureMessage?: string;
                                     /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                     pendingMessage: string;
                                 };
@@ -11014,7 +11044,6 @@ export interface operations {
                                             name: string;
                                             path: string;
                                         }[];
-                                        failureMessage?: string;
                                         /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                         pendingMessage: string;
                                     } | {
@@ -11039,7 +11068,6 @@ export interface operations {
                                             name: string;
                                             path: string;
                                         }[];
-                                        failureMessage?: string;
                                         /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                         pendingMessage: string;
                                     }) | null;
@@ -11120,7 +11148,6 @@ export interface operations {
                                             name: string;
                                             path: string;
                                         }[];
-                                        failureMessage?: string;
                                         /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                         pendingMessage: string;
                                     } | {
@@ -11145,7 +11172,6 @@ export interface operations {
                                             name: string;
                                             path: string;
                                         }[];
-                                        failureMessage?: string;
                                         /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                         pendingMessage: string;
                                     };
@@ -18629,7 +18655,6 @@ export interface operations {
                                     name: string;
                                     path: string;
                                 }[];
-                                failureMessage?: string;
                                 /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                 pendingMessage: string;
                             } | {
@@ -18654,7 +18679,6 @@ export interface operations {
                                     name: string;
                                     path: string;
                                 }[];
-                                failureMessage?: string;
                                 /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                 pendingMessage: string;
                             }) | null;

@@ -10,7 +10,7 @@
 import { Connection } from '@temporalio/client';
 import { watchFiles, type FileWatch } from '../models/file-watch';
 import type { StructuredLogger } from '../models/logger';
-import { loadTemporalConnection, onlyApiKeyChanged, sdkConnectionOptions, type TemporalConnectionOptions, type TemporalConnectionSettings } from '../models/temporal-connection';
+import { connectFailure, loadTemporalConnection, onlyApiKeyChanged, sdkConnectionOptions, type TemporalConnectionOptions, type TemporalConnectionSettings } from '../models/temporal-connection';
 
 export interface RenewingConnection {
   /** Forwards every property to the current underlying Connection. */
@@ -33,7 +33,10 @@ export interface RenewingConnectionOptions {
   connect?: (options: TemporalConnectionOptions) => Promise<Connection>;
 }
 
-const sdkConnect = (o: TemporalConnectionOptions): Promise<Connection> => Connection.connect(sdkConnectionOptions(o));
+const sdkConnect = (o: TemporalConnectionOptions): Promise<Connection> =>
+  Connection.connect(sdkConnectionOptions(o)).catch(async (error: unknown) => {
+    throw await connectFailure(error, o);
+  });
 
 /** Opens the API's connection from the environment's settings (checked first) and keeps it renewed. */
 export async function connectRenewingTemporal(options: RenewingConnectionOptions): Promise<RenewingConnection> {

@@ -20,6 +20,8 @@
 import type { TLSConfig } from '@temporalio/client';
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { checkServerIdentity, connect as tlsConnect } from 'node:tls';
 import { z } from 'zod';
 
 const flag = z
@@ -71,6 +73,8 @@ export interface TemporalConnectionOptions {
   summary: string;
   /** The client certificate's expiry, for logs and reload decisions. */
   certificateValidTo?: Date;
+  /** Where the CA and the client certificate came from ("TEMPORAL_TLS_CERT, /path"), for connection errors. */
+  from: { ca?: string; cert?: string };
 }
 
 /** A setting that cannot be used; the message names the variable and never holds key material. */
@@ -173,7 +177,8 @@ export function loadTemporalConnection(settings: TemporalConnectionSettings, now
   // API keys travel as bearer tokens, so they turn TLS on unless TEMPORAL_TLS=false says otherwise (a
   // local TLS-terminating proxy); this is also the SDK's own default when an apiKey is given.
   const tlsOn = settings.TEMPORAL_TLS ?? (tlsSetting !== undefined || apiKey !== undefined);
-  const options: TemporalConnectionOptions = { address: settings.TEMPORAL_ADDRESS, watchedFiles, summary: 'plaintext' };
+  const from = (src: Source | undefined): string | undefined => src && `${src.variable}${src.path ? `, ${src.path}` : ''}`;
+  const options: TemporalConnectionOptions = { address: settings.TEMPORAL_ADDRESS, watchedFiles, summary: 'plaintext', from: { ca: from(ca), cert: from(cert) } };
   if (tlsOn) {
     const tls: TLSConfig = {};
     if (ca) {
@@ -235,4 +240,72 @@ export function temporalConnectionFromEnv(env: NodeJS.ProcessEnv, overrides: { a
     TEMPORAL_ADDRESS: overrides.address ?? env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
     TEMPORAL_NAMESPACE: overrides.namespace ?? env.TEMPORAL_NAMESPACE ?? 'default',
   });
+}
+
+/** The messages of an error and its causes, joined (the SDKs wrap the transport's error). */
+function messages(error: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = error; e instanceof Error && parts.length < 5; e = e.cause) parts.push(e.message);
+  return parts.length > 0 ? parts.join(': ') : String(error);
+}
+
+/**
+ * A failed connect, said plainly: where to, with what, and the likely setting to fix when the transport's
+ * message shows it (a refused client certificate, an untrusted or misnamed server certificate, TLS against
+ * a plaintext port). The SDKs' own "Failed to connect to Temporal server" names none of these.
+ */
+export function explainConnectError(error: unknown, options: TemporalConnectionOptions, handshake?: string): Error {
+  const text = handshake ? `${messages(error)}: TLS handshake: ${handshake}` : messages(error);
+  const host = options.tls?.serverNameOverride ?? addressHost(options.address);
+  let hint: string | undefined;
+  if (/status(?: code)?:? 400|unknown ca|certificate required|bad certificate|certificate_required|alert number 4[0-9]|peer sent fatal alert/i.test(text) && options.tls) {
+    hint = options.from.cert
+      ? `the server (or a proxy in front of it) refused the client certificate (${options.from.cert}): is it signed by a CA the server trusts for clients?`
+      : 'the server (or a proxy in front of it) refused the connection without a client certificate: set TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY (mTLS)';
+  } else if (/altname|not valid for name|NotValidForName|does not match certificate|Hostname\/IP does not match/i.test(text)) {
+    hint = `the server's certificate does not name "${host}": set TEMPORAL_TLS_SERVER_NAME to a name it holds`;
+  } else if (/self[- ]signed|unable to verify|unable to get local issuer|UnknownIssuer|invalid peer certificate|certificate verify failed/i.test(text)) {
+    hint = `the server's certificate is not signed by a CA in ${options.from.ca ?? "the system's roots"}${options.from.ca ? '' : ': set TEMPORAL_TLS_CA to the CA that signed it'}`;
+  } else if (/wrong version number|packet length too long|InvalidContentType|corrupt message|http\/1|frame of type|compression flag/i.test(text)) {
+    hint = options.tls ? 'the server does not answer TLS here: is this a plaintext port (then unset TEMPORAL_TLS and the TLS files)?' : 'the server expects TLS: set TEMPORAL_TLS=true (and TEMPORAL_TLS_CA for a private CA)';
+  }
+  return new Error(`cannot connect to Temporal at ${options.address} (${options.summary})${hint ? `: ${hint}` : ''} (${text})`, { cause: error });
+}
+
+/**
+ * Opens a TLS connection the way the SDK would (CA, client pair, server name, ALPN h2) and returns why the
+ * handshake failed, or undefined when it succeeded. The SDKs often report only "Failed to connect before
+ * the deadline"; Node's TLS names the cause (a certificate that does not hold the name, an unknown issuer,
+ * a plaintext port).
+ */
+export function probeTlsHandshake(options: TemporalConnectionOptions, timeoutMs = 5000): Promise<string | undefined> {
+  const tls = options.tls;
+  if (!tls) return Promise.resolve(undefined);
+  const host = addressHost(options.address);
+  const port = Number(/:(\d+)$/.exec(options.address)?.[1] ?? 7233);
+  const name = tls.serverNameOverride ?? host;
+  return new Promise((resolve) => {
+    const socket = tlsConnect({
+      host,
+      port,
+      ...(isIP(name) ? {} : { servername: name }),
+      ALPNProtocols: ['h2'],
+      ...(tls.serverRootCACertificate ? { ca: Buffer.from(tls.serverRootCACertificate) } : {}),
+      ...(tls.clientCertPair ? { cert: Buffer.from(tls.clientCertPair.crt), key: Buffer.from(tls.clientCertPair.key) } : {}),
+      checkServerIdentity: (_host, cert) => checkServerIdentity(name, cert),
+    });
+    const done = (reason: string | undefined): void => {
+      socket.destroy();
+      resolve(reason);
+    };
+    socket.setTimeout(timeoutMs, () => done(`no TLS answer in ${timeoutMs} ms`));
+    socket.once('secureConnect', () => done(undefined));
+    socket.once('error', (error) => done(error.message));
+  });
+}
+
+/** explainConnectError, with the TLS handshake's own reason when TLS is on. */
+export async function connectFailure(error: unknown, options: TemporalConnectionOptions): Promise<Error> {
+  const handshake = await probeTlsHandshake(options).catch(() => undefined);
+  return explainConnectError(error, options, handshake);
 }

@@ -12,7 +12,7 @@
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { watchFiles } from '../models/file-watch';
 import type { StructuredLogger } from '../models/logger';
-import { loadTemporalConnection, onlyApiKeyChanged, sdkConnectionOptions, type TemporalConnectionOptions, type TemporalConnectionSettings } from '../models/temporal-connection';
+import { connectFailure, loadTemporalConnection, onlyApiKeyChanged, sdkConnectionOptions, type TemporalConnectionOptions, type TemporalConnectionSettings } from '../models/temporal-connection';
 
 export interface RenewingWorkerOptions {
   settings: TemporalConnectionSettings;
@@ -25,11 +25,16 @@ export interface RenewingWorkerOptions {
   onStarted?: (summary: string) => void;
 }
 
+const connect = (o: TemporalConnectionOptions): Promise<NativeConnection> =>
+  NativeConnection.connect(sdkConnectionOptions(o)).catch(async (error: unknown) => {
+    throw await connectFailure(error, o);
+  });
+
 /** Resolves when the worker stops for good (SIGINT/SIGTERM: the SDK shuts every worker down); rejects on a worker failure. */
 export async function runRenewingWorker(options: RenewingWorkerOptions): Promise<void> {
   const { settings, build, logger, watchIntervalMs = 10_000 } = options;
   let current = loadTemporalConnection(settings);
-  let connection = await NativeConnection.connect(sdkConnectionOptions(current));
+  let connection = await connect(current);
   let worker: Worker;
   try {
     worker = await build(connection);
@@ -58,7 +63,7 @@ export async function runRenewingWorker(options: RenewingWorkerOptions): Promise
       current = next;
       return;
     }
-    const freshConnection = await NativeConnection.connect(sdkConnectionOptions(next));
+    const freshConnection = await connect(next);
     let freshWorker: Worker;
     try {
       freshWorker = await build(freshConnection);

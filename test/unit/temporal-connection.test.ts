@@ -10,7 +10,7 @@ import path from 'node:path';
 import { loadApiConfig } from '../../api/config';
 import { connectRenewingTemporal } from '../../api/temporal-connection';
 import { watchFiles } from '../../models/file-watch';
-import { loadTemporalConnection, onlyApiKeyChanged, sdkConnectionOptions, TemporalConnectionError, TemporalConnectionEnv, temporalConnectionFromEnv, type TemporalConnectionOptions, type TemporalConnectionSettings } from '../../models/temporal-connection';
+import { explainConnectError, loadTemporalConnection, onlyApiKeyChanged, sdkConnectionOptions, TemporalConnectionError, TemporalConnectionEnv, temporalConnectionFromEnv, type TemporalConnectionOptions, type TemporalConnectionSettings } from '../../models/temporal-connection';
 import { loadWorkerConfig } from '../../worker/config';
 import { createCa, hasOpenssl, type Issued, type TestCa } from '../tls-fixtures';
 
@@ -304,5 +304,29 @@ describeTls('renewal', () => {
     expect(made).toHaveLength(1);
     expect(renewing.generation()).toBe(0);
     await renewing.close();
+  });
+});
+
+describeTls('connection errors say what to fix', () => {
+  const grpc400 = Object.assign(new Error('Failed to connect to Temporal server'), { cause: new Error('13 INTERNAL: Received HTTP status code 400') });
+  it('a refused client certificate names the variable and path; none at all says to set one', () => {
+    const mtls = load({ TEMPORAL_TLS_CA: ca.cert, TEMPORAL_TLS_CERT: client.cert, TEMPORAL_TLS_KEY: client.key });
+    const message = explainConnectError(grpc400, mtls).message;
+    expect(message).toBe(
+      `cannot connect to Temporal at 127.0.0.1:7233 (mTLS (CA from TEMPORAL_TLS_CA)): the server (or a proxy in front of it) refused the client certificate (TEMPORAL_TLS_CERT, ${client.cert}): is it signed by a CA the server trusts for clients? (Failed to connect to Temporal server: 13 INTERNAL: Received HTTP status code 400)`,
+    );
+    expect(explainConnectError(grpc400, load({ TEMPORAL_TLS_CA: ca.cert })).message).toContain('without a client certificate: set TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY');
+  });
+
+  it('a server certificate without the name, from an unknown CA, or TLS against plaintext (from the handshake)', () => {
+    const deadline = new Error('Failed to connect before the deadline');
+    const named = load({ TEMPORAL_TLS_CA: ca.cert, TEMPORAL_TLS_SERVER_NAME: 'temporal.example.com' });
+    expect(explainConnectError(deadline, named, "Hostname/IP does not match certificate's altnames: Host: temporal.example.com. is not in the cert's altnames: IP Address:127.0.0.1").message).toContain(
+      `the server's certificate does not name "temporal.example.com": set TEMPORAL_TLS_SERVER_NAME to a name it holds`,
+    );
+    expect(explainConnectError(deadline, load({ TEMPORAL_TLS_CA: ca.cert }), 'unable to verify the first certificate').message).toContain(`not signed by a CA in TEMPORAL_TLS_CA, ${ca.cert}`);
+    expect(explainConnectError(deadline, load({ TEMPORAL_TLS: 'true' }), 'self-signed certificate in certificate chain').message).toContain("the system's roots: set TEMPORAL_TLS_CA");
+    expect(explainConnectError(deadline, load({ TEMPORAL_TLS: 'true' }), 'ssl3_get_record:wrong version number').message).toContain('is this a plaintext port');
+    expect(explainConnectError(deadline, load({})).message).toBe('cannot connect to Temporal at 127.0.0.1:7233 (plaintext) (Failed to connect before the deadline)');
   });
 });

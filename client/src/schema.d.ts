@@ -3786,6 +3786,7 @@ export interface operations {
                                                     name: string;
                                                     path: string;
                                                 }[];
+                                                failureMessage?: string;
                                                 /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                                 pendingMessage: string;
                                             } | {
@@ -3810,6 +3811,7 @@ export interface operations {
                                                     name: string;
                                                     path: string;
                                                 }[];
+                                                failureMessage?: string;
                                                 /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                                 pendingMessage: string;
                                             };
@@ -4270,6 +4272,7 @@ export interface operations {
                                                     name: string;
                                                     path: string;
                                                 }[];
+                                                failureMessage?: string;
                                                 /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                                 pendingMessage: string;
                                             } | {
@@ -4294,6 +4297,7 @@ export interface operations {
                                                     name: string;
                                                     path: string;
                                                 }[];
+                                                failureMessage?: string;
                                                 /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                                 pendingMessage: string;
                                             };
@@ -8233,6 +8237,7 @@ export interface operations {
                                     name: string;
                                     path: string;
                                 }[];
+                                failureMessage?: string;
                                 /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                 pendingMessage: string;
                             } | {
@@ -8257,6 +8262,7 @@ export interface operations {
                                     name: string;
                                     path: string;
                                 }[];
+                                failureMessage?: string;
                                 /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                 pendingMessage: string;
                             }) | null;
@@ -8454,6 +8460,7 @@ export interface operations {
                             name: string;
                             path: string;
                         }[];
+                        failureMessage?: string;
                         /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                         pendingMessage?: string;
                     } | {
@@ -8478,6 +8485,7 @@ export interface operations {
                             name: string;
                             path: string;
                         }[];
+                        failureMessage?: string;
                         /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                         pendingMessage?: string;
                     }) | null;
@@ -8593,6 +8601,7 @@ export interface operations {
                                     name: string;
                                     path: string;
                                 }[];
+                                failureMessage?: string;
                                 /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                 pendingMessage: string;
                             } | {
@@ -8617,6 +8626,7 @@ export interface operations {
                                     name: string;
                                     path: string;
                                 }[];
+                                failureMessage?: string;
                                 /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                 pendingMessage: string;
                             }) | null;
@@ -8836,6 +8846,7 @@ export interface operations {
                                     name: string;
                                     path: string;
                                 }[];
+                                failureMessage?: string;
                                 /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                 pendingMessage: string;
                             } | {
@@ -8860,6 +8871,7 @@ export interface operations {
                                     name: string;
                                     path: string;
                                 }[];
+                                failureMessage?: string;
                                 /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                 pendingMessage: string;
                             }) | null;
@@ -9144,6 +9156,7 @@ export interface operations {
                             name: string;
                             path: string;
                         }[];
+                        failureMessage?: string;
                         /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                         pendingMessage?: string;
                     } | {
@@ -9168,6 +9181,7 @@ export interface operations {
                             name: string;
                             path: string;
                         }[];
+                        failureMessage?: string;
                         /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                         pendingMessage?: string;
                     }) | null;
@@ -9283,6 +9297,7 @@ export interface operations {
                                     name: string;
                                     path: string;
                                 }[];
+                                failureMessage?: string;
                                 /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                 pendingMessage: string;
                             } | {
@@ -9307,6 +9322,7 @@ export interface operations {
                                     name: string;
                                     path: string;
                                 }[];
+                                failureMessage?: string;
                                 /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                 pendingMessage: string;
                             }) | null;
@@ -9771,6 +9787,7 @@ export interface operations {
                                         name: string;
                                         path: string;
                                     }[];
+                                    failureMessage?: string;
                                     /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                     pendingMessage: string;
                                 } | {
@@ -9795,6 +9812,7 @@ export interface operations {
                                         name: string;
                                         path: string;
                                     }[];
+                                    failureMessage?: string;
                                     /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                     pendingMessage: string;
                                 };
@@ -9960,6 +9978,7 @@ export interface operations {
                                 name: string;
                                 path: string;
                             }[];
+                            failureMessage?: string;
                             /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                             pendingMessage?: string;
                         } | {
@@ -9984,6 +10003,7 @@ export interface operations {
                                 name: string;
                                 path: string;
                             }[];
+                            failureMessage?: string;
                             /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                             pendingMessage?: string;
                         };
@@ -10100,6 +10120,7 @@ export interface operations {
                                         name: string;
                                         path: string;
                                     }[];
+                                    failureMessage?: string;
                                     /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                     pendingMessage: string;
                                 } | {
@@ -10124,6 +10145,7 @@ export interface operations {
                                         name: string;
                                         path: string;
                                     }[];
+                                    failureMessage?: string;
                                     /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                     pendingMessage: string;
                                 };
@@ -10329,6 +10351,7 @@ export interface operations {
                                         name: string;
                                         path: string;
                                     }[];
+                                    failureMessage?: string;
                                     /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                     pendingMessage: string;
                                 } | {
@@ -10353,6 +10376,7 @@ export interface operations {
                                         name: string;
                                         path: string;
                                     }[];
+                                    failureMessage?: string;
                                     /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                     pendingMessage: string;
                                 };
@@ -10528,6 +10552,7 @@ export interface operations {
                                 name: string;
                                 path: string;
                             }[];
+                            failureMessage?: string;
                             /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                             pendingMessage?: string;
                         } | {
@@ -10552,6 +10577,7 @@ export interface operations {
                                 name: string;
                                 path: string;
                             }[];
+                            failureMessage?: string;
                             /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                             pendingMessage?: string;
                         };
@@ -10668,6 +10694,7 @@ export interface operations {
                                         name: string;
                                         path: string;
                                     }[];
+                                    failureMessage?: string;
                                     /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                     pendingMessage: string;
                                 } | {
@@ -10692,6 +10719,7 @@ export interface operations {
                                         name: string;
                                         path: string;
                                     }[];
+                                    failureMessage?: string;
                                     /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                     pendingMessage: string;
                                 };
@@ -11044,6 +11072,7 @@ export interface operations {
                                             name: string;
                                             path: string;
                                         }[];
+                                        failureMessage?: string;
                                         /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                         pendingMessage: string;
                                     } | {
@@ -11068,6 +11097,7 @@ export interface operations {
                                             name: string;
                                             path: string;
                                         }[];
+                                        failureMessage?: string;
                                         /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                         pendingMessage: string;
                                     }) | null;
@@ -11148,6 +11178,7 @@ export interface operations {
                                             name: string;
                                             path: string;
                                         }[];
+                                        failureMessage?: string;
                                         /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                         pendingMessage: string;
                                     } | {
@@ -11172,6 +11203,7 @@ export interface operations {
                                             name: string;
                                             path: string;
                                         }[];
+                                        failureMessage?: string;
                                         /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                         pendingMessage: string;
                                     };
@@ -18655,6 +18687,7 @@ export interface operations {
                                     name: string;
                                     path: string;
                                 }[];
+                                failureMessage?: string;
                                 /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                 pendingMessage: string;
                             } | {
@@ -18679,6 +18712,7 @@ export interface operations {
                                     name: string;
                                     path: string;
                                 }[];
+                                failureMessage?: string;
                                 /** @default I've started that. It can take a while: I'll tell you here as soon as it's done, and you can ask me anything meanwhile. */
                                 pendingMessage: string;
                             }) | null;

@@ -40,6 +40,7 @@
  * "call,direct" to measure only those beside the floor and the plain turn; all by default).
  */
 import { Client, Connection } from '@temporalio/client';
+import { sdkConnectionOptions, temporalConnectionFromEnv } from '../models/temporal-connection';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -271,7 +272,8 @@ async function main(): Promise<void> {
     for (const server of servers) watched.set(server.address.startsWith('mongodb') ? 'ferretdb' : 'temporal', server.process.pid!);
     watched.set('load generator', process.pid);
     const base = `http://127.0.0.1:${apiPort}`;
-    const client = new Client({ connection: await Connection.connect({ address: temporalAddress }) });
+    // BENCH_TEMPORAL_ADDRESS may be a secured server: TEMPORAL_TLS_* / TEMPORAL_API_KEY* apply here and in every child (they inherit them).
+    const client = new Client({ connection: await Connection.connect(sdkConnectionOptions(temporalConnectionFromEnv(process.env, { address: temporalAddress }))) });
 
     // A tenant with a published bot, and one conversation per concurrent caller.
     const signup = await json(await fetch(`${base}/v1/accounts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Bench', email: `bench-${Date.now()}@example.com`, password: 'bench-password-123' }) }));

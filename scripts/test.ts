@@ -39,6 +39,15 @@ try {
   throw error;
 }
 
+// The Helm chart test's tools (helm and the manifest validator, scripts/lib/helm-tools.ts), built from the
+// Go module proxy before jest starts, so that a first build (about 3 minutes) does not compete with timed
+// tests for the CPU. Not fatal here: test/integration/helm-chart.test.ts reports what is missing.
+if (jestArgs.length === 0 || jestArgs.some((arg) => arg.includes('helm'))) {
+  process.stdout.write('\n== helm and the manifest validator (the Helm chart test)\n');
+  const helmTools = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', 'lib', 'helm-tools.ts')], { cwd: ROOT, stdio: 'inherit' });
+  if (helmTools.status !== 0) process.stdout.write('not built: the Helm chart test will fail and say why\n');
+}
+
 const report = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'parley-jest-')), 'results.json');
 process.stdout.write('\n== jest\n');
 const jest = spawnSync(bin('jest'), ['--json', `--outputFile=${report}`, ...jestArgs], { cwd: ROOT, stdio: 'inherit' });

@@ -75,3 +75,15 @@ export async function ensureKubeValidator(): Promise<string> {
   for (const name of fs.readdirSync(BIN_DIR).filter((n) => n.startsWith('kube-validate-') && n !== path.basename(binary))) fs.rmSync(path.join(BIN_DIR, name), { force: true });
   return built;
 }
+
+// `tsx scripts/lib/helm-tools.ts` (npm test runs it before jest): build both tools now, print their paths.
+if (require.main === module) {
+  const started = Date.now();
+  Promise.all([ensureHelm(), ensureKubeValidator()]).then(
+    ([helm, validator]) => process.stdout.write(`helm: ${helm}\nmanifest validator: ${validator}\n(${((Date.now() - started) / 1000).toFixed(1)} s)\n`),
+    (error: unknown) => {
+      process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}

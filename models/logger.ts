@@ -121,6 +121,16 @@ export interface LoggerOptions {
 
 // One stdout stream per format for every logger of the process (tests build many apps; each would add exit hooks).
 const stdout: Partial<Record<LogFormat, DestinationStream>> = {};
+let defaultDestination: DestinationStream | undefined;
+
+/**
+ * Where loggers created from now on without a `destination` write (JSON) instead of stdout; undefined:
+ * stdout again. Tests send every API and worker log line of a test file to that file's log, which is shown
+ * only when the file fails (test/log-capture.ts).
+ */
+export function setDefaultLogDestination(destination: DestinationStream | undefined): void {
+  defaultDestination = destination;
+}
 
 /**
  * pino-pretty as a stream in this thread rather than as a worker-thread transport: written synchronously,
@@ -151,7 +161,8 @@ function output(format: LogFormat, destination: DestinationStream | undefined): 
 export function createLogger(options: LoggerOptions): StructuredLogger {
   // The one read of NODE_ENV outside a config.ts: a default for quiet tests, not a setting.
   const level = options.level ?? (process.env.NODE_ENV === 'test' ? 'warn' : 'info');
-  const format = options.format ?? (!options.destination && process.stdout.isTTY ? 'pretty' : 'json');
+  const destination = options.destination ?? defaultDestination;
+  const format = options.format ?? (!destination && process.stdout.isTTY ? 'pretty' : 'json');
   const logger = pino(
     {
       name: options.name,
@@ -160,7 +171,7 @@ export function createLogger(options: LoggerOptions): StructuredLogger {
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }), log: redactRecord, bindings: redactRecord },
     },
-    output(format, options.destination),
+    output(format, destination),
   );
   // pino applies the bindings formatter to the root logger's bindings only: a child's go through here.
   // (Children inherit this property, so a child's child is redacted the same way.)

@@ -2,6 +2,9 @@
  * `npm test`: type-check, lint, then every jest test (unit, then integration against a real Temporal
  * dev server and FerretDB, which jest's global setup starts and, on first use, installs into .tools/).
  * Extra arguments go to jest, e.g. `npm test -- test/integration/conversations.test.ts`.
+ * The output is short: what each test file prints (servers' logs, Temporal's, console) goes to
+ * .data/test-logs/<run>/, and is shown only under a file that fails; PARLEY_QUIET_TESTS=0 brings back
+ * jest's own reporter.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -50,7 +53,8 @@ if (jestArgs.length === 0 || jestArgs.some((arg) => arg.includes('helm'))) {
 
 const report = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'parley-jest-')), 'results.json');
 process.stdout.write('\n== jest\n');
-const jest = spawnSync(bin('jest'), ['--json', `--outputFile=${report}`, ...jestArgs], { cwd: ROOT, stdio: 'inherit' });
+// Quiet: a line of progress, the failures with each failed file's captured log, and the totals (test/reporter.js).
+const jest = spawnSync(bin('jest'), ['--json', `--outputFile=${report}`, ...jestArgs], { cwd: ROOT, stdio: 'inherit', env: { ...process.env, PARLEY_QUIET_TESTS: process.env.PARLEY_QUIET_TESTS ?? '1' } });
 if (fs.existsSync(report)) {
   const results = JSON.parse(fs.readFileSync(report, 'utf8')) as { numPassedTests: number; numFailedTests: number; numPendingTests: number };
   // One plain closing line that any CI reader understands, and the last line printed.

@@ -29,8 +29,13 @@ function temporalLogger(logger: StructuredLogger, level: LogLevel): DefaultLogge
 async function main(config: WorkerConfig, logger: StructuredLogger): Promise<void> {
   Runtime.install({
     logger: temporalLogger(logger, config.LOG_LEVEL),
-    // SDK core's own metrics (task slots, poll and schedule-to-start latencies), on their own port.
-    ...(config.TEMPORAL_METRICS_ADDRESS ? { telemetryOptions: { metrics: { prometheus: { bindAddress: config.TEMPORAL_METRICS_ADDRESS } } } } : {}),
+    telemetryOptions: {
+      // SDK core's own lines (its warnings: connection, polling, server capabilities) through that logger
+      // too; without `forward`, core prints them to stderr itself, neither JSON nor redacted.
+      logging: { forward: {} },
+      // SDK core's own metrics (task slots, poll and schedule-to-start latencies), on their own port.
+      ...(config.TEMPORAL_METRICS_ADDRESS ? { metrics: { prometheus: { bindAddress: config.TEMPORAL_METRICS_ADDRESS } } } : {}),
+    },
   });
   if (process.env.ALLOW_PRIVATE_NETWORK_CONNECTIONS !== undefined) {
     logger.warn('ALLOW_PRIVATE_NETWORK_CONNECTIONS is no longer read: tenants reach private networks only inside OUTBOUND_ALLOWLIST (README, "Outbound network")');

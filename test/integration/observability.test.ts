@@ -280,6 +280,9 @@ describe('worker process', () => {
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     try {
       await eventually(async () => stdout.includes('polling task queue'), 60_000, `the worker to start (stderr: ${stderr.slice(-500)})`);
+      // The SDK holds its own lines ~100 ms to merge them in time order with core's forwarded ones: the
+      // worker's first lifecycle line may follow "polling task queue".
+      await eventually(async () => stdout.includes('"sdkComponent":"worker"'), 10_000, 'the SDK\'s worker lifecycle line');
       const lines = stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line));
       expect(lines.every((l) => l.name === 'worker' && typeof l.level === 'string' && typeof l.time === 'string')).toBe(true);
       expect(lines).toContainEqual(expect.objectContaining({ level: 'info', msg: expect.stringContaining('polling task queue'), taskQueue: `${stack.taskQueue}-spawned` }));

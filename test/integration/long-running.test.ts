@@ -133,7 +133,7 @@ describe('long-running calls on the time-skipping server', () => {
     expect(await statusOf(run)).toBe('waiting');
     // 10 s, then doubling to the 60 s cap: polls at 10, 30, 70, 130 and 190 s.
     await skip(200 * SECOND);
-    await eventually(async () => job.polls === 5, 10_000, 'five polls');
+    await eventually(async () => job.polls === 5, 30_000, 'five polls');
     expect((await timerSeconds(run.workflowId)).slice(0, 5)).toEqual([10, 20, 40, 60, 60]);
     const status = await c.say("what's the status?");
     expect(status[0]).toMatch(/"Booking" \(started 3 minutes ago, checked 5 times\): in progress\./);
@@ -142,7 +142,7 @@ describe('long-running calls on the time-skipping server', () => {
     expect(await c.say('green')).toEqual(['Thanks, green it is.']);
     job.status = 'done';
     await skip(61 * SECOND);
-    await eventually(async () => (await c.botSaid('Booked: R-')).length === 1, 10_000, 'the flow to go on');
+    await eventually(async () => (await c.botSaid('Booked: R-')).length === 1, 30_000, 'the flow to go on');
     const said = await c.botSaid('Booked: R-');
     expect(said).toEqual([{ role: 'bot', text: `Booked: R-${job.id.slice(-4)}`, inReplyTo: null }]);
     expect(await statusOf(run)).toBe('succeeded');
@@ -164,7 +164,7 @@ describe('long-running calls on the time-skipping server', () => {
     expect(await c.say('survey')).toEqual(['What is your favourite colour?']);
     job.status = 'done';
     await skip(11 * SECOND);
-    await eventually(async () => (await c.botSaid('Update on "Booking": it is done.')).length === 1, 10_000, 'the notice');
+    await eventually(async () => (await c.botSaid('Update on "Booking": it is done.')).length === 1, 30_000, 'the notice');
     expect((await c.botSaid('Booked:')).length).toBe(0);
     // The answer ends the survey; the booking's flow then goes on in the same turn.
     expect(await c.say('blue')).toEqual(['Thanks, blue it is.', `Booked: R-${job.id.slice(-4)}`]);
@@ -179,7 +179,7 @@ describe('long-running calls on the time-skipping server', () => {
     await skip(30 * MINUTE);
     expect((await conn.handle.query(getStateQuery)).status).toBe('active');
     await skip(31 * MINUTE);
-    await eventually(async () => (await conn.botSaid('No booking:')).length === 1, 10_000, 'the failure branch');
+    await eventually(async () => (await conn.botSaid('No booking:')).length === 1, 30_000, 'the failure branch');
     expect((await conn.botSaid('No booking:'))[0]!.text).toBe('No booking: Sorry, that request took too long and was stopped.');
     const run = runOf(conn.id, 'action-0-call-0');
     expect(await statusOf(run)).toBe('timed_out');
@@ -187,7 +187,7 @@ describe('long-running calls on the time-skipping server', () => {
     expect(job.cancelled).toBe(true);
     // With no call waiting, the idle timer closes it again.
     await skip(2 * MINUTE);
-    await eventually(async () => (await conn.handle.describe()).status.name === 'COMPLETED', 10_000, 'closed for inactivity');
+    await eventually(async () => (await conn.handle.describe()).status.name === 'COMPLETED', 30_000, 'closed for inactivity');
   });
 
   it('cancels a waiting call when the conversation closes, running its compensation; and when the visitor cancels', async () => {
@@ -204,7 +204,7 @@ describe('long-running calls on the time-skipping server', () => {
     await b.say('book');
     const jobB = latestJob();
     expect(await b.say('cancel')).toEqual(['OK, I\'m cancelling "Booking". I\'ll confirm here once it\'s done.']);
-    await eventually(async () => (await b.botSaid('"Booking" was cancelled.')).length === 1, 10_000, 'the cancellation said');
+    await eventually(async () => (await b.botSaid('"Booking" was cancelled.')).length === 1, 30_000, 'the cancellation said');
     expect(jobB.cancelled).toBe(true);
     await b.handle.terminate('test over');
   });
@@ -231,7 +231,7 @@ describe('long-running calls on the time-skipping server', () => {
     expect((await post(forged, { status: 'approved', ref: 'X' })).status).toBe(404);
     expect((await post(callbackUrl, { status: 'maybe' })).status).toBe(422);
     expect((await post(callbackUrl, { status: 'approved', ref: 'B-7' })).status).toBe(202);
-    await eventually(async () => (await c.botSaid('Approved: B-7')).length === 1, 10_000, 'the flow to go on');
+    await eventually(async () => (await c.botSaid('Approved: B-7')).length === 1, 30_000, 'the flow to go on');
     // A different result later is refused; the flow never continues twice.
     expect([409, 410]).toContain((await post(callbackUrl, { status: 'rejected' })).status);
     expect((await c.botSaid('Approved')).length).toBe(1);
@@ -246,7 +246,7 @@ describe('long-running calls on the time-skipping server', () => {
     const { callbackUrl } = business.approvals.at(-1)!;
     const res = await fetch(callbackUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ status: 'rejected', reason: 'we are fully booked that day' }) });
     expect(res.status).toBe(202);
-    await eventually(async () => (await c.botSaid('Not approved:')).length === 1, 10_000, 'the failure branch');
+    await eventually(async () => (await c.botSaid('Not approved:')).length === 1, 30_000, 'the failure branch');
     expect((await c.botSaid('Not approved:'))[0]!.text).toBe('Not approved: The team said no: we are fully booked that day');
     expect(await statusOf(runOf(c.id, 'action-0-call-0'))).toBe('failed');
     await c.handle.terminate('test over');
@@ -257,7 +257,7 @@ describe('long-running calls on the time-skipping server', () => {
     await late.say('approval');
     const { callbackUrl } = business.approvals.at(-1)!;
     await skip(2 * 3600 * SECOND + MINUTE);
-    await eventually(async () => (await late.botSaid('Not approved:')).length === 1, 10_000, 'the deadline');
+    await eventually(async () => (await late.botSaid('Not approved:')).length === 1, 30_000, 'the deadline');
     const res = await fetch(callbackUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ status: 'approved', ref: 'LATE' }) });
     expect(res.status).toBe(410);
     expect((await late.botSaid('Approved')).length).toBe(0);

@@ -687,6 +687,15 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
   // The idle timer is not restarted on every turn (that would add timer events to history per message):
   // it fires at the earliest possible closing time and, if a turn happened since, sleeps the remainder.
   const idleMs = bot.inactivityTimeoutSeconds * 1000;
+  const callsWaiting = (): boolean => (state.calls?.length ?? 0) > 0;
+  /**
+   * Continues as new. Accepted Updates finish on this run; their results travel in `recentTurns` so a
+   * retry on the next run is answered from memory rather than twice.
+   */
+  const carryOver = async (): Promise<never> => {
+    await condition(allHandlersFinished);
+    return continueAsNew<typeof conversationWorkflow>({ ...input, carried: { ...state, recentTurns: [...recent.values()] } });
+  };
   for (;;) {
     const remaining = lastActivityMs + idleMs - Date.now();
     // A handoff of the inbox waits for its people, not for the idle timer; its own clocks wake it.
@@ -701,19 +710,15 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
       if (wakeAt === undefined) await condition(moved);
       else await condition(moved, wakeAt - Date.now());
       if (closeReason !== undefined) break;
-      if (turnsInFlight === 0 && shouldContinueAsNew()) {
-        await condition(allHandlersFinished);
-        return continueAsNew<typeof conversationWorkflow>({ ...input, carried: { ...state, recentTurns: [...recent.values()] } });
-      }
+      if (turnsInFlight === 0 && shouldContinueAsNew()) return carryOver();
       continue;
     }
     if (remaining <= 0) {
-      const waitingCalls = (state.calls?.length ?? 0) > 0;
-      if (turnsInFlight === 0 && !waitingCalls) {
+      if (turnsInFlight === 0 && !callsWaiting()) {
         closeReason ??= 'inactivity';
         break;
       }
-      if (!waitingCalls) {
+      if (!callsWaiting()) {
         // A turn is still running (say, a slow write): idle time starts again when it ends.
         await condition(() => turnsInFlight === 0 || closeReason !== undefined);
         continue;
@@ -721,26 +726,15 @@ export async function conversationWorkflow(input: ConversationInput): Promise<Co
       // A long-running call is waiting: the conversation stays open for its result, however long
       // (its run has a deadline); idle time starts again after the result is said.
       const seen = lastActivityMs;
-      await condition(() => closeReason !== undefined || lastActivityMs !== seen || (turnsInFlight === 0 && ((state.calls?.length ?? 0) === 0 || shouldContinueAsNew())));
+      await condition(() => closeReason !== undefined || lastActivityMs !== seen || (turnsInFlight === 0 && (!callsWaiting() || shouldContinueAsNew())));
       if (closeReason !== undefined) break;
-      if (turnsInFlight === 0 && (state.calls?.length ?? 0) > 0 && shouldContinueAsNew()) {
-        await condition(allHandlersFinished);
-        return continueAsNew<typeof conversationWorkflow>({ ...input, carried: { ...state, recentTurns: [...recent.values()] } });
-      }
+      if (turnsInFlight === 0 && callsWaiting() && shouldContinueAsNew()) return carryOver();
       continue;
     }
     // A handoff that begins with the inbox (its state set by a turn) has its own clocks: wake to run them.
     await condition(() => closeReason !== undefined || (turnsInFlight === 0 && shouldContinueAsNew()) || (state.handoff !== undefined && state.status === 'handoff'), remaining);
     if (closeReason !== undefined) break;
-    if (turnsInFlight === 0 && shouldContinueAsNew()) {
-      // Accepted Updates finish on this run; their results travel in `recentTurns` so a retry on the
-      // next run is answered from memory rather than twice.
-      await condition(allHandlersFinished);
-      return continueAsNew<typeof conversationWorkflow>({
-        ...input,
-        carried: { ...state, recentTurns: [...recent.values()] },
-      });
-    }
+    if (turnsInFlight === 0 && shouldContinueAsNew()) return carryOver();
   }
 
   // Closing: no new Update passes the validator any more; let accepted ones finish, then record it.

@@ -31,6 +31,11 @@
  * And many live conversations (scripts/bench/live.ts): plain turns and process memory with 0 to 1,000
  * conversations open at once.
  *
+ * And sizing (scripts/bench/sizing.ts, phase `sizing`): turns per worker CPU-second for a plain and a guided-flow
+ * turn with the worker pinned to one CPU, every process's CPU per turn, and (with BENCH_LIVE) memory per
+ * 1,000 open conversations; the figures of the README's "Running in production". BENCH_PHASES=sizing
+ * measures only that and the live levels (BENCH_LIVE="" skips those).
+ *
  * And data growth (scripts/bench/data-growth.ts, phase `growth`): every kind of request, for a small
  * tenant and a big one, with 0 to 1,000,000 messages of other tenants stored (BENCH_GROWTH_LEVELS), each
  * level on its own database, worker and API. BENCH_PHASES=growth runs it alone.
@@ -50,6 +55,8 @@ import { setUpApiCallScenario, type ApiCallScenario } from './bench/api-call';
 import { setUpLongRunningScenario, type LongRunningScenario } from './bench/long-running';
 import { formatLiveTable, liveLevels, openConversations, rssMiB, type LiveLevel } from './bench/live';
 import { runGrowthPhase, type GrowthHost } from './bench/data-growth';
+import { formatSizing, runSizing, sizingSettings, type SizingReport } from './bench/sizing';
+import { processCpuMs } from './bench/sizing-figures';
 import { floorWorkflow, pingUpdate, stopSignal } from './bench/floor-workflow';
 import { SecretBox } from '../models/secret-box';
 import { freePort, ROOT, startFerretDb, startTemporal, type ManagedServer } from './lib/infra';
@@ -75,17 +82,23 @@ const DEFAULT_REPLY_WAIT_MS = 10_000;
  */
 const KINDS = ['floor', 'turn', 'flow', 'direct', 'call', 'ai', 'aiText', 'start', 'handoff', 'wait', 'resume'] as const;
 type Kind = (typeof KINDS)[number];
-/** BENCH_PHASES="floor,turn,call": measure only these phases (the floor and the plain turn are always kept, for the ratios). */
+/**
+ * BENCH_PHASES="floor,turn,call": measure only these phases (the floor and the plain turn are always kept,
+ * for the ratios). `growth` and `sizing` are modes of their own: named alone, no phase above is measured.
+ */
 const phases = new Set<Kind>(KINDS);
+const named = (process.env.BENCH_PHASES ?? '').split(',').map((k) => k.trim()).filter((k) => k !== '');
+/** The sizing phase (scripts/bench/sizing.ts), after the phases above and before the live levels. */
+const sizingPhase = named.length === 0 || named.includes('sizing');
 /** The data-growth phase (scripts/bench/data-growth.ts) runs on a stack of its own; alone, nothing else is measured. */
 const growthPhase = !process.env.BENCH_PHASES || process.env.BENCH_PHASES.split(',').some((k) => k.trim() === 'growth');
 const growthOnly = growthPhase && !!process.env.BENCH_PHASES && process.env.BENCH_PHASES.split(',').every((k) => k.trim() === 'growth');
-if (process.env.BENCH_PHASES) {
-  const named = process.env.BENCH_PHASES.split(',').map((k) => k.trim()).filter((k) => k !== 'growth');
-  const unknown = named.filter((k) => !(KINDS as readonly string[]).includes(k));
-  if (unknown.length > 0) throw new Error(`BENCH_PHASES: unknown phase ${unknown.join(', ')} (phases: ${KINDS.join(', ')}, growth)`);
+if (named.length > 0) {
+  const latency = named.filter((k) => k !== 'growth' && k !== 'sizing');
+  const unknown = latency.filter((k) => !(KINDS as readonly string[]).includes(k));
+  if (unknown.length > 0) throw new Error(`BENCH_PHASES: unknown phase ${unknown.join(', ')} (phases: ${KINDS.join(', ')}, growth, sizing)`);
   phases.clear();
-  for (const kind of ['floor', 'turn', ...named] as Kind[]) phases.add(kind);
+  if (latency.length > 0 || !sizingPhase) for (const kind of ['floor', 'turn', ...latency] as Kind[]) phases.add(kind);
 }
 
 /**
@@ -143,9 +156,7 @@ function cpuTimes(): Record<string, number> {
   const times: Record<string, number> = {};
   for (const [name, pid] of watched) {
     try {
-      const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      // utime and stime are fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
-      times[name] = (Number(fields[11]) + Number(fields[12])) * 10;
+      times[name] = processCpuMs({ stat: fs.readFileSync(`/proc/${pid}/stat`, 'utf8') });
     } catch {
       // not Linux, or the process is gone: no accounting for it
     }
@@ -282,9 +293,11 @@ async function main(): Promise<void> {
     await json(await fetch(`${base}/v1/bots/${bot.bot.id}/publish`, { method: 'POST', headers }));
 
     const maxConcurrency = Math.max(...concurrencies);
+    /** Conversations of each kind, one per caller: the sizing phase may drive more callers than the phases. */
+    const callers = Math.max(maxConcurrency, sizingPhase ? sizingSettings.concurrency : 0);
     const startLatencies: number[] = [];
     const conversationIds: string[] = [];
-    for (let i = 0; i < maxConcurrency; i++) {
+    for (let i = 0; i < callers; i++) {
       const t0 = performance.now();
       const started = await json(await fetch(`${base}/v1/conversations`, { method: 'POST', headers, body: JSON.stringify({ botId: bot.bot.id, externalUserId: `bench-${i}`, message: { type: 'text', text: 'hello' } }) }));
       startLatencies.push(performance.now() - t0);
@@ -297,12 +310,12 @@ async function main(): Promise<void> {
     await json(await fetch(`${base}/v1/bots/${flowBot.bot.id}/flows`, { method: 'PUT', headers, body: JSON.stringify({ flows: [benchFlow] }) }));
     await json(await fetch(`${base}/v1/bots/${flowBot.bot.id}/publish`, { method: 'POST', headers }));
     const flowConversationIds: string[] = [];
-    for (let i = 0; i < maxConcurrency; i++) {
+    for (let i = 0; i < callers; i++) {
       const started = await json(await fetch(`${base}/v1/conversations`, { method: 'POST', headers, body: JSON.stringify({ botId: flowBot.bot.id, externalUserId: `bench-flow-${i}` }) }));
       flowConversationIds.push(started.conversation.id);
     }
     /** Where each caller is in FLOW_SCRIPT. */
-    const flowSteps = new Array<number>(maxConcurrency).fill(0);
+    const flowSteps = new Array<number>(callers).fill(0);
 
     // The connector scenario: the demo API in this process, and a bot whose every turn calls it once.
     apiCalls = await setUpApiCallScenario({ base, headers, callers: maxConcurrency });
@@ -410,6 +423,17 @@ async function main(): Promise<void> {
     }
     await Promise.all(floorHandles.map((h) => h.signal(stopSignal)));
 
+    // Sizing (scripts/bench/sizing.ts): the worker pinned to one CPU, the plain and the flow turn driven to
+    // as many turns per second as the machine gives, CPU per turn of every process.
+    let sizing: SizingReport | undefined;
+    if (sizingPhase) {
+      const kinds = [
+        { kind: 'turn', what: 'plain turn', op: turnOp },
+        { kind: 'flow', what: 'guided flow turn', op: flowOp },
+      ];
+      sizing = await runSizing({ kinds, workerPid: watched.get('worker')!, rounds, cpuTimes, log, cpus: os.cpus().length });
+    }
+
     // Many live conversations (scripts/bench/live.ts): open more and more, and measure the same plain
     // turns and each process's memory at each level.
     const liveResults: LiveLevel[] = [];
@@ -438,15 +462,16 @@ async function main(): Promise<void> {
     const fmt = (n: number): string => n.toFixed(1).padStart(8);
     const lines = [
       '',
-      `Parley bench: ${rounds} rounds x ${phaseSeconds} s per phase, ${os.cpus().length} CPUs, node ${process.version}`,
+      `Parley bench: ${rounds} rounds x ${phaseSeconds} s per phase, ${os.cpus().length} CPUs, node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} at the end`,
       `conversation start with a first message (update-with-start), sequential: p50 ${percentile([...startLatencies].sort((a, b) => a - b), 50).toFixed(1)} ms over ${startLatencies.length}`,
-      '',
-      'concurrency  what                      n      p50 ms   p95 ms   p99 ms    ops/s   p50 ratio',
     ];
     const report: Record<string, unknown> = { rounds, phaseSeconds, cpus: os.cpus().length, node: process.version, results: {} };
+    // Only sizing (and the live levels): no latency phase to tabulate.
+    const latencyPhases = phases.size > 0;
+    if (latencyPhases) lines.push('', 'concurrency  what                      n      p50 ms   p95 ms   p99 ms    ops/s   p50 ratio');
     const callPathLines: string[] = [];
     const aiLines: string[] = [];
-    for (const c of concurrencies) {
+    for (const c of latencyPhases ? concurrencies : []) {
       const floor = summarize(results.get(c)!.floor);
       const turn = summarize(results.get(c)!.turn);
       const flow = summarize(results.get(c)!.flow);
@@ -564,8 +589,14 @@ async function main(): Promise<void> {
     if (slow.length > 0) {
       lines.push('', `Operations slower than the API's default reply wait (${DEFAULT_REPLY_WAIT_MS / 1000} s; a message POST would have been answered 202 and its replies delivered later; the bench API waits ${BENCH_REPLY_WAIT_MS / 1000} s):`, ...slow);
     }
-    lines.push('', 'API call path (one call to the demo API per turn, and the same GET sent directly, in this run):', ...callPathLines);
-    lines.push('', 'Smart AI (a scripted local model, ~1 ms a request; the tool is the same demo API GET, in this run):', ...aiLines);
+    if (latencyPhases) {
+      lines.push('', 'API call path (one call to the demo API per turn, and the same GET sent directly, in this run):', ...callPathLines);
+      lines.push('', 'Smart AI (a scripted local model, ~1 ms a request; the tool is the same demo API GET, in this run):', ...aiLines);
+    }
+    if (sizing) {
+      lines.push('', ...formatSizing(sizing));
+      report.sizing = sizing;
+    }
     if (liveResults.length > 0) {
       lines.push('', 'Live conversations (open, each a running workflow waiting for its visitor; plain turns measured on other conversations; RSS read from /proc):', ...formatLiveTable(liveResults, concurrencies));
       report.live = liveResults;
@@ -574,8 +605,8 @@ async function main(): Promise<void> {
       lines.push('', ...growth.lines);
       report.growth = growth.results;
     }
-    lines.push('', 'CPU milliseconds per operation, by process (where the time goes; the demo APIs and the scripted model run in the load generator):');
-    for (const c of concurrencies) {
+    if (latencyPhases) lines.push('', 'CPU milliseconds per operation, by process (where the time goes; the demo APIs and the scripted model run in the load generator):');
+    for (const c of latencyPhases ? concurrencies : []) {
       for (const kind of KINDS) {
         const { cpuMsPerOp } = summarize(results.get(c)![kind]);
         const parts = Object.entries(cpuMsPerOp).filter(([, v]) => v >= 0.05).map(([k, v]) => `${k} ${v.toFixed(2)}`);
@@ -583,7 +614,7 @@ async function main(): Promise<void> {
         lines.push(`${String(c).padStart(11)}  ${kind.padEnd(6)} total ${total.toFixed(2)}: ${parts.join(', ')}`);
       }
     }
-    lines.push('', 'Goals: a plain turn p50 <= 2x the engine floor p50 at 20 concurrent; a turn with one API call p50 <= 3x the floor at 1 and at 20 concurrent.');
+    if (latencyPhases) lines.push('', 'Goals: a plain turn p50 <= 2x the engine floor p50 at 20 concurrent; a turn with one API call p50 <= 3x the floor at 1 and at 20 concurrent.');
     console.log(lines.join('\n'));
     const out = path.join(ROOT, '.data', 'bench');
     fs.mkdirSync(out, { recursive: true });

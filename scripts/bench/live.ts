@@ -7,6 +7,7 @@
  * the worker, the API, the Temporal server and FerretDB is read from /proc.
  */
 import fs from 'node:fs';
+import { memorySlopes } from './sizing-figures';
 
 export interface LiveLevel {
   live: number;
@@ -72,10 +73,18 @@ export function formatLiveTable(levels: LiveLevel[], concurrencies: number[]): s
   const first = levels[0]!;
   const last = levels[levels.length - 1]!;
   const summary = concurrencies.map((c) => `@${c} ${(last.turnP50Ms[c]! / first.turnP50Ms[c]!).toFixed(2)}x`).join(', ');
-  const perConversation = last.live > first.live ? ((last.rssMiB.worker! - first.rssMiB.worker!) * 1024) / (last.live - first.live) : NaN;
-  return [
-    header,
-    ...rows,
-    `turn p50 at ${last.live} live vs ${first.live}: ${summary}; the worker holds ${perConversation.toFixed(0)} KiB more per open conversation`,
-  ];
+  // Least squares over every level, so one level's garbage-collection timing does not decide the figure.
+  const slopes = memorySlopes({ levels });
+  const worker = slopes.worker;
+  const lines = [header, ...rows, `turn p50 at ${last.live} live vs ${first.live}: ${summary}`];
+  if (worker) lines.push(`the worker holds ${((worker.miBPer1000 * 1024) / 1000).toFixed(0)} KiB more per open conversation (least squares over ${worker.levels} levels)`);
+  if (Object.keys(slopes).length > 0) {
+    lines.push(
+      `resident memory per 1,000 open conversations (least-squares slope over the levels; r² says how straight): ${processes
+        .filter((p) => slopes[p])
+        .map((p) => `${p} ${slopes[p]!.miBPer1000.toFixed(1)} MiB (r² ${Number.isFinite(slopes[p]!.r2) ? slopes[p]!.r2.toFixed(2) : '-'})`)
+        .join(', ')}`,
+    );
+  }
+  return lines;
 }

@@ -3,6 +3,8 @@ import { outboundPolicy } from '../core/http/outbound-config';
 import { PolicyParseError, type NetworkPolicy } from '../core/http/network-policy';
 import { LOG_FORMATS, LOG_LEVELS } from '../models/logger';
 import { TEMPORAL_CONNECTION_ENV, TemporalConnectionError, loadTemporalConnection } from '../models/temporal-connection';
+import type { WorkerDeploymentVersion } from '@temporalio/common';
+import { WORKER_VERSIONING_ENV, deploymentVersionFrom } from './versioning';
 
 const WorkerEnv = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
@@ -21,6 +23,13 @@ const WorkerEnv = z.object({
   /** Seconds between checks of those files for renewals (the connection is renewed when one changes). */
   TEMPORAL_TLS_RELOAD_SECONDS: z.coerce.number().int().min(1).default(10),
   TASK_QUEUE: z.string().min(1).default('parley-conversations'),
+  /**
+   * Worker Deployment Versioning (worker/versioning.ts; README "Upgrading without breaking conversations"):
+   * the Worker Deployment this worker belongs to (`parley`) and the build it runs (the image tag, a git
+   * sha). Both or neither; unset: an unversioned worker.
+   */
+  WORKER_DEPLOYMENT_NAME: WORKER_VERSIONING_ENV.WORKER_DEPLOYMENT_NAME,
+  WORKER_BUILD_ID: WORKER_VERSIONING_ENV.WORKER_BUILD_ID,
   MONGODB_URI: z.string().min(1).default('mongodb://127.0.0.1:27017/parley'),
   /** Keys that open connection credentials: "<id>:<base64 32 bytes>[,...]", the same as the API's. */
   PARLEY_SECRET_KEYS: z.string().min(1, 'PARLEY_SECRET_KEYS is required (the same value as the API)'),
@@ -70,7 +79,11 @@ const WorkerEnv = z.object({
    */
   TEMPORAL_METRICS_ADDRESS: z.string().regex(/^\S+:\d{1,5}$/, 'host:port').optional(),
 });
-export type WorkerConfig = z.infer<typeof WorkerEnv> & { outbound: NetworkPolicy };
+export type WorkerConfig = z.infer<typeof WorkerEnv> & {
+  outbound: NetworkPolicy;
+  /** The deployment version this worker polls as; undefined: unversioned. */
+  deploymentVersion?: WorkerDeploymentVersion;
+};
 
 /** Parses the worker's environment once; fails fast naming what is wrong. */
 export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
@@ -80,6 +93,12 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     throw new Error(`invalid worker environment: ${problems}`);
   }
   const config = parsed.data;
+  let deploymentVersion: WorkerDeploymentVersion | undefined;
+  try {
+    deploymentVersion = deploymentVersionFrom(config);
+  } catch (error) {
+    throw new Error(`invalid worker environment: ${(error as Error).message}`, { cause: error });
+  }
   // The certificates, key and API key are read and checked now, so a bad one stops the start naming its variable.
   try {
     loadTemporalConnection(config);
@@ -90,7 +109,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
   const temporalMetricsPort = config.TEMPORAL_METRICS_ADDRESS ? Number(config.TEMPORAL_METRICS_ADDRESS.split(':').pop()) : 0;
   try {
     const outbound = outboundPolicy(config, { temporalAddress: config.TEMPORAL_ADDRESS, mongodbUri: config.MONGODB_URI, localPorts: [config.METRICS_PORT, temporalMetricsPort] });
-    return { ...config, outbound };
+    return { ...config, outbound, ...(deploymentVersion ? { deploymentVersion } : {}) };
   } catch (error) {
     if (error instanceof PolicyParseError) throw new Error(`invalid worker environment: OUTBOUND_*: ${error.message}`, { cause: error });
     throw error;

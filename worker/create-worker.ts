@@ -1,4 +1,5 @@
 import { Client } from '@temporalio/client';
+import type { WorkerDeploymentVersion } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Connection } from 'mongoose';
 import { createActivities } from '../activities';
@@ -9,6 +10,7 @@ import { temporalDataConverter } from '../models/payload-codec';
 import type { SecretBox } from '../models/secret-box';
 import { activityMetricsInterceptors, tenancyInterceptors } from './interceptors';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics';
+import { workerDeploymentOptions } from './versioning';
 import { WORKFLOW_BUNDLER_OPTIONS } from './workflow-bundle';
 
 export interface CreateWorkerOptions {
@@ -36,6 +38,11 @@ export interface CreateWorkerOptions {
    * another worker). Default 0, the SDK's: cancel at once.
    */
   shutdownGraceSeconds?: number;
+  /**
+   * WORKER_DEPLOYMENT_NAME + WORKER_BUILD_ID: poll as this Worker Deployment Version (worker/versioning.ts),
+   * so Temporal routes each workflow to the version its versioning behaviour allows; absent: unversioned.
+   */
+  deploymentVersion?: WorkerDeploymentVersion;
 }
 
 /** Builds the Parley worker: every workflow and activity, wired to its dependencies. */
@@ -44,6 +51,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     ? { workflowBundle: { codePath: options.workflowBundlePath } }
     : { workflowsPath: require.resolve('../workflows'), bundlerOptions: WORKFLOW_BUNDLER_OPTIONS };
   const dataConverter = temporalDataConverter(options.payloadKeys);
+  const workerDeployment = workerDeploymentOptions(options.deploymentVersion);
   // Conversation events become webhook deliveries through this dispatcher (an outbox read by every
   // worker; a delivery's workflow id makes a second start harmless). It runs while the worker runs.
   // On the worker's own NativeConnection: action runs started with it can be started eagerly on this worker.
@@ -65,6 +73,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTaskExecutions ?? 200,
     maxCachedWorkflows: options.maxCachedWorkflows ?? 2000,
     ...(options.shutdownGraceSeconds ? { shutdownGraceTime: options.shutdownGraceSeconds * 1000 } : {}),
+    ...(workerDeployment ? { workerDeploymentOptions: workerDeployment } : {}),
     // Counts and times every activity attempt from the outside (worker/interceptors.ts); the SDK's own
     // logging interceptor stays (custom interceptors no longer replace the defaults since SDK 1.9).
     interceptors: { activity: [activityMetricsInterceptors(options.metrics ?? createWorkerMetrics()), tenancyInterceptors] },

@@ -10,6 +10,7 @@ import { loadWorkerConfig, type WorkerConfig } from './config';
 import { createWorker } from './create-worker';
 import { createWorkerMetrics, serveMetrics } from './metrics';
 import { runRenewingWorker } from './renewing-worker';
+import { versionLabel } from './versioning';
 
 const TEMPORAL_LEVEL: Record<LogLevel, TemporalLogLevel> = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR', fatal: 'ERROR', silent: 'ERROR' };
 const PINO_LEVEL = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const satisfies Record<TemporalLogLevel, LogLevel>;
@@ -61,6 +62,7 @@ async function main(config: WorkerConfig, logger: StructuredLogger): Promise<voi
       maxCachedWorkflows: config.MAX_CACHED_WORKFLOWS,
       shutdownGraceSeconds: config.SHUTDOWN_GRACE_SECONDS,
       payloadKeys: config.PARLEY_PAYLOAD_KEYS,
+      deploymentVersion: config.deploymentVersion,
       webhookRetryScheduleMs: config.WEBHOOK_RETRY_SCHEDULE_MS,
       metrics,
       logger,
@@ -86,7 +88,13 @@ async function main(config: WorkerConfig, logger: StructuredLogger): Promise<voi
     build,
     logger,
     watchIntervalMs: config.TEMPORAL_TLS_RELOAD_SECONDS * 1000,
-    onStarted: (summary) => logger.info({ taskQueue: config.TASK_QUEUE, temporalAddress: config.TEMPORAL_ADDRESS, temporal: summary }, `polling task queue ${config.TASK_QUEUE} on ${config.TEMPORAL_ADDRESS}`),
+    onStarted: (summary) => {
+      const version = config.deploymentVersion ? versionLabel(config.deploymentVersion) : undefined;
+      logger.info(
+        { taskQueue: config.TASK_QUEUE, temporalAddress: config.TEMPORAL_ADDRESS, temporal: summary, workerDeploymentVersion: version ?? null },
+        `polling task queue ${config.TASK_QUEUE} on ${config.TEMPORAL_ADDRESS}${version ? ` as worker deployment version ${version}` : ''}`,
+      );
+    },
   });
   network.close();
   metricsServer?.close();

@@ -1,24 +1,33 @@
 /**
  * Replay: recorded conversation histories (test/fixtures/histories) must replay on the current workflow
  * code without a determinism error, so a change that would break conversations already running fails
- * the build. `RECORD_HISTORIES=1 npm test -- test/integration/replay.test.ts` records a fresh set from
+ * the build. That is the guarantee AUTO_UPGRADE rests on (workflows/versioning.ts): a running
+ * conversation moves to a new worker version at its next task by replaying its history there.
+ * `RECORD_HISTORIES=1 npm test -- test/integration/replay.test.ts` records a fresh set from
  * the scenarios below (commit them when the workflow changes in a compatible way);
  * `RECORD_HISTORIES=smart-ai-booking` records only the named ones (comma-separated).
+ *
+ * The histories replay on the bundle built as the worker builds it (worker/replay.ts
+ * bundleShippedWorkflows: `workflows/` with worker/workflow-bundle.ts's options), through the same code
+ * as `npm run replay`, the operator's gate before a release, which is tested here too.
  */
-import { Worker } from '@temporalio/worker';
-import { execFileSync } from 'node:child_process';
+import type { WorkflowBundle } from '@temporalio/worker';
+import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { ensureTemporalCli } from '../../scripts/lib/infra';
+import { bundleShippedWorkflows, readHistories, replayHistories } from '../../worker/replay';
 import type { Server } from 'node:http';
 import { createDemoApi } from '../../scripts/demo-api/app';
-import { eventually, signUp, startStack, testEnv, type Http, type Stack, publishedFlowBot } from '../harness';
+import { eventually, signUp, startStack, type Http, type Stack, publishedFlowBot } from '../harness';
 import { fn, startScriptedLlm, text, toolCall, type ScriptedLlm } from '../llm-server';
 import { createServer } from 'node:http';
 import { listenTenantUrl } from '../tenant-ports';
 import { LONG_RUNNING_FLOWS, setUpLongRunning, startBusiness, type Business } from '../long-running-business';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'histories');
+const ROOT = path.resolve(__dirname, '..', '..');
 
 const bookingFlows = {
   flows: [
@@ -133,7 +142,9 @@ describe('workflow replay', () => {
   let demo: Server;
   let demoBase: string;
   let business: Business;
+  let shipped: WorkflowBundle;
   beforeAll(async () => {
+    shipped = await bundleShippedWorkflows();
     llm = await startScriptedLlm();
     business = await startBusiness();
     demo = createServer(createDemoApi({ token: 'replay-token' }).app);
@@ -149,14 +160,10 @@ describe('workflow replay', () => {
   });
 
   const replay = async (histories: { workflowId: string; history: unknown }[]): Promise<string[]> => {
-    const failures: string[] = [];
-    const results = Worker.runReplayHistories(
-      { workflowBundle: { codePath: testEnv('PARLEY_TEST_WORKFLOW_BUNDLE') }, replayName: 'parley-replay' },
-      // The recorded run's own id where the history holds it: child workflow ids derive from it.
-      histories.map(({ workflowId, history }) => ({ workflowId: (history as any)?.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowId ?? workflowId, history })),
-    );
-    for await (const result of results) if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
-    return failures;
+    // Under the recorded run's own id (child workflow ids derive from it): worker/replay.ts.
+    const outcomes = await replayHistories({ histories: histories.map(({ workflowId, history }) => ({ source: workflowId, history })), workflowBundle: shipped });
+    expect(outcomes).toHaveLength(histories.length);
+    return outcomes.flatMap((o) => (o.error ? [`${o.source} (${o.workflowId}): ${o.error.message}`] : []));
   };
 
   it('replays freshly recorded conversations (and records them on request)', async () => {
@@ -177,5 +184,57 @@ describe('workflow replay', () => {
     expect(files.length).toBeGreaterThan(0);
     const failures = await replay(files.map((file) => ({ workflowId: file, history: JSON.parse(fs.readFileSync(path.join(FIXTURES, file), 'utf8')) })));
     expect(failures).toEqual([]);
+    // `npm run replay -- test/fixtures/histories` reads exactly these files.
+    expect(readHistories(FIXTURES).map((h) => h.source)).toEqual(files.sort().map((file) => path.join(FIXTURES, file)));
+  });
+
+  describe('npm run replay (scripts/replay.ts)', () => {
+    const replayScript = async (...args: string[]): Promise<{ code: number; out: string }> => {
+      try {
+        const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', 'replay.ts'), ...args], { cwd: ROOT, encoding: 'utf8' });
+        return { code: 0, out: stdout + stderr };
+      } catch (error) {
+        const failed = error as { code?: number; stdout?: string; stderr?: string };
+        return { code: failed.code ?? -1, out: `${failed.stdout ?? ''}${failed.stderr ?? ''}` };
+      }
+    };
+    let dir: string;
+    beforeAll(() => {
+      dir = fs.mkdtempSync(path.join(process.env.PARLEY_TEST_DIR ?? '/tmp', 'replay-'));
+      fs.mkdirSync(path.join(dir, 'good'));
+      fs.copyFileSync(path.join(FIXTURES, 'booking-flow.json'), path.join(dir, 'good', 'booking-flow.json'));
+      // The same conversation as recorded by a build whose first local activity had another name: what
+      // renaming or reordering a step does to a run in flight.
+      const history = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'booking-flow.json'), 'utf8'));
+      const marker = history.events.find((e: any) => e.markerRecordedEventAttributes?.details?.data);
+      const payload = marker.markerRecordedEventAttributes.details.data.payloads[0];
+      const data = Buffer.from(payload.data, 'base64').toString('utf8');
+      expect(data).toContain('"activity_type":"saveTurn"');
+      payload.data = Buffer.from(data.replace('"activity_type":"saveTurn"', '"activity_type":"saveTurnBeforeRename"')).toString('base64');
+      fs.mkdirSync(path.join(dir, 'mixed'));
+      fs.copyFileSync(path.join(FIXTURES, 'booking-flow.json'), path.join(dir, 'mixed', 'a-booking-flow.json'));
+      fs.writeFileSync(path.join(dir, 'mixed', 'b-renamed-step.json'), JSON.stringify(history));
+      fs.writeFileSync(path.join(dir, 'shipped-bundle.js'), shipped.code);
+    });
+
+    it('passes a history the code replays, bundling workflows/ as the worker does', async () => {
+      const { code, out } = await replayScript(path.join(dir, 'good'));
+      expect({ code, out }).toEqual({ code: 0, out: expect.stringContaining('1 histories replay on this build of workflows/: safe to make this version current.') });
+      expect(out).toMatch(/^ok {4}conversationWorkflow conversation-\S+ \(.*booking-flow\.json\)$/m);
+    });
+
+    it('fails, naming the history and the nondeterminism, when one does not replay', async () => {
+      const { code, out } = await replayScript('--bundle', path.join(dir, 'shipped-bundle.js'), path.join(dir, 'mixed'));
+      expect(code).toBe(1);
+      expect(out).toMatch(/^ok {4}conversationWorkflow .*a-booking-flow\.json\)$/m);
+      expect(out).toMatch(/^FAIL {2}conversationWorkflow .*b-renamed-step\.json\)\n {6}NONDETERMINISM: .*Activity type of recorded marker 'saveTurnBeforeRename' does not match activity type of local activity command 'saveTurn'/m);
+      expect(out).toContain('1 of 2 histories do not replay');
+      expect(out).toContain('patched()');
+    });
+
+    it('refuses a path without histories, with its usage', async () => {
+      expect(await replayScript()).toEqual({ code: 2, out: expect.stringContaining('usage: npm run replay --') });
+      expect(await replayScript(path.join(dir, 'nothing-here'))).toEqual({ code: 2, out: expect.stringContaining('nothing-here') });
+    });
   });
 });

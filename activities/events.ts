@@ -22,6 +22,7 @@ import { WEBHOOK_LIMITS } from '../models/limits';
 import type { SaveTurnInput } from '../models/transcript.schema';
 import { createEndpointHealth } from './webhook-endpoints';
 import { acrossAccounts, guardedCollection } from '../models/tenancy';
+import { pollingFeed, type EventFeed } from '../models/event-feed';
 
 /** The webhook outbox serves every account of the deployment: events are found and marked by id. */
 const OUTBOX = 'webhook outbox: every account\'s new events, found and marked by id';
@@ -87,12 +88,20 @@ export interface DispatcherOptions {
    */
   intervalMs?: number;
   log?: (message: string, error?: unknown) => void;
+  /**
+   * New events as they are written, whichever process wrote them (a change stream on a MongoDB replica
+   * set, models/event-feed.ts): each is dispatched at once, as a kicked one. While the feed is live, the
+   * sweep for undispatched events runs only every `feedSweepIntervalMs` (default 10 min), a safety net;
+   * without a feed (FerretDB) or while it is down, every `intervalMs`. The feed is given to `start()`.
+   */
+  feedSweepIntervalMs?: number;
 }
 
 export interface EventDispatcher {
   /** Dispatches these events now (saveTurn calls this with the ids it wrote); with no ids, looks for every undispatched one. */
   kick(eventIds?: string[]): void;
-  start(): void;
+  /** Starts dispatching; with a feed (see `feedSweepIntervalMs`), new events as it tells of them. */
+  start(feed?: EventFeed): void;
   stop(): Promise<void>;
 }
 
@@ -113,6 +122,9 @@ export function createEventDispatcher(options: DispatcherOptions): EventDispatch
   /** Ids kicked since the last run: fetched one by one by `_id`, which every store answers from its primary key. */
   const kicked = new Set<string>();
   let sweep = true;
+  let lastSweepAt = 0;
+  let feed: EventFeed = pollingFeed;
+  let unsubscribe: (() => void) | undefined;
 
   /**
    * Dispatches kicked events, or (a sweep) the oldest undispatched ones. A sweep's `dispatched: false`
@@ -130,6 +142,7 @@ export function createEventDispatcher(options: DispatcherOptions): EventDispatch
       batch = found.filter((e): e is NonNullable<typeof e> => e !== null && !e.dispatched);
       batch.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.position - b.position);
     } else if (sweep) {
+      lastSweepAt = Date.now();
       batch = await acrossAccounts(OUTBOX, () => events.find({ dispatched: false }).sort({ createdAt: 1 }).limit(200).toArray());
       sweep = batch.length === 200;
     } else {
@@ -201,10 +214,20 @@ export function createEventDispatcher(options: DispatcherOptions): EventDispatch
       else sweep = true;
       run();
     },
-    start() {
+    start(eventFeed) {
       if (!stopped) return;
       stopped = false;
+      feed = eventFeed ?? pollingFeed;
+      // Every process sees every insert: a second start of the same delivery is refused by its workflow id,
+      // and an event another worker already dispatched is skipped when read.
+      unsubscribe = feed.subscribe((event) => {
+        if (event === null) sweep = true;
+        else if (!event.dispatched) kicked.add(event._id);
+        run();
+      });
+      const feedSweepMs = options.feedSweepIntervalMs ?? 600_000;
       timer = setInterval(() => {
+        if (feed.live && Date.now() - lastSweepAt < feedSweepMs) return;
         sweep = true;
         run();
       }, options.intervalMs ?? 30_000);
@@ -213,6 +236,7 @@ export function createEventDispatcher(options: DispatcherOptions): EventDispatch
     },
     async stop() {
       stopped = true;
+      unsubscribe?.();
       if (timer) clearInterval(timer);
       await running;
     },

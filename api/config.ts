@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CHANGE_STREAM_SETTINGS } from '../models/event-feed';
 import { outboundPolicy } from '../core/http/outbound-config';
 import { PolicyParseError, type NetworkPolicy } from '../core/http/network-policy';
 import { LOG_FORMATS, LOG_LEVELS } from '../models/logger';
@@ -41,6 +42,13 @@ const ApiEnv = z.object({
   ACCOUNT_SIGNUPS_PER_DAY_PER_EMAIL: z.coerce.number().int().positive().default(3),
   /** Event streams (`GET /v1/conversations/:id/events`): poll interval, heartbeat interval, open streams per process. */
   SSE_POLL_MS: z.coerce.number().int().min(10).default(250),
+  /**
+   * With a change stream (models/event-feed.ts) a stream is told of its new events, and looks on its own
+   * only this often (a safety net); SSE_POLL_MS applies while the change stream is down.
+   */
+  SSE_SAFETY_POLL_MS: z.coerce.number().int().min(10).default(15_000),
+  /** `auto`: change streams for new events when MongoDB has them (a replica set), else polling; `on`: required; `off`: polling. */
+  MONGODB_CHANGE_STREAMS: z.enum(CHANGE_STREAM_SETTINGS).default('auto'),
   /** Days conversation events (webhooks, SSE resume) and webhook delivery logs are kept. */
   EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   SSE_HEARTBEAT_MS: z.coerce.number().int().min(100).default(15_000),

@@ -15,9 +15,10 @@ import { SecretBox } from '../models/secret-box';
 import type { ApiConfig } from './config';
 import { createApiMetrics, type ApiMetrics } from './metrics';
 import { OwnershipCache } from './ownership-cache';
+import { pollingFeed, type EventFeed } from '../models/event-feed';
 
 /** What the routers need: models bound to one connection, the Temporal client, settings. */
-export function createDeps(options: { db: Connection; temporal: Client; config: ApiConfig; log?: Logger; logger?: StructuredLogger; metrics?: ApiMetrics }) {
+export function createDeps(options: { db: Connection; temporal: Client; config: ApiConfig; log?: Logger; logger?: StructuredLogger; metrics?: ApiMetrics; eventFeed?: EventFeed }) {
   // JSON lines on stdout with secrets redacted (models/logger.ts); LOG_LEVEL sets the level.
   const logger = options.logger ?? createLogger({ name: 'api', level: options.config.LOG_LEVEL });
   return {
@@ -42,6 +43,8 @@ export function createDeps(options: { db: Connection; temporal: Client; config: 
     logger,
     /** This app's Prometheus registry and metrics (its own registry: several apps may share a process). */
     metrics: options.metrics ?? createApiMetrics(),
+    /** New events as they are written (a change stream on a replica set), or nothing: the event streams poll. */
+    eventFeed: options.eventFeed ?? pollingFeed,
   };
 }
 export type ApiDeps = ReturnType<typeof createDeps>;

@@ -1,7 +1,8 @@
 /** API process entry: connect to MongoDB and Temporal, serve HTTP until SIGINT/SIGTERM. */
 import { Client } from '@temporalio/client';
 import { connectDatabase, syncIndexes } from '../models/db';
-import { createLogger } from '../models/logger';
+import { openConversationEventFeed } from '../models/event-feed';
+import { createLogger, logFunction } from '../models/logger';
 import { purgeIdempotencyKeys } from '../models/idempotency.model';
 import { purgeOldEvents } from '../models/webhook.model';
 import { purgeAgentSessions } from '../models/agent.model';
@@ -25,7 +26,10 @@ async function main(): Promise<void> {
   const dataConverter = temporalDataConverter(config.PARLEY_PAYLOAD_KEYS);
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, ...(dataConverter ? { dataConverter } : {}) });
   // The process's own registry, with Node's process metrics (CPU, memory, event loop lag) beside Parley's.
-  const deps = createDeps({ db, temporal, config, logger, metrics: createApiMetrics({ processMetrics: true }) });
+  // A change stream tells the event streams of new events on a replica set; elsewhere they poll (models/event-feed.ts).
+  const eventFeed = await openConversationEventFeed(db, { setting: config.MONGODB_CHANGE_STREAMS, log: logFunction(logger) });
+  if (eventFeed.mode === 'change-stream') logger.info('new events come from a MongoDB change stream');
+  const deps = createDeps({ db, temporal, config, logger, metrics: createApiMetrics({ processMetrics: true }), eventFeed });
   await syncIndexes(db);
   // FerretDB has no TTL indexes, so expiry is an hourly clean-up: idempotency keys of conversation starts
   // after 24 h, events and webhook delivery logs after EVENT_RETENTION_DAYS, agent sessions past their expiry,
@@ -43,7 +47,7 @@ async function main(): Promise<void> {
   });
   const shutdown = (): void => {
     server.close(() => {
-      void temporalConnection.close().then(() => db.close()).then(() => process.exit(0));
+      void eventFeed.close().then(() => temporalConnection.close()).then(() => db.close()).then(() => process.exit(0));
     });
     setTimeout(() => process.exit(0), 5000).unref();
   };

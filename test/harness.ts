@@ -13,6 +13,7 @@ import path from 'node:path';
 import type { Connection as MongoConnection } from 'mongoose';
 import { createApp } from '../api/app';
 import { loadApiConfig, type ApiConfig } from '../api/config';
+import { openConversationEventFeed } from '../models/event-feed';
 import { createDeps, type ApiDeps } from '../api/deps';
 import { connectDatabase, syncIndexes } from '../models/db';
 import { temporalDataConverter } from '../models/payload-codec';
@@ -106,7 +107,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ...options.api,
   });
   const errors: unknown[] = [];
-  const deps = createDeps({ db, temporal, config, log: (message, error) => errors.push({ message, error }) });
+  // New events from a change stream when the store has them (mongo-java-server in change-streams.test.ts), else polled.
+  const eventFeed = await openConversationEventFeed(db, { setting: config.MONGODB_CHANGE_STREAMS, log: (message, error) => console.warn(`[test] ${message}`, error ?? '') });
+  const deps = createDeps({ db, temporal, config, log: (message, error) => errors.push({ message, error }), eventFeed });
   await syncIndexes(db);
 
   server.on('request', createApp(deps));
@@ -173,6 +176,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await stopWorker();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
+      await eventFeed.close();
       await connection.close();
       if (!options.join) await db.dropDatabase().catch(() => undefined);
       await db.close();

@@ -4,10 +4,12 @@
  * Each event's SSE `id:` is its position in the conversation, so a client that reconnects with
  * `Last-Event-ID` (or `?after=`) gets exactly the events after it.
  *
- * FerretDB has no change streams, so the stream polls the `events` collection (indexed by conversation
- * and position) every SSE_POLL_MS. On a MongoDB replica set, a change stream on `events` filtered by
- * conversation would push instead of poll; polling stays correct either way, and costs one indexed
- * query per open stream per interval. Streams per API process are capped (SSE_MAX_STREAMS).
+ * A stream reads its conversation's events after its position with one indexed query (conversation,
+ * position). When to read: on a MongoDB replica set, when the process's change stream (models/event-feed.ts,
+ * one per process, not one per client) says an event of this conversation was written, and every
+ * SSE_SAFETY_POLL_MS besides; on a store without change streams (FerretDB), or while the change stream is
+ * down, every SSE_POLL_MS. Both paths read the same way, so what a client gets (order, resumption) is the
+ * same. Streams per API process are capped (SSE_MAX_STREAMS).
  */
 import type { Request, RequestHandler, Response } from 'express';
 import { z } from 'zod';
@@ -29,6 +31,8 @@ export const StreamQuery = z.strictObject({ after: Position.optional() });
 
 export interface StreamOptions {
   pollMs: number;
+  /** The interval while the change stream tells of new events. */
+  safetyPollMs: number;
   heartbeatMs: number;
   maxStreams: number;
 }
@@ -82,8 +86,16 @@ async function pump(deps: ApiDeps, req: Request, res: Response, stream: { conver
   }, options.heartbeatMs);
 
   let after = stream.after;
+  // Told by the change stream: an event of this conversation, or `null` (events may have been missed).
+  const signal = { told: false };
+  const unsubscribe = deps.eventFeed.subscribe((event) => {
+    if (event !== null && (event.conversationId !== stream.conversationId || event.accountId !== stream.accountId)) return;
+    signal.told = true;
+    wake?.();
+  });
   try {
     while (!closed) {
+      signal.told = false;
       const events = await deps.Event.find({ conversationId: stream.conversationId, accountId: stream.accountId, position: { $gt: after } })
         .sort({ position: 1 })
         .limit(100)
@@ -93,9 +105,9 @@ async function pump(deps: ApiDeps, req: Request, res: Response, stream: { conver
         res.write(frame(event));
         after = event.position;
       }
-      if (events.length === 100) continue;
+      if (events.length === 100 || signal.told) continue;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, options.pollMs);
+        const timer = setTimeout(resolve, deps.eventFeed.live ? options.safetyPollMs : options.pollMs);
         wake = () => {
           clearTimeout(timer);
           resolve();
@@ -108,6 +120,7 @@ async function pump(deps: ApiDeps, req: Request, res: Response, stream: { conver
     deps.log('event stream failed', error);
   } finally {
     clearInterval(heartbeat);
+    unsubscribe();
     req.off('close', onClose);
     res.off('close', onClose);
     if (!res.writableEnded) res.end();

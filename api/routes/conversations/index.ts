@@ -17,7 +17,7 @@ export function conversationsRouter(deps: ApiDeps): Router {
   router.get('/v1/conversations/:id', getConversation(deps));
   router.post('/v1/conversations/:id/messages', sendMessage(deps));
   router.get('/v1/conversations/:id/messages', listMessages(deps));
-  router.get('/v1/conversations/:id/events', streamEvents(deps, { pollMs: deps.config.SSE_POLL_MS, heartbeatMs: deps.config.SSE_HEARTBEAT_MS, maxStreams: deps.config.SSE_MAX_STREAMS }));
+  router.get('/v1/conversations/:id/events', streamEvents(deps, { pollMs: deps.config.SSE_POLL_MS, safetyPollMs: deps.config.SSE_SAFETY_POLL_MS, heartbeatMs: deps.config.SSE_HEARTBEAT_MS, maxStreams: deps.config.SSE_MAX_STREAMS }));
   router.post('/v1/conversations/:id/confirm', confirmAction(deps));
   router.post('/v1/conversations/:id/close', closeConversation(deps));
   router.post('/v1/conversations/:id/release', releaseConversation(deps));

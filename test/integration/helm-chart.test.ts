@@ -118,6 +118,32 @@ describe.each(VALUE_SETS)('Helm chart with %s', (set) => {
     }
   });
 
+  it('versions workers by image tag when asked, keeping earlier builds running beside them (README "Upgrading without breaking conversations")', () => {
+    const versioning = valuesOf(set).worker?.versioning;
+    const workers = ofKind(set, 'Deployment').filter((d) => d.metadata.labels?.['app.kubernetes.io/component'] === 'worker');
+    const view = (d: K8s) => ({
+      image: d.spec.template.spec.containers[0].image,
+      env: Object.fromEntries(d.spec.template.spec.containers[0].env.filter((e: any) => e.name.startsWith('WORKER_')).map((e: any) => [e.name, e.value])),
+    });
+    if (!versioning?.enabled) {
+      expect(workers.map(view)).toEqual([{ image: expect.any(String), env: {} }]);
+      return;
+    }
+    const tag = valuesOf(set).image?.tag || (parseAllDocuments(fs.readFileSync(path.join(CHART, 'Chart.yaml'), 'utf8'))[0]!.toJS() as { appVersion: string }).appVersion;
+    const name = versioning.deploymentName || RELEASE;
+    const [current, ...previous] = workers;
+    expect(view(current!)).toEqual({ image: `parley:${tag}`, env: { WORKER_DEPLOYMENT_NAME: name, WORKER_BUILD_ID: versioning.buildId || tag } });
+    expect(previous.map((d) => ({ ...view(d), replicas: d.spec.replicas }))).toEqual(
+      (versioning.previousBuilds as { buildId: string; tag?: string; replicas?: number }[]).map((b) => ({ image: `parley:${b.tag || b.buildId}`, env: { WORKER_DEPLOYMENT_NAME: name, WORKER_BUILD_ID: b.buildId }, replicas: b.replicas ?? 1 })),
+    );
+    for (const d of previous) {
+      // Its own pods only (the build label), yet still worker pods for the NetworkPolicy, the PDB and the PodMonitor.
+      expect(d.spec.selector.matchLabels['parley.dev/worker-build']).toBe(d.spec.template.metadata.labels['parley.dev/worker-build']);
+      expect(d.spec.template.metadata.labels).toMatchObject(current!.spec.selector.matchLabels);
+      expect(d.metadata.name).not.toBe(current!.metadata.name);
+    }
+  });
+
   it('lets a worker drain its in-flight tasks before Kubernetes kills it', () => {
     const pod = component(set, 'Deployment', 'worker')!.spec.template.spec;
     const grace = Number(pod.containers[0].env.find((e: any) => e.name === 'SHUTDOWN_GRACE_SECONDS').value);

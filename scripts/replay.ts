@@ -65,7 +65,7 @@ async function main(): Promise<number> {
   const failed = outcomes.filter((o) => o.error);
   const on = bundlePath ? `the bundle ${bundlePath}` : 'this build of workflows/';
   if (failed.length === 0) {
-    process.stdout.write(`\n${outcomes.length} histories replay on ${on}: safe to make this version current.\n`);
+    process.stdout.write(`\n${outcomes.length === 1 ? '1 history replays' : `${outcomes.length} histories replay`} on ${on}: safe to make this version current.\n`);
     return 0;
   }
   const nondeterministic = failed.filter((o) => o.error?.nondeterminism).length;

@@ -219,7 +219,7 @@ describe('workflow replay', () => {
 
     it('passes a history the code replays, bundling workflows/ as the worker does', async () => {
       const { code, out } = await replayScript(path.join(dir, 'good'));
-      expect({ code, out }).toEqual({ code: 0, out: expect.stringContaining('1 histories replay on this build of workflows/: safe to make this version current.') });
+      expect({ code, out }).toEqual({ code: 0, out: expect.stringContaining('1 history replays on this build of workflows/: safe to make this version current.') });
       expect(out).toMatch(/^ok {4}conversationWorkflow conversation-\S+ \(.*booking-flow\.json\)$/m);
     });
 

@@ -6,7 +6,8 @@
  * Worker build A runs and is made current with the Temporal CLI (the README's commands); a conversation
  * takes a turn on it, and an endpoint test (a PINNED workflow) is held open on A by a tenant that has not
  * answered yet. Build B starts and is made current. Then: a new conversation runs on B; the existing one
- * (AUTO_UPGRADE) moves to B at its next task and still answers; the endpoint test stays on A until it
+ * (AUTO_UPGRADE) moves to B at its next task, still answers, and its next API action runs on B (an action
+ * run, started eagerly by the worker, AUTO_UPGRADE too); the endpoint test stays on A until it
  * completes, while Temporal reports version A DRAINING, then DRAINED once it has.
  *
  * A dev server of its own, because Temporal re-checks a draining version's open pinned runs every
@@ -40,6 +41,17 @@ const FLOWS = {
         { id: 'name', type: 'ask', question: 'Name?', variable: 'name', answer: { type: 'text' }, next: 'day' },
         { id: 'day', type: 'ask', question: 'Which day, {{name}}?', variable: 'day', answer: { type: 'text' }, next: 'done' },
         { id: 'done', type: 'end', text: 'Booked {{day}} for {{name}}.' },
+      ],
+    },
+    {
+      id: 'slots',
+      name: 'Slots',
+      trigger: { keywords: ['slot'] },
+      startBlockId: 'call',
+      blocks: [
+        { id: 'call', type: 'api_call', action: 'slots', outputs: { slot: 'first_slot' }, next: 'found', onFailure: 'failed' },
+        { id: 'found', type: 'end', text: 'First slot {{slot}}.' },
+        { id: 'failed', type: 'end', text: 'No slots.' },
       ],
     },
   ],
@@ -132,7 +144,8 @@ beforeAll(async () => {
   ({ api } = await signUp(stack.baseUrl));
   // The tenant behind the endpoint test: it answers only when the test says so.
   tenantCalled = new Promise((called) => {
-    tenant = createServer((_req, res) => {
+    tenant = createServer((req, res) => {
+      if (req.url?.startsWith('/slots')) return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"first_slot":"09:00"}');
       called();
       releaseTenant = () => {
         if (!res.headersSent) res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
@@ -166,6 +179,9 @@ describe('worker versioning', () => {
     await makeCurrent(buildA);
 
     // A conversation on A takes a turn.
+    const connection = (await api.post('/v1/connections', { name: 'Tenant', baseUrl: tenantUrl, auth: { type: 'none' }, allowPrivateNetwork: true, timeoutMs: 60_000 })).body.connection.id as string;
+    const slots = (await api.post(`/v1/connections/${connection}/endpoints`, { name: 'Slots', method: 'GET', path: '/slots', responseFields: [{ name: 'first_slot', path: '$.first_slot' }] })).body.endpoint.id as string;
+    expect((await api.post('/v1/actions', { id: 'slots', name: 'First slot', steps: [{ id: 'get', endpointId: slots }] })).status).toBe(201);
     const botId = await publishedFlowBot(api, FLOWS, { name: 'Versioned bot' });
     const first = await api.post('/v1/conversations', { botId, externalUserId: 'v1', message: { type: 'text', text: 'I want to book' } });
     expect(first.status).toBe(201);
@@ -174,7 +190,6 @@ describe('worker versioning', () => {
     expect(await versioningOf(stack.temporal, firstId)).toEqual({ behavior: 'AUTO_UPGRADE', buildId: 'build-a' });
 
     // A PINNED run on A, held open by its tenant.
-    const connection = (await api.post('/v1/connections', { name: 'Slow', baseUrl: tenantUrl, auth: { type: 'none' }, allowPrivateNetwork: true, timeoutMs: 60_000 })).body.connection.id as string;
     const endpoint = (await api.post(`/v1/connections/${connection}/endpoints`, { name: 'Slow', method: 'GET', path: '/slow', parameters: [] })).body.endpoint.id as string;
     endpointTest = api.post(`/v1/connections/${connection}/endpoints/${endpoint}/test`, { values: {} });
     await tenantCalled;
@@ -204,6 +219,15 @@ describe('worker versioning', () => {
     const firstTasks = await taskBuildIds(stack.temporal, firstId);
     expect(firstTasks[0]).toBe('build-a');
     expect(firstTasks.at(-1)).toBe('build-b');
+    // It finishes the flow, then calls an API action: the action run (started eagerly by the worker) is B's too.
+    const say = async (text: string): Promise<string[]> =>
+      (await api.post(`/v1/conversations/${first.body.conversation.id as string}/messages`, { message: { type: 'text', text } })).body.replies.map((r: { text: string }) => r.text);
+    expect(await say('Monday')).toEqual(['Booked Monday for Ada.']);
+    expect(await say('any slot?')).toEqual(['First slot 09:00.']);
+    const actionRuns: string[] = [];
+    for await (const run of stack.temporal.workflow.list({ query: `WorkflowType = 'actionRunWorkflow'` })) actionRuns.push(run.workflowId);
+    expect(actionRuns).toHaveLength(1);
+    expect(await versioningOf(stack.temporal, actionRuns[0]!)).toEqual({ behavior: 'AUTO_UPGRADE', buildId: 'build-b' });
 
     // (c) The pinned run is still on A; answered, it completes there, and A drains.
     expect(await versioningOf(stack.temporal, pinnedId)).toEqual({ behavior: 'PINNED', buildId: 'build-a' });

@@ -199,8 +199,9 @@ export function createEventDispatcher(options: DispatcherOptions): EventDispatch
           while (!stopped && (await dispatchOnce()));
         } while (again && !stopped);
       } catch (error) {
-        // What this run held is found again by the next sweep.
+        // What this run held is found again by the next sweep, at the next tick even while a feed is live.
         sweep = true;
+        lastSweepAt = 0;
         log('event dispatch failed (retried on the next sweep)', error);
       } finally {
         running = undefined;

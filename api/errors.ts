@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ZodError } from 'zod';
+import { isDatabaseUnavailable } from '../models/db';
 
 /**
  * The one error type the HTTP edge speaks. Every 4xx/5xx body is `{ message, code, details }`.
@@ -57,6 +58,12 @@ export function errorHandler(log: (message: string, error: unknown) => void): Er
         appError = new AppError(400, 'invalid_path', 'the request path is not valid percent-encoding');
       } else if (typeof parserError.status === 'number' && parserError.status >= 400 && parserError.status < 500 && parserError.expose) {
         appError = new AppError(parserError.status, 'bad_request', 'the request could not be read');
+      } else if (isDatabaseUnavailable(error)) {
+        // An election, a failover or a network cut: nothing was half-written (writes are single documents or
+        // undone), so the client retries (with its clientMessageId / Idempotency-Key where it has one).
+        log('database unavailable', error);
+        res.setHeader('Retry-After', '2');
+        appError = new AppError(503, 'database_unavailable', 'the database is unavailable for a moment; try again shortly');
       } else {
         log('unhandled error', error);
         appError = new AppError(500, 'internal_error', 'something went wrong on our side');

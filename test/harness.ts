@@ -30,6 +30,8 @@ export interface StackOptions {
   api?: Record<string, string>;
   /** Start without an in-process worker (a test that runs its own, e.g. as a child process). */
   withoutWorker?: boolean;
+  /** Use this MongoDB server (a URI without a database, e.g. mongo-java-server's) instead of the shared one. */
+  mongoServer?: string;
   /** Use this Temporal server instead of the shared one. */
   temporalAddress?: string;
   /** Webhook retry delays (ms) for the in-process worker, e.g. a short schedule for retry tests. */
@@ -72,7 +74,7 @@ export function testEnv(name: string): string {
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const suffix = randomBytes(4).toString('hex');
   const taskQueue = options.join?.taskQueue ?? `parley-test-${suffix}`;
-  const mongoUri = options.join?.mongoUri ?? `${testEnv('PARLEY_TEST_MONGODB_URI')}/parley_test_${suffix}`;
+  const mongoUri = options.join?.mongoUri ?? `${options.mongoServer ?? testEnv('PARLEY_TEST_MONGODB_URI')}/parley_test_${suffix}`;
   const temporalAddress = options.temporalAddress ?? testEnv('PARLEY_TEST_TEMPORAL_ADDRESS');
   const bundlePath = testEnv('PARLEY_TEST_WORKFLOW_BUNDLE');
 
@@ -125,7 +127,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const startWorker = async (): Promise<void> => {
     if (worker) return;
     const nativeConnection = await NativeConnection.connect({ address: temporalAddress });
-    const w = await createWorker({ connection: nativeConnection, db, secrets: new SecretBox(secretKeys), http: { network: createOutboundNetwork(outbound), publicUrl, callbackKeys: secretKeys }, taskQueue, workflowBundlePath: bundlePath, webhookRetryScheduleMs: options.webhookRetryScheduleMs, payloadKeys: options.payloadKeys, metrics: options.workerMetrics });
+    const w = await createWorker({ connection: nativeConnection, db, secrets: new SecretBox(secretKeys), http: { network: createOutboundNetwork(outbound), publicUrl, callbackKeys: secretKeys }, taskQueue, changeStreams: config.MONGODB_CHANGE_STREAMS, workflowBundlePath: bundlePath, webhookRetryScheduleMs: options.webhookRetryScheduleMs, payloadKeys: options.payloadKeys, metrics: options.workerMetrics });
     worker = { worker: w, running: w.run(), connection: nativeConnection };
   };
   const stopWorker = async (): Promise<void> => {

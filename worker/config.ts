@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { outboundPolicy } from '../core/http/outbound-config';
 import { PolicyParseError, type NetworkPolicy } from '../core/http/network-policy';
 import { LOG_FORMATS, LOG_LEVELS } from '../models/logger';
+import { CHANGE_STREAM_SETTINGS } from '../models/event-feed';
 import { TEMPORAL_CONNECTION_ENV, TemporalConnectionError, loadTemporalConnection } from '../models/temporal-connection';
 import type { WorkerDeploymentVersion } from '@temporalio/common';
 import { WORKER_VERSIONING_ENV, deploymentVersionFrom } from './versioning';
@@ -31,6 +32,8 @@ const WorkerEnv = z.object({
   WORKER_DEPLOYMENT_NAME: WORKER_VERSIONING_ENV.WORKER_DEPLOYMENT_NAME,
   WORKER_BUILD_ID: WORKER_VERSIONING_ENV.WORKER_BUILD_ID,
   MONGODB_URI: z.string().min(1).default('mongodb://127.0.0.1:27017/parley'),
+  /** `auto`: new events reach the webhook dispatcher from a change stream when MongoDB has them (a replica set), else a sweep; `on`: required; `off`: never. */
+  MONGODB_CHANGE_STREAMS: z.enum(CHANGE_STREAM_SETTINGS).default('auto'),
   /** Keys that open connection credentials: "<id>:<base64 32 bytes>[,...]", the same as the API's. */
   PARLEY_SECRET_KEYS: z.string().min(1, 'PARLEY_SECRET_KEYS is required (the same value as the API)'),
   /**

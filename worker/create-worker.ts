@@ -4,6 +4,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import type { Connection } from 'mongoose';
 import { createActivities } from '../activities';
 import { createEventDispatcher } from '../activities/events';
+import { openConversationEventFeed, type ChangeStreamSetting } from '../models/event-feed';
 import type { HttpOptions } from '../activities/http/call-endpoint';
 import { createLogger, logFunction, type StructuredLogger } from '../models/logger';
 import { temporalDataConverter } from '../models/payload-codec';
@@ -43,6 +44,11 @@ export interface CreateWorkerOptions {
    * so Temporal routes each workflow to the version its versioning behaviour allows; absent: unversioned.
    */
   deploymentVersion?: WorkerDeploymentVersion;
+  /**
+   * MONGODB_CHANGE_STREAMS (models/event-feed.ts): `auto` (the default) has the webhook dispatcher told of
+   * new events by a change stream when MongoDB has them; `on` makes `run()` fail without one; `off` sweeps only.
+   */
+  changeStreams?: ChangeStreamSetting;
 }
 
 /** Builds the Parley worker: every workflow and activity, wired to its dependencies. */
@@ -56,12 +62,13 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
   // worker; a delivery's workflow id makes a second start harmless). It runs while the worker runs.
   // On the worker's own NativeConnection: action runs started with it can be started eagerly on this worker.
   const temporal = new Client({ connection: options.connection, namespace: options.namespace ?? 'default', ...(dataConverter ? { dataConverter } : {}) });
+  const log = logFunction(options.logger ?? createLogger({ name: 'worker' }));
   const dispatcher = createEventDispatcher({
     db: options.db,
     temporal,
     taskQueue: options.taskQueue,
     retryScheduleMs: options.webhookRetryScheduleMs,
-    log: logFunction(options.logger ?? createLogger({ name: 'worker' })),
+    log,
   });
   const worker = await Worker.create({
     connection: options.connection,
@@ -81,7 +88,9 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
   const run = worker.run.bind(worker);
   const metrics = options.metrics;
   worker.run = async () => {
-    dispatcher.start();
+    // Opened with the run and closed with it: new events written by any process reach the dispatcher at once.
+    const feed = await openConversationEventFeed(options.db, { setting: options.changeStreams ?? 'auto', log });
+    dispatcher.start(feed);
     // The process is ready (GET /ready on the metrics port) while a worker runs.
     metrics?.workersRunning.inc();
     try {
@@ -89,6 +98,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     } finally {
       metrics?.workersRunning.dec();
       await dispatcher.stop();
+      await feed.close();
     }
   };
   return worker;

@@ -56,6 +56,7 @@ async function main(config: WorkerConfig, logger: StructuredLogger): Promise<voi
       // Callback URLs of long-running calls point at the API's PUBLIC_URL and are signed with keys derived from PARLEY_SECRET_KEYS.
       http: { network, publicUrl: config.PUBLIC_URL, callbackKeys: config.PARLEY_SECRET_KEYS },
       taskQueue: config.TASK_QUEUE,
+      changeStreams: config.MONGODB_CHANGE_STREAMS,
       namespace: config.TEMPORAL_NAMESPACE,
       workflowBundlePath: config.WORKFLOW_BUNDLE_PATH,
       maxConcurrentWorkflowTaskExecutions: config.MAX_CONCURRENT_WORKFLOW_TASKS,

@@ -348,7 +348,7 @@ export interface ManagedServer {
   stop(): Promise<void>;
 }
 
-function stopper(child: ChildProcess): () => Promise<void> {
+export function stopper(child: ChildProcess): () => Promise<void> {
   return async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -359,7 +359,7 @@ function stopper(child: ChildProcess): () => Promise<void> {
   };
 }
 
-function spawnServer(binary: string, args: string[], logFile: string | undefined, env?: NodeJS.ProcessEnv): ChildProcess {
+export function spawnServer(binary: string, args: string[], logFile: string | undefined, env?: NodeJS.ProcessEnv): ChildProcess {
   const stdio: ('ignore' | number)[] = ['ignore', 'ignore', 'ignore'];
   if (logFile) {
     fs.mkdirSync(path.dirname(logFile), { recursive: true });
@@ -374,7 +374,7 @@ function spawnServer(binary: string, args: string[], logFile: string | undefined
 }
 
 /** Waits for a freshly spawned server; if it never becomes ready, stops it before rethrowing. */
-async function readyOrStopped(child: ChildProcess, wait: () => Promise<void>): Promise<void> {
+export async function readyOrStopped(child: ChildProcess, wait: () => Promise<void>): Promise<void> {
   try {
     await wait();
   } catch (error) {

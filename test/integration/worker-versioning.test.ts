@@ -3,7 +3,8 @@
  * against a real Temporal dev server, asserted on what Temporal reports (a workflow's versioning info,
  * the build id on each completed workflow task, a deployment version's drainage), never on logs.
  *
- * Worker build A runs and is made current with the Temporal CLI (the README's commands); a conversation
+ * Turning versioning on: a conversation begun on an unversioned worker moves to build A once A is made
+ * current with the Temporal CLI (the README's commands). Then an upgrade: a conversation
  * takes a turn on it, and an endpoint test (a PINNED workflow) is held open on A by a tenant that has not
  * answered yet. Build B starts and is made current. Then: a new conversation runs on B; the existing one
  * (AUTO_UPGRADE) moves to B at its next task, still answers, and its next API action runs on B (an action
@@ -174,15 +175,36 @@ afterAll(async () => {
 });
 
 describe('worker versioning', () => {
-  it('moves conversations to the new build, keeps pinned runs on the old one until they finish, and reports the old one drained', async () => {
-    await startVersionedWorker(buildA);
-    await makeCurrent(buildA);
-
-    // A conversation on A takes a turn.
-    const connection = (await api.post('/v1/connections', { name: 'Tenant', baseUrl: tenantUrl, auth: { type: 'none' }, allowPrivateNetwork: true, timeoutMs: 60_000 })).body.connection.id as string;
+  let connection: string;
+  let botId: string;
+  beforeAll(async () => {
+    connection = (await api.post('/v1/connections', { name: 'Tenant', baseUrl: tenantUrl, auth: { type: 'none' }, allowPrivateNetwork: true, timeoutMs: 60_000 })).body.connection.id as string;
     const slots = (await api.post(`/v1/connections/${connection}/endpoints`, { name: 'Slots', method: 'GET', path: '/slots', responseFields: [{ name: 'first_slot', path: '$.first_slot' }] })).body.endpoint.id as string;
     expect((await api.post('/v1/actions', { id: 'slots', name: 'First slot', steps: [{ id: 'get', endpointId: slots }] })).status).toBe(201);
-    const botId = await publishedFlowBot(api, FLOWS, { name: 'Versioned bot' });
+    botId = await publishedFlowBot(api, FLOWS, { name: 'Versioned bot' });
+  });
+
+  // The two tests run in order: the first makes build A current, the second upgrades from it.
+  it('moves the runs of unversioned workers to the first versioned build made current (turning versioning on)', async () => {
+    await stack.startWorker();
+    const start = await api.post('/v1/conversations', { botId, externalUserId: 'v0', message: { type: 'text', text: 'book' } });
+    expect(start.body.replies.map((r: { text: string }) => r.text)).toContain('Name?');
+    const id = `conversation-${start.body.conversation.id as string}`;
+    expect(await versioningOf(stack.temporal, id)).toEqual({ behavior: undefined, buildId: undefined });
+
+    await startVersionedWorker(buildA);
+    await makeCurrent(buildA);
+    await stack.stopWorker();
+    const turn = await api.post(`/v1/conversations/${start.body.conversation.id as string}/messages`, { message: { type: 'text', text: 'Grace' } });
+    expect(turn.body.replies.map((r: { text: string }) => r.text)).toEqual(['Which day, Grace?']);
+    // Begun unversioned, it states no behaviour of its own: the versioned worker's default, AUTO_UPGRADE.
+    expect(await versioningOf(stack.temporal, id)).toEqual({ behavior: 'AUTO_UPGRADE', buildId: 'build-a' });
+    const tasks = await taskBuildIds(stack.temporal, id);
+    expect([tasks[0], tasks.at(-1)]).toEqual(['(unversioned)', 'build-a']);
+  });
+
+  it('moves conversations to the new build, keeps pinned runs on the old one until they finish, and reports the old one drained', async () => {
+    // A conversation on A takes a turn.
     const first = await api.post('/v1/conversations', { botId, externalUserId: 'v1', message: { type: 'text', text: 'I want to book' } });
     expect(first.status).toBe(201);
     expect(first.body.replies.map((r: { text: string }) => r.text)).toContain('Name?');

@@ -129,11 +129,12 @@ async function taskBuildIds(client: Client, workflowId: string): Promise<string[
   });
 }
 
-/** Version `version`'s drainage as `temporal worker deployment describe-version` reports it. */
-async function drainage(version: WorkerDeploymentVersion): Promise<string | undefined> {
+/** Version `version`'s drainage as `temporal worker deployment describe-version` reports it: the status, and when Temporal last checked it. */
+async function drainageInfo(version: WorkerDeploymentVersion): Promise<{ status?: string; checkedAt: number }> {
   const described = await temporal('worker', 'deployment', 'describe-version', '--deployment-name', version.deploymentName, '--build-id', version.buildId);
-  return described?.drainageInfo?.drainageStatus;
+  return { status: described?.drainageInfo?.drainageStatus, checkedAt: Date.parse(described?.drainageInfo?.lastCheckedTime ?? '') || 0 };
 }
+const drainage = async (version: WorkerDeploymentVersion): Promise<string | undefined> => (await drainageInfo(version)).status;
 
 beforeAll(async () => {
   temporalServer = await startTemporal({
@@ -224,8 +225,9 @@ describe('worker versioning', () => {
     // Build B starts and becomes current; A is no longer current but still has a pinned run open.
     await startVersionedWorker(buildB);
     await makeCurrent(buildB);
+    const switchedAt = Date.now();
     const deployment = await temporal('worker', 'deployment', 'describe', '--name', deploymentName);
-    expect(JSON.stringify(deployment.routingConfig ?? deployment)).toContain('build-b');
+    expect(deployment.routingConfig).toMatchObject({ currentVersionDeploymentName: deploymentName, currentVersionBuildID: 'build-b' });
     expect(await eventually(async () => ((await drainage(buildA)) === 'draining' ? 'draining' : undefined), 20_000, 'version A to be draining')).toBe('draining');
 
     // (a) New conversations run on B.
@@ -253,7 +255,13 @@ describe('worker versioning', () => {
 
     // (c) The pinned run is still on A; answered, it completes there, and A drains.
     expect(await versioningOf(stack.temporal, pinnedId)).toEqual({ behavior: 'PINNED', buildId: 'build-a' });
-    expect(await drainage(buildA)).toBe('draining');
+    // Still draining when Temporal has looked for open pinned runs after the switch and its grace period
+    // (1 s here): it found this one. Without it, A would be drained by now.
+    const checked = await eventually(async () => {
+      const info = await drainageInfo(buildA);
+      return info.checkedAt > switchedAt + 1_500 ? info : undefined;
+    }, 20_000, 'Temporal to check version A for open pinned runs');
+    expect(checked.status).toBe('draining');
     releaseTenant();
     expect(((await endpointTest) as { status: number }).status).toBe(200);
     expect(new Set(await taskBuildIds(stack.temporal, pinnedId))).toEqual(new Set(['build-a']));
